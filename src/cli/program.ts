@@ -1,0 +1,63 @@
+/**
+ * The command tree: the root program with its global options, and one
+ * `register()` per command module. Registering is cheap; a command's real work
+ * is imported only when it runs, which keeps `--help` and `--version` fast.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT_STATUS_TABLE } from '../errors.js';
+import { VERSION } from '../version.js';
+import type { App } from './app.js';
+import { envOption } from './options.js';
+import { COMMANDS } from '../commands/index.js';
+
+export interface CommandModule {
+  register(parent: Command, app: App): void;
+}
+
+export function buildProgram(app: App): Command {
+  const program = new Command('osconsole');
+  program
+    .description("Get to an OpenStack server's console in one command.")
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for a command')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void app.deps.stdout.write(s),
+      writeErr: (s) => void app.deps.stderr.write(s),
+      // Usage errors are printed by App.fail() as one line, not by commander.
+      outputError: () => undefined,
+    })
+    .showSuggestionAfterError(true)
+    .addOption(envOption('--debug', 'log requests and responses (credentials redacted) and stack traces to stderr', 'OSCONSOLE_DEBUG'))
+    .addOption(new Option('--no-color', 'never colour the output (NO_COLOR and TERM=dumb do the same)'))
+    .addOption(
+      envOption('--timeout <seconds>', 'connect and response timeout for each request (default: 30)', 'OSCONSOLE_TIMEOUT').argParser(
+        parseTimeout,
+      ),
+    );
+
+  for (const command of COMMANDS) command.register(program, app);
+
+  program.addHelpText('after', rootHelpFooter);
+  return program;
+}
+
+function parseTimeout(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError('expected a positive number of seconds');
+  }
+  return n;
+}
+
+function rootHelpFooter(): string {
+  const rows = EXIT_STATUS_TABLE.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join('\n');
+  return `
+Environment:
+  OSCONSOLE_CONFIG_DIR  directory of the session cache (default: the user config dir)
+  NO_COLOR              disable colour (so do --no-color and TERM=dumb)
+
+Exit status:
+${rows}
+`;
+}

@@ -1,0 +1,58 @@
+/**
+ * What a command's run function gets: the injected deps, the parsed global
+ * options, the output module and a lazily created HTTP client. Heavy modules
+ * (undici) are imported only when a command actually makes a request.
+ */
+import type { Deps } from './deps.js';
+import type { HttpClient, TlsOptions } from './http/client.js';
+import { Output } from './output/output.js';
+
+export interface GlobalOptions {
+  debug: boolean;
+  color: boolean;
+  /** Connect and response timeout, milliseconds. */
+  timeoutMs: number;
+}
+
+export class Context {
+  private readonly clients = new Map<string, HttpClient>();
+
+  private constructor(
+    readonly deps: Deps,
+    readonly globals: GlobalOptions,
+    readonly output: Output,
+  ) {}
+
+  static async create(deps: Deps, globals: GlobalOptions): Promise<Context> {
+    const output = await Output.create(deps, deps.env, { color: globals.color, debug: globals.debug });
+    return new Context(deps, globals, output);
+  }
+
+  get env(): Deps['env'] {
+    return this.deps.env;
+  }
+
+  /** One client per TLS configuration, so connections are pooled within a run. */
+  async http(tls: TlsOptions = {}): Promise<HttpClient> {
+    const key = JSON.stringify(tls);
+    let client = this.clients.get(key);
+    if (!client) {
+      const { HttpClient } = await import('./http/client.js');
+      client = new HttpClient({
+        timeoutMs: this.globals.timeoutMs,
+        tls,
+        env: this.deps.env,
+        now: this.deps.now,
+        debug: this.globals.debug ? (line) => this.output.debug(line) : undefined,
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  async dispose(): Promise<void> {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}

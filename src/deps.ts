@@ -1,0 +1,31 @@
+/**
+ * Everything osconsole takes from the outside world, injected so that tests can
+ * run `main()` in-process with their own streams, environment and clock.
+ * Only bin/osconsole.js calls createDeps().
+ */
+import { homedir } from 'node:os';
+import type { Env, Streams } from './output/output.js';
+
+export interface Deps extends Streams {
+  env: Env;
+  cwd: string;
+  homedir: string;
+  platform: NodeJS.Platform;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Opens a URL in the user's browser; replaced by a recorder in tests. */
+  openBrowser?: (url: string) => Promise<void>;
+}
+
+export function createDeps(): Deps {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    homedir: homedir(),
+    platform: process.platform,
+    now: Date.now,
+  };
+}

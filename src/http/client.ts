@@ -1,0 +1,326 @@
+/**
+ * The HTTP core: every OpenStack call goes through HttpClient.request().
+ *
+ * It sets the User-Agent, the token and both compute microversion headers,
+ * applies connect/response timeouts, TLS settings and HTTP(S)_PROXY/NO_PROXY,
+ * always consumes the body (undici leaks connections otherwise), and turns
+ * every non-2xx answer and every transport failure into an OsconsoleError.
+ */
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { EnvHttpProxyAgent, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
+import { OsconsoleError, codeForHttpStatus } from '../errors.js';
+import type { HttpErrorDetails } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import { redactHeaders, redactUrl } from './redact.js';
+import { isObject, serviceMessage, excerpt } from './service-errors.js';
+import { hostOf } from './url.js';
+import { DEFAULT_TIMEOUT_MS } from './defaults.js';
+
+export { DEFAULT_TIMEOUT_MS };
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface TlsOptions {
+  /** PEM bundle of CAs to trust instead of the system's (OS_CACERT). */
+  caFile?: string;
+  /** Client certificate and key (OS_CERT, OS_KEY). */
+  certFile?: string;
+  keyFile?: string;
+  /** Skip verification (--insecure); callers warn about it. */
+  insecure?: boolean;
+}
+
+export interface HttpClientOptions {
+  /** Connect and response timeouts, each, in milliseconds. */
+  timeoutMs?: number;
+  tls?: TlsOptions;
+  /** Environment for HTTP_PROXY/HTTPS_PROXY/NO_PROXY (either case). */
+  env?: Record<string, string | undefined>;
+  userAgent?: string;
+  /** Receives one line per debug message; requests and responses are redacted. */
+  debug?: (line: string) => void;
+  now?: () => number;
+}
+
+export interface Microversion {
+  /** Service type as in the catalog, e.g. `compute`. */
+  service: string;
+  /** `X.Y` or `latest`. */
+  version: string;
+}
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as X-Auth-Token. */
+  token?: string;
+  microversion?: Microversion;
+  /** Serialised as the JSON request body. */
+  json?: unknown;
+  /** Statuses accepted besides 2xx (e.g. 300 from Keystone discovery, 401 with a receipt). */
+  accept?: readonly number[];
+}
+
+export interface HttpResponse<T = unknown> {
+  method: HttpMethod;
+  url: string;
+  status: number;
+  /** Lower-case header names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** Parsed JSON, or undefined when the body was empty or not JSON. */
+  body: T;
+  text: string;
+  durationMs: number;
+}
+
+/** Legacy spelling Nova accepts next to OpenStack-API-Version (nova wsgi.py). */
+const LEGACY_MICROVERSION_HEADER: Record<string, string> = { compute: 'X-OpenStack-Nova-API-Version' };
+
+export class HttpClient {
+  private dispatcher?: Dispatcher;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+  private readonly now: () => number;
+
+  constructor(private readonly options: HttpClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.userAgent = options.userAgent ?? USER_AGENT;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Sends a request; resolves for 2xx (and `accept`ed statuses), throws OsconsoleError otherwise. */
+  async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const headers = this.buildHeaders(req);
+    const body = req.json === undefined ? undefined : JSON.stringify(req.json);
+    this.logRequest(req, headers);
+    const started = this.now();
+    let res: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      res = await undiciRequest(req.url, {
+        method: req.method,
+        headers,
+        body,
+        dispatcher: this.getDispatcher(),
+      });
+      text = await res.body.text();
+    } catch (err) {
+      throw transportError(err, req, this.timeoutMs);
+    }
+    const response = parseResponse<T>(req, res, text, this.now() - started);
+    this.logResponse(response);
+    if (isOk(response.status, req.accept)) {
+      if (response.body === undefined && text.trim() !== '' && looksJson(response.headers)) {
+        throw malformed(response, 'the body is not valid JSON');
+      }
+      return response;
+    }
+    throw httpError(response);
+  }
+
+  /** Closes pooled connections so the process can exit at once. */
+  async close(): Promise<void> {
+    const d = this.dispatcher;
+    this.dispatcher = undefined;
+    if (d) await d.destroy();
+  }
+
+  private buildHeaders(req: HttpRequest): Record<string, string> {
+    const h: Record<string, string> = { 'User-Agent': this.userAgent, Accept: 'application/json' };
+    if (req.json !== undefined) h['Content-Type'] = 'application/json';
+    if (req.token) h['X-Auth-Token'] = req.token;
+    if (req.microversion) {
+      const { service, version } = req.microversion;
+      h['OpenStack-API-Version'] = `${service} ${version}`;
+      const legacy = LEGACY_MICROVERSION_HEADER[service];
+      if (legacy) h[legacy] = version;
+    }
+    return { ...h, ...req.headers };
+  }
+
+  private getDispatcher(): Dispatcher {
+    if (!this.dispatcher) this.dispatcher = createDispatcher(this.options, this.timeoutMs);
+    return this.dispatcher;
+  }
+
+  private logRequest(req: HttpRequest, headers: Record<string, string>): void {
+    const debug = this.options.debug;
+    if (!debug) return;
+    debug(`→ ${req.method} ${redactUrl(req.url)}`);
+    for (const [k, v] of Object.entries(redactHeaders(headers))) debug(`  ${k}: ${v}`);
+  }
+
+  private logResponse(res: HttpResponse): void {
+    const debug = this.options.debug;
+    if (!debug) return;
+    debug(`← ${statusLine(res.status)} ${res.method} ${redactUrl(res.url)} (${res.durationMs} ms)`);
+    for (const [k, v] of Object.entries(redactHeaders(res.headers))) debug(`  ${k}: ${v}`);
+  }
+}
+
+function createDispatcher(options: HttpClientOptions, timeoutMs: number): Dispatcher {
+  const tls = readTls(options.tls ?? {});
+  const env = options.env ?? {};
+  const pick = (name: string) => env[name] ?? env[name.toLowerCase()];
+  return new EnvHttpProxyAgent({
+    // Pass empty strings, not undefined, so undici never reads process.env itself.
+    httpProxy: pick('HTTP_PROXY') ?? '',
+    httpsProxy: pick('HTTPS_PROXY') ?? '', // undici falls back to the HTTP proxy
+    noProxy: pick('NO_PROXY') ?? '',
+    connect: { timeout: timeoutMs, ...tls },
+    requestTls: tls,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: 1_000,
+  });
+}
+
+function readTls(tls: TlsOptions): { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new OsconsoleError('E_USAGE', `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  return {
+    ...(tls.caFile ? { ca: read(tls.caFile, 'CA') } : {}),
+    ...(tls.certFile ? { cert: read(tls.certFile, 'client certificate') } : {}),
+    ...(tls.keyFile ? { key: read(tls.keyFile, 'client key') } : {}),
+    ...(tls.insecure ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+function isOk(status: number, accept: readonly number[] | undefined): boolean {
+  return (status >= 200 && status < 300) || (accept?.includes(status) ?? false);
+}
+
+function looksJson(headers: Record<string, string>): boolean {
+  return /\bjson\b/i.test(headers['content-type'] ?? '');
+}
+
+function parseResponse<T>(req: HttpRequest, res: Dispatcher.ResponseData, text: string, durationMs: number): HttpResponse<T> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  let body: unknown;
+  if (text.trim() !== '') {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+  return { method: req.method, url: req.url, status: res.statusCode, headers, body: body as T, text, durationMs };
+}
+
+/** `404 Not Found` */
+export function statusLine(status: number): string {
+  const text = STATUS_CODES[status];
+  return text ? `${status} ${text}` : String(status);
+}
+
+export function requestIdOf(headers: Record<string, string>): string | undefined {
+  return headers['x-openstack-request-id'] ?? headers['x-compute-request-id'];
+}
+
+function details(res: HttpResponse, message: string): HttpErrorDetails {
+  return {
+    method: res.method,
+    url: res.url,
+    status: res.status,
+    message,
+    requestId: requestIdOf(res.headers),
+    headers: res.headers,
+    body: res.body,
+  };
+}
+
+/** `GET https://h/compute/v2.1/servers/x returned 404 Not Found: Instance x could not be found.` */
+export function httpError(res: HttpResponse): OsconsoleError {
+  const message = serviceMessage(res.body, res.text);
+  const id = requestIdOf(res.headers);
+  const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${message}${id ? ` (request id ${id})` : ''}`;
+  return new OsconsoleError(codeForHttpStatus(res.status), line, { http: details(res, message) });
+}
+
+/** A 2xx whose body is not what the API documents: a proxy page, truncated JSON, the wrong shape. */
+export function malformed(res: HttpResponse, what: string): OsconsoleError {
+  const message = `${what} (${excerpt(res.text)})`;
+  return new OsconsoleError(
+    'E_UNEXPECTED',
+    `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)} with an unexpected body: ${message}`,
+    { http: details(res, message) },
+  );
+}
+
+/** Asserts that a response body is a JSON object with the given key; returns the value. */
+export function expectObject(res: HttpResponse, key: string): Record<string, unknown> {
+  const body = res.body;
+  if (!isObject(body) || !isObject(body[key])) throw malformed(res, `expected a JSON object with "${key}"`);
+  return body[key] as Record<string, unknown>;
+}
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+/** Maps a transport failure to exit status 7 with the host and the phase that failed. */
+export function transportError(err: unknown, req: HttpRequest, timeoutMs: number): OsconsoleError {
+  if (err instanceof OsconsoleError) return err;
+  const host = hostOf(req.url);
+  const code = errorCode(err);
+  const secs = `${Math.round(timeoutMs / 100) / 10} s`;
+  const what = `${req.method} ${redactUrl(req.url)}`;
+  const mk = (message: string, hint?: string) => new OsconsoleError('E_NETWORK', message, { hint, cause: err });
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return mk(`timed out after ${secs} connecting to ${host} (${what})`, 'check the network, or raise --timeout');
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return mk(`timed out after ${secs} waiting for ${host} to answer ${what}`, 'the service is slow or stuck; raise --timeout to wait longer');
+    case 'UND_ERR_BODY_TIMEOUT':
+      return mk(`timed out after ${secs} reading the response body from ${host} (${what})`, 'raise --timeout to wait longer');
+    case 'ECONNREFUSED':
+      return mk(`connection refused by ${host} (${what})`, 'check the auth URL and region, and that the service is running');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return mk(`cannot resolve host ${hostOf(req.url).replace(/:\d+$/, '')} (${what})`, 'check the auth URL and region');
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return mk(`connection to ${host} closed before a complete answer (${what})`);
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return mk(`the answer from ${host} was cut short (${what})`);
+  }
+  if (code && TLS_CODES.has(code)) {
+    return mk(`TLS verification of ${host} failed: ${errorMessage(err)} (${code})`, 'pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure');
+  }
+  return new OsconsoleError('E_NETWORK', `request to ${host} failed: ${errorMessage(err)}${code ? ` (${code})` : ''} (${what})`, { cause: err });
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR') return code;
+  }
+  return undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

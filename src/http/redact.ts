@@ -1,0 +1,55 @@
+/**
+ * Redaction for everything `--debug` prints: tokens and receipts become a short
+ * SHA-256 fingerprint, so two log lines can be matched without revealing the
+ * secret (a bearer token or a console token grants access on its own).
+ */
+import { createHash } from 'node:crypto';
+
+/** Header names (lower case) whose values are credentials. */
+const SECRET_HEADERS = new Set([
+  'x-auth-token',
+  'x-subject-token',
+  'x-service-token',
+  'openstack-auth-receipt',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+]);
+
+/** Query parameters that carry console tokens (`path` holds noVNC's `?token=`). */
+const SECRET_QUERY = new Set(['token', 'path', 'password', 'secret', 'passcode']);
+
+export function fingerprint(secret: string): string {
+  return `sha256:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
+}
+
+export function redacted(secret: string): string {
+  return `<redacted ${fingerprint(secret)}>`;
+}
+
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = SECRET_HEADERS.has(name.toLowerCase()) ? redacted(value) : value;
+  }
+  return out;
+}
+
+/** Hides console tokens in a URL: the os-console-auth-tokens path segment and token-bearing query values. */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  u.pathname = u.pathname.replace(/(\/os-console-auth-tokens\/)([^/]+)/, (_m, head: string, tok: string) => head + redacted(decodeURIComponent(tok)));
+  for (const key of [...u.searchParams.keys()]) {
+    if (SECRET_QUERY.has(key.toLowerCase())) {
+      const v = u.searchParams.get(key) ?? '';
+      u.searchParams.set(key, redacted(v));
+    }
+  }
+  return decodeURI(u.toString());
+}

@@ -1,0 +1,103 @@
+/**
+ * Fault injection: rules that make matching requests slow, fail, or come back
+ * broken in the ways real clouds and the proxies in front of them break.
+ */
+
+export type FaultAction =
+  /** Answer with this status instead (e.g. 503 with Retry-After). */
+  | { kind: 'status'; status: number; body?: string; contentType?: string; retryAfter?: number | string }
+  /** A proxy's HTML error page (default 502 Bad Gateway from nginx). */
+  | { kind: 'html'; status?: number }
+  /** Close the connection without answering (a reset). */
+  | { kind: 'drop' }
+  /** Send the real answer's headers and half its body, then close (Content-Length mismatch). */
+  | { kind: 'truncate' }
+  /** Send the real status with half of its JSON body, well-formed HTTP (invalid JSON). */
+  | { kind: 'corrupt' }
+  /** Send the real status with this JSON body instead (a body of the wrong shape). */
+  | { kind: 'replace'; body: unknown }
+  /** Drop one response header (e.g. X-Subject-Token). */
+  | { kind: 'dropHeader'; header: string }
+  /** Never answer; the socket stays open until the client gives up or the simulator stops. */
+  | { kind: 'hang' }
+  /** Wait this long before handling the request. Combines with any other rule. */
+  | { kind: 'latency'; ms: number };
+
+export interface FaultMatch {
+  method?: string;
+  /** Exact path, or a regular expression tested against the path (no query). */
+  path?: string | RegExp;
+  service?: 'identity' | 'compute' | 'console';
+}
+
+export interface FaultRule {
+  match?: FaultMatch;
+  /** How many matching requests it applies to; default 1 (latency: every request). */
+  times?: number;
+  action: FaultAction;
+}
+
+interface ActiveRule extends FaultRule {
+  remaining: number;
+}
+
+export interface RequestFacts {
+  method: string;
+  path: string;
+  service: string;
+}
+
+export interface FaultPlan {
+  latencyMs: number;
+  action?: Exclude<FaultAction, { kind: 'latency' }>;
+}
+
+export class Faults {
+  private rules: ActiveRule[] = [];
+
+  add(rule: FaultRule): void {
+    const remaining = rule.times ?? (rule.action.kind === 'latency' ? Infinity : 1);
+    this.rules.push({ ...rule, remaining });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** Consumes the rules that apply to this request and says what to do. */
+  plan(req: RequestFacts): FaultPlan {
+    let latencyMs = 0;
+    let action: FaultPlan['action'];
+    for (const rule of this.rules) {
+      if (rule.remaining <= 0 || !matches(rule.match, req)) continue;
+      if (rule.action.kind === 'latency') {
+        latencyMs += rule.action.ms;
+        rule.remaining--;
+      } else if (!action) {
+        action = rule.action;
+        rule.remaining--;
+      }
+    }
+    this.rules = this.rules.filter((r) => r.remaining > 0);
+    return { latencyMs, action };
+  }
+}
+
+function matches(m: FaultMatch | undefined, req: RequestFacts): boolean {
+  if (!m) return true;
+  if (m.method && m.method.toUpperCase() !== req.method) return false;
+  if (m.service && m.service !== req.service) return false;
+  if (m.path !== undefined) {
+    if (typeof m.path === 'string' ? m.path !== req.path : !m.path.test(req.path)) return false;
+  }
+  return true;
+}
+
+export const NGINX_502 =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+export function htmlErrorPage(status: number): string {
+  if (status === 502) return NGINX_502;
+  const text = `${status} Error`;
+  return `<html>\r\n<head><title>${text}</title></head>\r\n<body>\r\n<center><h1>${text}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+}

@@ -1,0 +1,497 @@
+/**
+ * The bundled cloud simulator: Keystone v3 and Nova (two regions) behind one
+ * HTTP(S) listener on 127.0.0.1, with a request log, fault injection, a
+ * controllable clock and tiny console-proxy pages for the URLs it hands out.
+ *
+ * Layout of the listener (catalog URLs point back at it):
+ *   /identity                      Keystone (auth URL: <url>/identity/v3)
+ *   /compute, /compute-internal,   Nova RegionOne: public, internal, admin
+ *   /compute-admin
+ *   /r2/compute, /r2/compute-...   Nova RegionTwo; its catalog URLs end in /v2.1/<project_id>
+ *   /console/...                   simulated console proxies (noVNC page, SPICE .vv file, ...)
+ *   /__sim/...                     control API (log, faults, clock) for out-of-process use
+ *
+ * Tests use it in-process: `const sim = await Simulator.start(); … await sim.stop()`.
+ */
+
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SimRequest, SimResponse } from './http.js';
+import { html, isObject, json, readBody } from './http.js';
+import type { FaultRule } from './faults.js';
+import { Faults, htmlErrorPage } from './faults.js';
+import type { CatalogService } from './keystone.js';
+import { Keystone } from './keystone.js';
+import type { ConsoleEnabled, ConsoleTokenRecord, ConsoleType } from './nova.js';
+import { Nova } from './nova.js';
+import type { RegionName } from './seed.js';
+import { APP_CREDENTIAL, CREDENTIALS, REGIONS, seedCompute, seedIdentity } from './seed.js';
+
+export * from './seed.js';
+export type { FaultRule } from './faults.js';
+export { totp } from './totp.js';
+
+export interface SimulatorOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Max compute microversion of RegionOne (default 2.100, Epoxy); min is always 2.1. */
+  computeMaxVersion?: string;
+  /** Max compute microversion of RegionTwo (default: RegionOne's). */
+  regionTwoMaxVersion?: string;
+  tokenLifetimeSeconds?: number;
+  receiptLifetimeSeconds?: number;
+  consoleTokenTtlSeconds?: number;
+  /** Where Keystone is mounted: '/identity' (default) or '' for the root. */
+  identityPrefix?: string;
+  /** nova.conf `[vnc|spice|serial_console|mks|rdp] enabled`; all but rdp on by default. */
+  consoleEnabled?: Partial<ConsoleEnabled>;
+  /** Override the console proxies' base URLs (default: pages served by the simulator). */
+  consoleBaseUrls?: Partial<Record<ConsoleType, string>>;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+  /** Rewrites each token's catalog (e.g. drop compute to test a catalog without it). */
+  catalogHook?: (catalog: CatalogService[], projectId: string | undefined) => CatalogService[];
+}
+
+export interface LogEntry {
+  seq: number;
+  /** Simulator clock, ms. */
+  at: number;
+  method: string;
+  path: string;
+  search: string;
+  /** Lower-case request header names. */
+  headers: Record<string, string>;
+  /** Parsed JSON request body, when there was one. */
+  body?: unknown;
+  service: 'identity' | 'compute' | 'console' | 'unknown';
+  region?: RegionName;
+  interface?: 'public' | 'internal' | 'admin';
+  status?: number;
+}
+
+interface Mount {
+  prefix: string;
+  service: LogEntry['service'] | 'control';
+  region?: RegionName;
+  interface?: 'public' | 'internal' | 'admin';
+}
+
+const COMPUTE_MOUNTS: Mount[] = REGIONS.flatMap((region) => {
+  const root = region === 'RegionOne' ? '' : '/r2';
+  return (['public', 'internal', 'admin'] as const).map((iface) => ({
+    prefix: `${root}/compute${iface === 'public' ? '' : `-${iface}`}`,
+    service: 'compute' as const,
+    region,
+    interface: iface,
+  }));
+});
+
+export class Simulator {
+  readonly log: LogEntry[] = [];
+  readonly faults = new Faults();
+  readonly keystone: Keystone;
+  readonly nova: Record<RegionName, Nova>;
+  readonly identity = seedIdentity();
+  private clockOffsetMs = 0;
+  private server!: HttpServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly mounts: Mount[];
+  private baseUrl = '';
+  private seq = 0;
+
+  private constructor(private readonly opts: SimulatorOptions) {
+    const identityPrefix = opts.identityPrefix ?? '/identity';
+    const mounts: Mount[] = [
+      ...COMPUTE_MOUNTS,
+      { prefix: '/console', service: 'console' },
+      { prefix: '/__sim', service: 'control' },
+      { prefix: identityPrefix, service: 'identity' },
+    ];
+    this.mounts = mounts.sort((a, b) => b.prefix.length - a.prefix.length);
+    const now = () => this.now();
+    this.keystone = new Keystone({
+      data: this.identity,
+      now,
+      tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
+      receiptLifetimeSeconds: opts.receiptLifetimeSeconds ?? 300,
+      catalog: (projectId) => this.catalog(projectId),
+    });
+    const seededAt = Date.parse('2026-01-05T09:00:00Z');
+    const enabled: ConsoleEnabled = { vnc: true, spice: true, serial: true, mks: true, rdp: false, ...opts.consoleEnabled };
+    const makeNova = (region: RegionName, maxVersion: string) =>
+      new Nova({
+        region,
+        maxVersion,
+        data: seedCompute(region, seededAt),
+        identity: this.identity,
+        keystone: this.keystone,
+        now,
+        consoleTokenTtlSeconds: opts.consoleTokenTtlSeconds ?? 600,
+        consoleBaseUrls: this.consoleBaseUrls(),
+        enabled,
+        authUri: () => this.identityUrl,
+      });
+    const r1 = opts.computeMaxVersion ?? '2.100';
+    this.nova = { RegionOne: makeNova('RegionOne', r1), RegionTwo: makeNova('RegionTwo', opts.regionTwoMaxVersion ?? r1) };
+  }
+
+  static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
+    const sim = new Simulator(opts);
+    await sim.listen(opts.port ?? 0);
+    return sim;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Keystone's root (`<url>/identity`): discovery happens here. */
+  get identityUrl(): string {
+    return `${this.baseUrl}${this.opts.identityPrefix ?? '/identity'}`;
+  }
+
+  /** The usual OS_AUTH_URL: `<url>/identity/v3`. */
+  get authUrl(): string {
+    return `${this.identityUrl}/v3`;
+  }
+
+  /** The simulator's clock (ms): real time plus whatever advance() added. */
+  now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Moves the clock forward, to expire tokens, receipts and console tokens. */
+  advance(seconds: number): void {
+    this.clockOffsetMs += seconds * 1000;
+  }
+
+  clearLog(): void {
+    this.log.length = 0;
+  }
+
+  /** Log entries of one service (compute requests are the "round trips" tests count). */
+  requests(service?: LogEntry['service']): LogEntry[] {
+    return service ? this.log.filter((e) => e.service === service) : [...this.log];
+  }
+
+  addFault(rule: FaultRule): void {
+    this.faults.add(rule);
+  }
+
+  /** The OS_* variables of a seeded user, as an openrc file would export them. */
+  env(user: keyof typeof CREDENTIALS = 'demo'): Record<string, string> {
+    const c = CREDENTIALS[user];
+    return {
+      OS_AUTH_URL: this.authUrl,
+      OS_IDENTITY_API_VERSION: '3',
+      OS_USERNAME: c.username,
+      OS_PASSWORD: c.password,
+      OS_USER_DOMAIN_NAME: c.domain,
+      OS_PROJECT_NAME: c.project,
+      OS_PROJECT_DOMAIN_NAME: c.domain,
+      OS_REGION_NAME: 'RegionOne',
+      OS_INTERFACE: 'public',
+    };
+  }
+
+  /** The OS_* variables of the seeded application credential (Horizon's app-cred openrc). */
+  appCredentialEnv(): Record<string, string> {
+    return {
+      OS_AUTH_TYPE: 'v3applicationcredential',
+      OS_AUTH_URL: this.authUrl,
+      OS_IDENTITY_API_VERSION: '3',
+      OS_APPLICATION_CREDENTIAL_ID: APP_CREDENTIAL.id,
+      OS_APPLICATION_CREDENTIAL_SECRET: APP_CREDENTIAL.secret,
+      OS_REGION_NAME: 'RegionOne',
+      OS_INTERFACE: 'public',
+    };
+  }
+
+  /** A live console token in any region, for the console proxy pages. */
+  consoleToken(token: string): ConsoleTokenRecord | undefined {
+    for (const region of REGIONS) {
+      const record = this.nova[region].liveConsoleToken(token);
+      if (record) return record;
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- catalog ----
+
+  private catalog(projectId: string | undefined): CatalogService[] {
+    const base = this.baseUrl;
+    const endpoint = (iface: 'public' | 'internal' | 'admin', region: RegionName, url: string) => ({
+      id: stableId(`${region}-${url}-${iface}`),
+      interface: iface,
+      region,
+      region_id: region,
+      url,
+    });
+    const compute = COMPUTE_MOUNTS.flatMap((m) => {
+      const region = m.region as RegionName;
+      if (region === 'RegionTwo') {
+        // Old-style %(tenant_id)s endpoint: Keystone leaves it out when there is no project to fill in.
+        return projectId ? [endpoint(m.interface!, region, `${base}${m.prefix}/v2.1/${projectId}`)] : [];
+      }
+      return [endpoint(m.interface!, region, `${base}${m.prefix}/v2.1`)];
+    });
+    const catalog: CatalogService[] = [
+      {
+        id: stableId('identity'),
+        type: 'identity',
+        name: 'keystone',
+        endpoints: (['public', 'internal', 'admin'] as const).map((i) => endpoint(i, 'RegionOne', this.identityUrl)),
+      },
+      { id: stableId('compute'), type: 'compute', name: 'nova', endpoints: compute },
+      { id: stableId('placement'), type: 'placement', name: 'placement', endpoints: [endpoint('public', 'RegionOne', `${base}/placement`)] },
+    ];
+    return this.opts.catalogHook ? this.opts.catalogHook(catalog, projectId) : catalog;
+  }
+
+  private consoleBaseUrls(): Record<ConsoleType, string> {
+    // Computed lazily: the port is known only after listen().
+    const base = () => this.baseUrl;
+    const defaults: Record<ConsoleType, () => string> = {
+      novnc: () => `${base()}/console/novnc/vnc_lite.html`,
+      xvpvnc: () => `${base()}/console/xvpvnc/console`,
+      'spice-html5': () => `${base()}/console/spice/spice_auto.html`,
+      'spice-direct': () => `${base()}/console/spice-direct/nova`,
+      serial: () => `${base().replace(/^http/, 'ws')}/console/serial/`,
+      'rdp-html5': () => `${base()}/console/rdp/`,
+      webmks: () => `${base()}/console/mks/`,
+    };
+    const overrides = this.opts.consoleBaseUrls ?? {};
+    return new Proxy({} as Record<ConsoleType, string>, {
+      get: (_t, key: string) => overrides[key as ConsoleType] ?? defaults[key as ConsoleType]?.(),
+    });
+  }
+
+  // ---- HTTP ----
+
+  private async listen(port: number): Promise<void> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
+    this.server = this.opts.tls ? createHttpsServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, handler) : createHttpServer(handler);
+    this.server.keepAliveTimeout = 1000;
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    // TLS handshakes that fail (a client that does not trust our CA) are expected in tests.
+    this.server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.baseUrl = `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  private mountFor(path: string): Mount | undefined {
+    return this.mounts.find((m) => m.prefix === '' || path === m.prefix || path.startsWith(`${m.prefix}/`));
+  }
+
+  private async onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = new URL(raw.url ?? '/', 'http://sim.invalid');
+    const headers: Record<string, string> = {};
+    for (const [k, val] of Object.entries(raw.headers)) if (val !== undefined) headers[k] = Array.isArray(val) ? val.join(', ') : val;
+    let text: string;
+    try {
+      text = await readBody(raw);
+    } catch {
+      res.destroy();
+      return;
+    }
+    const req: SimRequest = {
+      method: raw.method ?? 'GET',
+      path: target.pathname,
+      search: target.search,
+      query: target.searchParams,
+      headers,
+      text,
+      base: this.baseUrl,
+      raw,
+    };
+    const mount = this.mountFor(req.path);
+    if (mount?.service === 'control') {
+      send(res, this.control(req, req.path.slice(mount.prefix.length)));
+      return;
+    }
+    const entry: LogEntry = {
+      seq: ++this.seq,
+      at: this.now(),
+      method: req.method,
+      path: req.path,
+      search: req.search,
+      headers,
+      service: mount?.service ?? 'unknown',
+      region: mount?.region,
+      interface: mount?.interface,
+    };
+    try {
+      entry.body = text.trim() ? JSON.parse(text) : undefined;
+    } catch {
+      entry.body = text;
+    }
+    this.log.push(entry);
+
+    const plan = this.faults.plan({ method: req.method, path: req.path, service: entry.service });
+    if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+    const action = plan.action;
+    if (action?.kind === 'drop') {
+      entry.status = 0;
+      raw.socket.destroy();
+      return;
+    }
+    if (action?.kind === 'hang') {
+      entry.status = 0;
+      return;
+    }
+    if (action?.kind === 'status') {
+      const h: Record<string, string> = { 'Content-Type': action.contentType ?? 'text/plain; charset=utf-8' };
+      if (action.retryAfter !== undefined) h['Retry-After'] = String(action.retryAfter);
+      entry.status = action.status;
+      send(res, { status: action.status, headers: h, body: action.body ?? `${action.status} Service Unavailable\n` });
+      return;
+    }
+    if (action?.kind === 'html') {
+      const status = action.status ?? 502;
+      entry.status = status;
+      send(res, html(status, htmlErrorPage(status)));
+      return;
+    }
+
+    let response = this.dispatch(req, mount);
+    if (action?.kind === 'replace') response = { ...response, headers: { ...response.headers, 'Content-Type': 'application/json' }, body: JSON.stringify(action.body) };
+    if (action?.kind === 'corrupt') response = { ...response, body: response.body.slice(0, Math.floor(response.body.length / 2)) };
+    if (action?.kind === 'dropHeader') {
+      const drop = action.header.toLowerCase();
+      response = { ...response, headers: Object.fromEntries(Object.entries(response.headers).filter(([k]) => k.toLowerCase() !== drop)) };
+    }
+    entry.status = response.status;
+    if (action?.kind === 'truncate') {
+      const bytes = Buffer.from(response.body);
+      res.writeHead(response.status, { ...response.headers, 'Content-Length': String(bytes.length) });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      // Give the partial body a moment to leave before the reset.
+      setTimeout(() => raw.socket.destroy(), 20);
+      return;
+    }
+    send(res, response);
+  }
+
+  private dispatch(req: SimRequest, mount: Mount | undefined): SimResponse {
+    if (!mount) return json(404, { message: 'The resource could not be found.', code: '404 Not Found', title: 'Not Found' });
+    const rest = req.path.slice(mount.prefix.length);
+    const mountUrl = `${this.baseUrl}${mount.prefix}`;
+    switch (mount.service) {
+      case 'identity':
+        return this.keystone.handle(req, rest, mountUrl);
+      case 'compute':
+        return this.nova[mount.region as RegionName].handle(req, rest, mountUrl);
+      case 'console':
+        return this.consoleProxy(req, rest);
+      default:
+        return json(404, { message: 'The resource could not be found.' });
+    }
+  }
+
+  /**
+   * Stand-ins for the console proxies behind the URLs Nova hands out, so a
+   * URL can be opened: they check the token like nova-novncproxy does.
+   */
+  private consoleProxy(req: SimRequest, rest: string): SimResponse {
+    const q = req.query;
+    const token = q.get('token') ?? new URLSearchParams((q.get('path') ?? '').replace(/^[^?]*\?/, '')).get('token') ?? '';
+    const record = this.consoleToken(token);
+    if (!record) {
+      return html(401, `<html><body><h1>The token '${escapeHtml(token)}' is invalid or has expired</h1></body></html>`);
+    }
+    const server = REGIONS.flatMap((r) => this.nova[r].servers).find((s) => s.id === record.instanceUuid);
+    const left = Math.round((record.expiresAt - this.now()) / 1000);
+    if (rest.startsWith('/spice-direct/')) {
+      // What a spice-direct proxy returns: a virt-viewer connection file.
+      const vv = ['[virt-viewer]', 'type=spice', `host=${record.host}`, `port=${record.port}`, `tls-port=${record.tlsPort ?? ''}`, `title=${server?.name ?? ''}`, 'delete-this-file=1', ''].join('\n');
+      return { status: 200, headers: { 'Content-Type': 'application/x-virt-viewer' }, body: vv };
+    }
+    if (rest.startsWith('/serial/')) return html(426, '<html><body><h1>426 Upgrade Required: this is a websocket endpoint</h1></body></html>');
+    const title = `${record.type} console of ${escapeHtml(server?.name ?? record.instanceUuid)}`;
+    return html(200, `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><p>Simulated console (osconsole test simulator). Token valid for ${left} s more.</p></body></html>`);
+  }
+
+  // ---- control API ----
+
+  private control(req: SimRequest, rest: string): SimResponse {
+    const body = (() => {
+      try {
+        return req.text ? (JSON.parse(req.text) as unknown) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (rest === '/log' && req.method === 'GET') return json(200, { log: this.log });
+    if (rest === '/log' && req.method === 'DELETE') {
+      this.clearLog();
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (rest === '/faults' && req.method === 'POST' && isObject(body) && isObject(body.action)) {
+      const match = isObject(body.match) ? { ...body.match } : undefined;
+      if (match && typeof match.pathRegex === 'string') match.path = new RegExp(match.pathRegex);
+      this.faults.add({ match: match as FaultRule['match'], times: typeof body.times === 'number' ? body.times : undefined, action: body.action as FaultRule['action'] });
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (rest === '/faults' && req.method === 'DELETE') {
+      this.faults.clear();
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (rest === '/clock' && req.method === 'POST' && isObject(body) && typeof body.advance === 'number') {
+      this.advance(body.advance);
+      return json(200, { now: new Date(this.now()).toISOString() });
+    }
+    if (rest === '/info' && req.method === 'GET') {
+      return json(200, {
+        url: this.url,
+        auth_url: this.authUrl,
+        compute_max_version: { RegionOne: this.opts.computeMaxVersion ?? '2.100', RegionTwo: this.opts.regionTwoMaxVersion ?? this.opts.computeMaxVersion ?? '2.100' },
+      });
+    }
+    return json(404, { message: 'unknown control endpoint' });
+  }
+}
+
+function send(res: ServerResponse, r: SimResponse): void {
+  const body = Buffer.from(r.body);
+  res.writeHead(r.status, { ...r.headers, 'Content-Length': String(body.length) });
+  res.end(body);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Deterministic 32-hex ids for catalog entries (Keystone ids are uuid4 hex). */
+function stableId(seed: string): string {
+  let h = 0x811c9dc5;
+  const out: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (const ch of `${round}:${seed}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    out.push(h.toString(16).padStart(8, '0'));
+  }
+  return out.join('');
+}
+

@@ -1,0 +1,55 @@
+/**
+ * `npm run sim`: runs the simulator in the foreground and prints the
+ * `export OS_*=...` lines to use it from another shell.
+ *
+ *   npm run sim -- [--port N] [--user demo|admin|reader|mfa|noproj|alice]
+ *                  [--compute-max-version 2.93] [--token-lifetime SECONDS]
+ *                  [--latency MS]
+ */
+import { parseArgs } from 'node:util';
+import { CREDENTIALS, Simulator } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.OSCONSOLE_SIM_PORT ?? '0' },
+    user: { type: 'string', default: 'demo' },
+    'compute-max-version': { type: 'string' },
+    'token-lifetime': { type: 'string' },
+    latency: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(
+    'usage: npm run sim -- [--port N] [--user NAME] [--compute-max-version X.Y] [--token-lifetime S] [--latency MS]\n',
+  );
+  process.exit(0);
+}
+
+const user = values.user as keyof typeof CREDENTIALS;
+if (!(user in CREDENTIALS)) {
+  process.stderr.write(`sim: unknown user ${user}; one of ${Object.keys(CREDENTIALS).join(', ')}\n`);
+  process.exit(2);
+}
+
+const sim = await Simulator.start({
+  port: Number(values.port),
+  computeMaxVersion: values['compute-max-version'],
+  tokenLifetimeSeconds: values['token-lifetime'] ? Number(values['token-lifetime']) : undefined,
+});
+if (values.latency) sim.addFault({ action: { kind: 'latency', ms: Number(values.latency) } });
+
+process.stderr.write(`osconsole cloud simulator listening on ${sim.url} (Keystone ${sim.authUrl}); Ctrl-C stops it.\n`);
+process.stderr.write('In another shell, run these lines, then: ./bin/osconsole.js login\n');
+for (const [k, v] of Object.entries(sim.env(user))) process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
+
+const stop = () => {
+  void sim.stop().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
