@@ -1,11 +1,14 @@
 /**
  * What a command's run function gets: the injected deps, the parsed global
- * options, the output module and a lazily created HTTP client. Heavy modules
- * (undici) are imported only when a command actually makes a request.
+ * options, the output module, and lazily created services (HTTP client,
+ * session store, prompter). Heavy modules (undici, conf, @inquirer/prompts)
+ * are imported only when a command actually uses them.
  */
+import type { SessionStore } from './config/session-store.js';
 import type { Deps } from './deps.js';
 import type { HttpClient, TlsOptions } from './http/client.js';
 import { Output } from './output/output.js';
+import type { Prompter } from './ui/prompt.js';
 
 export interface GlobalOptions {
   debug: boolean;
@@ -16,6 +19,7 @@ export interface GlobalOptions {
 
 export class Context {
   private readonly clients = new Map<string, HttpClient>();
+  private store?: SessionStore;
 
   private constructor(
     readonly deps: Deps,
@@ -30,6 +34,10 @@ export class Context {
 
   get env(): Deps['env'] {
     return this.deps.env;
+  }
+
+  now(): number {
+    return this.deps.now();
   }
 
   /** One client per TLS configuration, so connections are pooled within a run. */
@@ -48,6 +56,23 @@ export class Context {
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /** The session cache, opened on first use. */
+  async sessions(): Promise<SessionStore> {
+    if (!this.store) {
+      const { SessionStore } = await import('./config/session-store.js');
+      this.store = await SessionStore.open(this.deps, (m) => this.output.warn(m));
+    }
+    return this.store;
+  }
+
+  /** A prompter when a person is at the terminal (stdin and stdout TTYs, not CI); otherwise none. */
+  async prompter(): Promise<Prompter | undefined> {
+    if (!this.output.canPrompt) return undefined;
+    if (this.deps.prompter) return this.deps.prompter;
+    const { inquirerPrompter } = await import('./ui/prompt.js');
+    return inquirerPrompter(this.deps);
   }
 
   async dispose(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import type { Env, Streams } from './output/output.js';
+import type { Prompter } from './ui/prompt.js';
 
 export interface Deps extends Streams {
   env: Env;
@@ -15,6 +16,8 @@ export interface Deps extends Streams {
   now: () => number;
   /** Opens a URL in the user's browser; replaced by a recorder in tests. */
   openBrowser?: (url: string) => Promise<void>;
+  /** Replaces the terminal prompts (tests); used only where prompting is allowed. */
+  prompter?: Prompter;
 }
 
 export function createDeps(): Deps {

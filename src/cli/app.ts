@@ -24,14 +24,15 @@ export class App {
 
   /**
    * Wraps a command's run function as a commander action: commander passes the
-   * positional arguments, then the options object, then the Command itself.
+   * positional arguments, then the options object, then the Command itself,
+   * and the run function gets the same after the Context.
    */
   action<A extends unknown[]>(run: RunFn<A>): (...args: unknown[]) => Promise<void> {
     return async (...args: unknown[]) => {
       const cmd = args[args.length - 1] as Command;
       applyEnvDefaults(cmd, this.deps.env);
       const ctx = await this.contextFor(cmd);
-      await run(ctx, ...(args.slice(0, -1) as A));
+      await run(ctx, ...(args as A));
     };
   }
 

@@ -1,0 +1,91 @@
+/** `osconsole console get|inspect`: console URLs and what stands behind their tokens. */
+import { Argument, Option } from 'commander';
+import type { Command } from 'commander';
+import type { App } from '../cli/app.js';
+import type { Context } from '../context.js';
+import { addCloudOptions, selectionOf } from './cloud-options.js';
+
+export const TYPE_CHOICES = ['novnc', 'spice-html5', 'spice-direct', 'serial', 'webmks', 'auto', 'xvpvnc', 'rdp-html5'];
+export const PROTOCOL_CHOICES = ['vnc', 'spice', 'serial', 'mks', 'rdp'];
+
+export function register(program: Command, app: App): void {
+  const group = program.command('console').description('get console URLs and inspect console tokens');
+  registerGet(group, app);
+  registerInspect(group, app);
+}
+
+function registerGet(group: Command, app: App): void {
+  const cmd = group
+    .command('get')
+    .description('create a remote console for a server and print its URL')
+    .addArgument(new Argument('<server>', 'server name or id'))
+    .addOption(new Option('-t, --type <type>', 'console type; auto tries novnc, spice-html5, serial, webmks in turn').choices(TYPE_CHOICES).default('novnc'))
+    .addOption(new Option('--protocol <protocol>', 'console protocol; follows from --type, must match if given').choices(PROTOCOL_CHOICES))
+    .option('--all-projects', 'look the name up in every project (admins)')
+    .option('--open', 'open the URL in the default browser too (not for serial websockets)')
+    .option('--json', 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout');
+  addCloudOptions(cmd, 'session');
+  cmd.addHelpText(
+    'after',
+    `
+stdout gets the URL and a newline, so $(osconsole console get vm) works. For
+spice-direct it also gets the connection behind the token: a table on a
+terminal, otherwise a second line "host<TAB>port<TAB>tls_port". Console URLs
+stop working after about 10 minutes ([consoleauth] token_ttl).
+
+Examples:
+  $ osconsole console get web-1
+  $ osconsole console get web-1 --type serial --json | jq -r .url
+  $ osconsole console get 9c2ad835-22d7-4196-9b2a-200f82c4d813 --open
+  $ osconsole console get web-1 --type spice-direct --os-cloud admin`,
+  );
+  cmd.action(
+    app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
+      const { getConsole } = await import('../core/console.js');
+      const { printConsole } = await import('../output/console-format.js');
+      const result = await getConsole(ctx, selectionOf(command, ctx), {
+        server,
+        type: opts.type as never,
+        protocol: opts.protocol,
+        allProjects: opts.allProjects === true,
+      });
+      await printConsole(ctx, result, { json: opts.json === true, open: opts.open === true });
+    }),
+  );
+}
+
+interface GetOptions {
+  type: string;
+  protocol?: string;
+  allProjects?: boolean;
+  open?: boolean;
+  json?: boolean;
+}
+
+function registerInspect(group: Command, app: App): void {
+  const cmd = group
+    .command('inspect')
+    .description('show the host and ports behind a console token (GET /os-console-auth-tokens; admins)')
+    .addArgument(new Argument('<token-or-url>', 'a console token, or any console URL carrying one'))
+    .option('--json', "print Nova's console object on stdout");
+  addCloudOptions(cmd, 'session');
+  cmd.addHelpText(
+    'after',
+    `
+Accepts a bare token or a URL with ?token=..., noVNC's ?path=%3Ftoken%3D...,
+ws://.../?token=... and spice-direct URLs. Off a terminal, prints
+"field<TAB>value" lines.
+
+Examples:
+  $ osconsole console inspect 'http://h:6080/vnc_lite.html?path=%3Ftoken%3D9a4f...'
+  $ osconsole console inspect "$(osconsole console get vm --type spice-direct | head -1)" --json`,
+  );
+  cmd.action(
+    app.action(async (ctx: Context, tokenOrUrl: string, opts: { json?: boolean }, command: Command) => {
+      const { inspectConsole } = await import('../core/console.js');
+      const { printConnection } = await import('../output/console-format.js');
+      const connection = await inspectConsole(ctx, selectionOf(command, ctx), tokenOrUrl);
+      await printConnection(ctx, connection, opts.json === true);
+    }),
+  );
+}

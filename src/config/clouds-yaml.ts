@@ -1,0 +1,163 @@
+/**
+ * clouds.yaml and secure.yaml, as openstacksdk reads them
+ * (openstacksdk openstack/config/loader.py):
+ *  - search order: OS_CLIENT_CONFIG_FILE, then ./, the user config dir
+ *    ($XDG_CONFIG_HOME/openstack), ~/.config/openstack, /etc/openstack; in each,
+ *    clouds.yaml, clouds.yml, clouds.json; the first file found wins (no merge);
+ *  - secure.yaml is searched the same way (OS_CLIENT_SECURE_FILE first) and
+ *    deep-merged over it, its values winning.
+ * Unlike the SDK, a file that cannot be parsed is an error naming the file and
+ * line, not silently skipped: a typo should not send you to another cloud.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { OsconsoleError } from '../errors.js';
+import type { Env } from '../output/output.js';
+
+import type * as YamlNs from 'yaml';
+
+type YamlModule = typeof YamlNs;
+
+export interface CloudsFileContext {
+  env: Env;
+  cwd: string;
+  homedir: string;
+}
+
+/** A YAML mapping with the line each key sits on, for error messages. */
+export interface CloudEntry {
+  name: string;
+  /** The cloud's settings, after secure.yaml was merged in. */
+  values: Record<string, unknown>;
+  file: string;
+  /** Line of a key path like `auth.password` (1-based), when known. */
+  lineOf(path: string): number | undefined;
+}
+
+export interface CloudsFile {
+  file: string;
+  secureFile?: string;
+  names: string[];
+  get(name: string): CloudEntry | undefined;
+}
+
+const EXTS = ['yaml', 'yml', 'json'];
+
+export function searchDirs(ctx: CloudsFileContext): string[] {
+  const xdg = ctx.env.XDG_CONFIG_HOME;
+  const dirs = [ctx.cwd, ...(xdg ? [join(xdg, 'openstack')] : []), join(ctx.homedir, '.config', 'openstack'), '/etc/openstack'];
+  return [...new Set(dirs.map((d) => resolve(d)))];
+}
+
+function candidates(ctx: CloudsFileContext, base: 'clouds' | 'secure', override: string | undefined): string[] {
+  const files = searchDirs(ctx).flatMap((dir) => EXTS.map((ext) => join(dir, `${base}.${ext}`)));
+  return override ? [resolve(ctx.cwd, override), ...files] : files;
+}
+
+function readFirst(paths: string[]): { file: string; text: string } | undefined {
+  for (const file of paths) {
+    try {
+      return { file, text: readFileSync(file, 'utf8') };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Missing or unreadable (the SDK skips EACCES too): try the next one.
+      if (code !== 'ENOENT' && code !== 'EACCES' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
+    }
+  }
+  return undefined;
+}
+
+/** Loads clouds.yaml (+ secure.yaml); undefined when there is none anywhere. */
+export async function loadCloudsFile(ctx: CloudsFileContext): Promise<CloudsFile | undefined> {
+  const override = ctx.env.OS_CLIENT_CONFIG_FILE;
+  if (override) {
+    try {
+      readFileSync(resolve(ctx.cwd, override));
+    } catch (err) {
+      throw new OsconsoleError('E_USAGE', `cannot read OS_CLIENT_CONFIG_FILE ${override}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  const found = readFirst(candidates(ctx, 'clouds', override));
+  if (!found) return undefined;
+  const YAML = await import('yaml');
+  const main = parseYaml(YAML, found.file, found.text);
+  const secureFound = readFirst(candidates(ctx, 'secure', ctx.env.OS_CLIENT_SECURE_FILE));
+  const secure = secureFound ? parseYaml(YAML, secureFound.file, secureFound.text) : undefined;
+
+  const clouds = mappingAt(main, 'clouds');
+  const secureClouds = secure ? mappingAt(secure, 'clouds') : {};
+  const names = Object.keys(clouds);
+  return {
+    file: found.file,
+    secureFile: secureFound?.file,
+    names,
+    get(name) {
+      if (!(name in clouds)) return undefined;
+      const base = clouds[name];
+      if (!isRecord(base)) throw typeError(main, `clouds.${name}`, 'a mapping');
+      const extra = secureClouds[name];
+      const values = isRecord(extra) ? deepMerge(base, extra) : { ...base };
+      return {
+        name,
+        values,
+        file: found.file,
+        lineOf: (path) => main.lineOf(`clouds.${name}.${path}`) ?? secure?.lineOf(`clouds.${name}.${path}`),
+      };
+    },
+  };
+}
+
+interface ParsedYaml {
+  file: string;
+  data: unknown;
+  lineOf(path: string): number | undefined;
+}
+
+function parseYaml(YAML: YamlModule, file: string, text: string): ParsedYaml {
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line ?? lineCounter.linePos(first.pos[0]).line;
+    const what = first.message.split('\n')[0]?.replace(/ at line \d+, column \d+.*$/, '') ?? 'invalid YAML';
+    throw new OsconsoleError('E_USAGE', `${file}:${line}: invalid YAML: ${what}`);
+  }
+  return {
+    file,
+    data: doc.toJS(),
+    lineOf(path) {
+      const node = doc.getIn(path.split('.'), true) as { range?: [number, number, number] } | undefined;
+      // For a scalar the node is the value; the key's line is the same line in block style.
+      const offset = node?.range?.[0];
+      return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    },
+  };
+}
+
+function mappingAt(parsed: ParsedYaml, key: string): Record<string, unknown> {
+  const root = parsed.data ?? {};
+  if (!isRecord(root)) throw new OsconsoleError('E_USAGE', `${parsed.file}:1: expected a mapping with a "${key}" key`);
+  const value = root[key];
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) throw typeError(parsed, key, 'a mapping of cloud names');
+  return value;
+}
+
+function typeError(parsed: ParsedYaml, path: string, expected: string): OsconsoleError {
+  const line = parsed.lineOf(path);
+  return new OsconsoleError('E_USAGE', `${parsed.file}${line ? `:${line}` : ''}: ${path} must be ${expected}`);
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** openstacksdk _util.merge_clouds: nested mappings merge, anything else is replaced. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isRecord(b) && isRecord(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}

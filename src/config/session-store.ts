@@ -1,0 +1,291 @@
+/**
+ * The session cache: one file (through conf) holding a Keystone token per
+ * cloud and which cloud is current. It is the only place a credential touches
+ * the disk, so it is kept as ssh keeps keys:
+ *  - directory 0700 and file 0600 whatever the umask; a file that other users
+ *    can read, or that someone else owns, is refused with the reason;
+ *  - writes are atomic (conf writes a temp file and renames it) and the
+ *    read-modify-write of an update runs under a lock file, so concurrent
+ *    processes never lose each other's entries;
+ *  - a damaged file (a crash, a full disk) is moved aside and treated as empty.
+ */
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type Conf from 'conf';
+import { OsconsoleError } from '../errors.js';
+import type { PathContext } from './paths.js';
+import { SESSIONS_NAME, configDir } from './paths.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface Named {
+  id: string;
+  name: string;
+}
+
+export interface CatalogEndpoint {
+  interface: string;
+  region: string | null;
+  region_id?: string | null;
+  url: string;
+}
+
+export interface CatalogService {
+  type: string;
+  name?: string;
+  endpoints: CatalogEndpoint[];
+}
+
+export interface ComputeVersionRange {
+  min: string;
+  max: string;
+  checked_at: string;
+}
+
+/** One cached login. Never holds a password, passcode or application-credential secret. */
+export interface StoredSession {
+  cloud: string;
+  /** The auth URL as configured. */
+  auth_url: string;
+  /** The Keystone v3 root tokens were issued by (after discovery). */
+  identity_url: string;
+  auth_type: string;
+  token: string;
+  issued_at: string;
+  expires_at: string;
+  methods: string[];
+  user: Named & { domain: Named };
+  project: (Named & { domain: Named }) | null;
+  domain: Named | null;
+  system: boolean;
+  roles: string[];
+  catalog: CatalogService[];
+  region_name: string | null;
+  interface: string;
+  tls: { verify: boolean; cacert: string | null; cert: string | null; key: string | null };
+  /** A pinned compute microversion (--os-compute-api-version), validated when used. */
+  compute_api_version: string | null;
+  /** Compute version documents seen, by endpoint URL (kept 24 h). */
+  compute_versions: Record<string, ComputeVersionRange>;
+}
+
+export interface SessionFile {
+  schema_version: number;
+  current: string | null;
+  sessions: Record<string, StoredSession>;
+}
+
+const LOCK_STALE_MS = 10_000;
+const LOCK_WAIT_MS = 15_000;
+
+export class SessionStore {
+  private constructor(
+    private readonly conf: Conf<Record<string, unknown>>,
+    readonly dir: string,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Opens (without creating) the cache; conf is imported only here, when a command needs sessions. */
+  static async open(ctx: PathContext, warn: (message: string) => void): Promise<SessionStore> {
+    const dir = configDir(ctx);
+    ensurePrivateDir(dir);
+    const { default: ConfClass } = await import('conf');
+    const store = new SessionStore(
+      new ConfClass<Record<string, unknown>>({
+        cwd: dir,
+        configName: SESSIONS_NAME,
+        projectSuffix: '',
+        configFileMode: 0o600,
+        clearInvalidConfig: false,
+        serialize: (value) => `${JSON.stringify(value, null, 2)}\n`,
+        // conf reads the file in its constructor; a damaged one is handled by read() first.
+        deserialize: (text) => (safeParse(text) ?? {}) as Record<string, unknown>,
+      }),
+      dir,
+      warn,
+    );
+    return store;
+  }
+
+  get path(): string {
+    return this.conf.path;
+  }
+
+  /** A consistent snapshot (writers rename whole files into place). */
+  read(): SessionFile {
+    const text = this.readRaw();
+    if (text === undefined) return emptyFile();
+    const parsed = parseSessionFile(text);
+    if (parsed.ok) return parsed.file;
+    if (parsed.newer) {
+      throw new OsconsoleError('E_UNEXPECTED', `the session cache ${this.path} was written by a newer osconsole (schema ${parsed.newer})`, {
+        hint: 'upgrade osconsole, or remove the file to log in again',
+      });
+    }
+    return this.withLock(() => {
+      // Another process may have replaced it meanwhile.
+      const again = this.readRaw();
+      const reparsed = again === undefined ? undefined : parseSessionFile(again);
+      if (reparsed?.ok) return reparsed.file;
+      if (again !== undefined) this.moveAside(parsed.reason);
+      return emptyFile();
+    });
+  }
+
+  /** Read-modify-write under the lock; `change` mutates the file in place. */
+  update(change: (file: SessionFile) => void): SessionFile {
+    return this.withLock(() => {
+      const text = this.readRaw();
+      let file = emptyFile();
+      if (text !== undefined) {
+        const parsed = parseSessionFile(text);
+        if (parsed.ok) file = parsed.file;
+        else if (parsed.newer) throw new OsconsoleError('E_UNEXPECTED', `the session cache ${this.path} was written by a newer osconsole (schema ${parsed.newer})`);
+        else this.moveAside(parsed.reason);
+      }
+      change(file);
+      this.conf.store = file as unknown as Record<string, unknown>;
+      // The temp file is created 0600; make sure of it even on filesystems that ignore modes on create.
+      chmodSync(this.path, 0o600);
+      return file;
+    });
+  }
+
+  /** The raw text, after the ssh-style ownership and mode checks; undefined when there is no file. */
+  private readRaw(): string | undefined {
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new OsconsoleError('E_AUTH', `refusing to use the session cache ${this.path}: it belongs to another user (uid ${st.uid})`, {
+        hint: 'remove it or set OSCONSOLE_CONFIG_DIR to a directory of your own',
+      });
+    }
+    if ((st.mode & 0o077) !== 0) {
+      throw new OsconsoleError('E_AUTH', `refusing to use the session cache ${this.path}: other users can access it (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`, {
+        hint: `run: chmod 600 ${this.path}`,
+      });
+    }
+    return readFileSync(this.path, 'utf8');
+  }
+
+  private moveAside(reason: string): void {
+    const aside = `${this.path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      renameSync(this.path, aside);
+      this.warn(`the session cache ${this.path} was damaged (${reason}); moved it to ${aside} and continuing as logged out`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  private withLock<T>(fn: () => T): T {
+    const lock = join(this.dir, `${SESSIONS_NAME}.lock`);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const fd = openSync(lock, 'wx', 0o600);
+        writeSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (lockIsStale(lock)) {
+          try {
+            unlinkSync(lock);
+          } catch {
+            // someone else removed it first
+          }
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new OsconsoleError('E_UNEXPECTED', `the session cache is locked by ${lock}`, { hint: 'remove that file if no other osconsole is running' });
+        }
+        sleepSync(5 + Math.floor(Math.random() * 20));
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      try {
+        unlinkSync(lock);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function lockIsStale(lock: string): boolean {
+  try {
+    return Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Creates the directory 0700 (umask or not) when it is missing; an existing one is left as the user set it. */
+function ensurePrivateDir(dir: string): void {
+  try {
+    statSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
+}
+
+function emptyFile(): SessionFile {
+  return { schema_version: SCHEMA_VERSION, current: null, sessions: {} };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+type Parsed = { ok: true; file: SessionFile } | { ok: false; reason: string; newer?: number };
+
+/** Structural check of the file: enough to never crash on a hand-edited or half-written one. */
+export function parseSessionFile(text: string): Parsed {
+  const data = safeParse(text);
+  if (data === undefined) return { ok: false, reason: text.trim() === '' ? 'empty file' : 'invalid JSON' };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'not a JSON object' };
+  const d = data as Record<string, unknown>;
+  if (typeof d.schema_version !== 'number') return { ok: false, reason: 'no schema_version' };
+  if (d.schema_version > SCHEMA_VERSION) return { ok: false, reason: 'newer schema', newer: d.schema_version };
+  if (typeof d.sessions !== 'object' || d.sessions === null || Array.isArray(d.sessions)) return { ok: false, reason: 'no sessions object' };
+  const sessions: Record<string, StoredSession> = {};
+  for (const [name, s] of Object.entries(d.sessions as Record<string, unknown>)) {
+    if (isSession(s)) sessions[name] = s;
+  }
+  const current = typeof d.current === 'string' && d.current in sessions ? d.current : null;
+  return { ok: true, file: { schema_version: SCHEMA_VERSION, current, sessions } };
+}
+
+function isSession(s: unknown): s is StoredSession {
+  if (typeof s !== 'object' || s === null) return false;
+  const r = s as Record<string, unknown>;
+  return (
+    typeof r.token === 'string' &&
+    typeof r.expires_at === 'string' &&
+    typeof r.identity_url === 'string' &&
+    typeof r.user === 'object' &&
+    r.user !== null &&
+    Array.isArray(r.catalog) &&
+    typeof r.tls === 'object' &&
+    r.tls !== null
+  );
+}

@@ -1,0 +1,160 @@
+/**
+ * A live session bound to the compute endpoint a command uses: region and
+ * interface (flags > OS_* > the session's own), the cached microversion range
+ * (read once per endpoint, kept 24 h), a pinned microversion if any, and one
+ * silent re-login when Nova says 401 (never a loop).
+ */
+import type { StoredSession } from '../config/session-store.js';
+import { envValues, normalizeInterface } from '../config/cloud-config.js';
+import type { Context } from '../context.js';
+import { OsconsoleError } from '../errors.js';
+import type { HttpClient } from '../http/client.js';
+import { findEndpoint } from '../openstack/catalog.js';
+import { fetchVersionRange } from '../openstack/compute.js';
+import { tlsOf } from './authenticate.js';
+import type { Version, VersionRange } from './microversion.js';
+import { describeRange, inRange, mustParse } from './microversion.js';
+import type { Selection } from './sessions.js';
+import { liveSession, renewSession } from './sessions.js';
+
+const VERSION_CACHE_MS = 24 * 3600 * 1000;
+
+export class ComputeSession {
+  private reauthenticated = false;
+
+  private constructor(
+    private readonly ctx: Context,
+    private readonly sel: Selection,
+    public session: StoredSession,
+    public http: HttpClient,
+    public endpoint: string,
+    private readonly region: string | undefined,
+    private readonly iface: string,
+  ) {}
+
+  static async open(ctx: Context, sel: Selection): Promise<ComputeSession> {
+    const session = await liveSession(ctx, sel);
+    const env = envValues(ctx.env);
+    const region = sel.flags.region_name ?? env.region_name ?? session.region_name ?? undefined;
+    const iface = normalizeInterface(sel.flags.interface ?? env.interface ?? session.interface);
+    if (!session.project) {
+      throw new OsconsoleError('E_AUTH', `the session for ${session.cloud} is not scoped to a project, and Nova needs one`, {
+        hint: 'run: osconsole login --os-project-name NAME',
+      });
+    }
+    const endpoint = findEndpoint(session.catalog, { type: 'compute', interface: iface, region });
+    const http = await ctx.http(sessionTls(ctx, sel, session));
+    if (!session.tls.verify) ctx.output.warn('TLS certificate verification is disabled (--insecure)');
+    return new ComputeSession(ctx, sel, session, http, endpoint, region, iface);
+  }
+
+  get token(): string {
+    return this.session.token;
+  }
+
+  get projectId(): string {
+    return this.session.project?.id ?? '';
+  }
+
+  /** The pinned microversion: --os-compute-api-version, OS_COMPUTE_API_VERSION, or the login's clouds.yaml value. */
+  pinned(): Version | undefined {
+    const raw = this.sel.flags.compute_api_version ?? envValues(this.ctx.env).compute_api_version ?? this.session.compute_api_version ?? undefined;
+    if (!raw || raw === 'latest' || raw === '2' || raw === '2.0') return undefined;
+    return mustParse(raw, 'compute API version');
+  }
+
+  /** The endpoint's microversion range: cached for 24 h in the session, else one GET of the version document. */
+  async range(): Promise<VersionRange> {
+    const cached = this.session.compute_versions?.[this.endpoint];
+    if (cached && this.ctx.now() - Date.parse(cached.checked_at) < VERSION_CACHE_MS) {
+      return { min: mustParse(cached.min, 'cached min version'), max: mustParse(cached.max, 'cached max version') };
+    }
+    const raw = await fetchVersionRange(this.http, this.endpoint, this.session.project?.id);
+    const range = { min: mustParse(raw.min, 'the compute min_version'), max: mustParse(raw.max, 'the compute version') };
+    await this.saveRange(raw);
+    return range;
+  }
+
+  /** Forgets the cached range (after a 406: the cloud was upgraded or downgraded). */
+  async forgetRange(): Promise<void> {
+    const endpoint = this.endpoint;
+    delete this.session.compute_versions?.[endpoint];
+    const store = await this.ctx.sessions();
+    store.update((f) => {
+      delete f.sessions[this.session.cloud]?.compute_versions?.[endpoint];
+    });
+  }
+
+  private async saveRange(raw: { min: string; max: string }): Promise<void> {
+    const entry = { min: raw.min, max: raw.max, checked_at: new Date(this.ctx.now()).toISOString() };
+    this.session.compute_versions = { ...(this.session.compute_versions ?? {}), [this.endpoint]: entry };
+    const store = await this.ctx.sessions();
+    store.update((f) => {
+      const s = f.sessions[this.session.cloud];
+      // Only if that entry is still our token's (a concurrent login may have replaced it).
+      if (s) s.compute_versions = { ...(s.compute_versions ?? {}), [this.endpoint]: entry };
+    });
+  }
+
+  /** A pinned version must lie within the cloud's range. */
+  checkPinned(v: Version, range: VersionRange): void {
+    if (!inRange(v, range)) {
+      throw new OsconsoleError('E_UNSUPPORTED', `the pinned compute API version ${v.major}.${v.minor} is outside this cloud's range ${describeRange(range)}`, {
+        hint: 'change --os-compute-api-version / OS_COMPUTE_API_VERSION',
+      });
+    }
+  }
+
+  /**
+   * Runs a call with the session token; after a 401, logs in again without a
+   * prompt (or fails with "run: osconsole login") and retries once.
+   */
+  async withAuth<T>(call: (token: string) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.session.token);
+    } catch (err) {
+      if (!(err instanceof OsconsoleError) || err.http?.status !== 401 || this.reauthenticated || isNovaOwn401(err)) throw err;
+      this.reauthenticated = true;
+      this.ctx.output.debug('the compute API refused the cached token (401); logging in again');
+      const store = await this.ctx.sessions();
+      store.update((f) => {
+        const s = f.sessions[this.session.cloud];
+        if (s && s.token === this.session.token) s.expires_at = new Date(0).toISOString();
+      });
+      this.session = await renewSession(this.ctx, this.sel, this.session.cloud, this.session);
+      try {
+        return await call(this.session.token);
+      } catch (again) {
+        if (again instanceof OsconsoleError && again.http?.status === 401) {
+          throw new OsconsoleError('E_AUTH', `the compute API refuses a fresh token too: ${again.http.message}`, { hint: 'run: osconsole login', cause: again });
+        }
+        throw again;
+      }
+    }
+  }
+
+  describe(): string {
+    return `${this.iface} compute endpoint${this.region ? ` in ${this.region}` : ''} (${this.endpoint})`;
+  }
+}
+
+/** Nova's own 401 (Zed's console-auth-tokens below 2.31) has an `unauthorized` fault body, not the middleware's. */
+function isNovaOwn401(err: OsconsoleError): boolean {
+  const body = err.http?.body;
+  return typeof body === 'object' && body !== null && 'unauthorized' in body;
+}
+
+/** TLS for the session: flags/env may override what login stored (e.g. a new CA path). */
+function sessionTls(ctx: Context, sel: Selection, s: StoredSession) {
+  const env = envValues(ctx.env);
+  const insecureRaw = sel.flags.insecure ?? env.insecure;
+  const verify = insecureRaw !== undefined ? !/^(1|true|yes|on)$/i.test(insecureRaw) : s.tls.verify;
+  return tlsOf({
+    tls: {
+      verify,
+      cacert: sel.flags.cacert ?? env.cacert ?? s.tls.cacert ?? undefined,
+      cert: sel.flags.cert ?? env.cert ?? s.tls.cert ?? undefined,
+      key: sel.flags.key ?? env.key ?? s.tls.key ?? undefined,
+    },
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Reading console URLs: pulling the token out of any URL Nova hands out, and
+ * spotting URLs that will not work for the user.
+ *
+ * Token placement (nova/objects/console_auth_token.py access_url): `?token=`
+ * for every type except noVNC, whose token sits inside the `path` parameter
+ * (`?path=%3Ftoken%3D<token>`, or `?path=<prefix>%3Ftoken%3D<token>`).
+ */
+import { isIP } from 'node:net';
+import { usageError } from '../errors.js';
+
+/** Nova's tokens are UUIDs; accept any plain token-like string, nothing with spaces or URL syntax. */
+const BARE_TOKEN = /^[A-Za-z0-9][A-Za-z0-9._~-]{7,127}$/;
+
+export function extractConsoleToken(input: string): string {
+  const text = input.trim();
+  if (BARE_TOKEN.test(text)) return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(`"${shorten(text)}" is neither a console token nor a console URL`);
+  }
+  const direct = url.searchParams.get('token');
+  if (direct !== null) return checked(direct, text);
+  const path = url.searchParams.get('path');
+  if (path !== null) {
+    const q = path.indexOf('?');
+    const inner = new URLSearchParams(q >= 0 ? path.slice(q + 1) : '').get('token');
+    if (inner !== null) return checked(inner, text);
+  }
+  throw usageError(`no console token in "${shorten(text)}": expected ?token=… or noVNC's ?path=%3Ftoken%3D…`);
+}
+
+function checked(token: string, text: string): string {
+  if (!BARE_TOKEN.test(token)) throw usageError(`the token in "${shorten(text)}" is malformed`);
+  return token;
+}
+
+function shorten(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** True for 127.0.0.0/8, ::1, localhost, and link-local 169.254.0.0/16 and fe80::/10. */
+export function hostKind(hostname: string): 'loopback' | 'link-local' | 'other' {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return 'loopback';
+  const v = isIP(h);
+  if (v === 4) {
+    if (h.startsWith('127.')) return 'loopback';
+    if (h.startsWith('169.254.')) return 'link-local';
+  } else if (v === 6) {
+    if (h === '::1') return 'loopback';
+    if (/^fe[89ab][0-9a-f]:/.test(h)) return 'link-local';
+  }
+  return 'other';
+}
+
+/**
+ * Warnings about a console URL users cannot open: a loopback or link-local
+ * host (Nova's default base URLs are 127.0.0.1) when the API itself is
+ * elsewhere, and noVNC's page renamed in noVNC 1.0 (vnc_auto.html → vnc_lite.html).
+ */
+export function consoleUrlWarnings(consoleUrl: string, apiUrl: string): string[] {
+  const out: string[] = [];
+  let u: URL;
+  let api: URL;
+  try {
+    u = new URL(consoleUrl);
+    api = new URL(apiUrl);
+  } catch {
+    return out;
+  }
+  const kind = hostKind(u.hostname);
+  if (kind === 'link-local' || (kind === 'loopback' && u.hostname !== api.hostname)) {
+    out.push(
+      `the console URL points at ${u.host} (${kind}), reachable only from the cloud's own hosts; the operator should set the proxy base URL in nova.conf (e.g. [vnc] novncproxy_base_url) to a public address`,
+    );
+  }
+  if (/\/vnc_auto\.html$/.test(u.pathname)) {
+    out.push('the URL uses vnc_auto.html, which noVNC 1.0 renamed vnc_lite.html; if the page is missing, the cloud\'s [vnc] novncproxy_base_url needs updating');
+  }
+  return out;
+}

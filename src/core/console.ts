@@ -1,0 +1,294 @@
+/**
+ * The console use cases: get a console URL for a server (every type, the
+ * legacy actions on old clouds, `auto`), and inspect a console token.
+ *
+ * Round trips with a live cached session and a cached version range: by UUID
+ * one request (the POST), by name two (the list, then the POST); spice-direct
+ * adds the token lookup that returns its host and ports.
+ *
+ * Facts: nova.md §1 (type/protocol pairs, floors 2.6/2.8/2.99, error mapping),
+ * §2 (legacy actions 2.1–2.5), §3 (os-console-auth-tokens, 2.31, 2.99 tls_port),
+ * §7 (token TTL 600 s); openstacksdk compute/v2/_proxy.py create_console.
+ */
+import type { Context } from '../context.js';
+import { OsconsoleError, usageError } from '../errors.js';
+import type { ConsoleConnection } from '../openstack/compute.js';
+import { createRemoteConsole, getConsoleConnection, legacyConsole } from '../openstack/compute.js';
+import { ComputeSession } from './compute-session.js';
+import type { Version, VersionRange } from './microversion.js';
+import { V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
+import type { ServerRef } from './servers.js';
+import { resolveServer } from './servers.js';
+import type { Selection } from './sessions.js';
+
+export type ConsoleType = 'novnc' | 'spice-html5' | 'spice-direct' | 'serial' | 'webmks';
+
+interface TypeInfo {
+  protocol: string;
+  floor: Version;
+  /** The server action for clouds below 2.6, when the type had one. */
+  legacy?: string;
+  /** nova.conf section whose `enabled` turns the type on. */
+  confSection: string;
+}
+
+export const TYPES: Record<ConsoleType, TypeInfo> = {
+  novnc: { protocol: 'vnc', floor: V('2.6'), legacy: 'os-getVNCConsole', confSection: '[vnc]' },
+  'spice-html5': { protocol: 'spice', floor: V('2.6'), legacy: 'os-getSPICEConsole', confSection: '[spice]' },
+  'spice-direct': { protocol: 'spice', floor: V('2.99'), confSection: '[spice]' },
+  serial: { protocol: 'serial', floor: V('2.6'), legacy: 'os-getSerialConsole', confSection: '[serial_console]' },
+  webmks: { protocol: 'mks', floor: V('2.8'), confSection: '[mks]' },
+};
+
+/** Recognised, and refused before any request, with the reason. */
+export const DEAD_TYPES: Record<string, string> = {
+  xvpvnc: 'xvpvnc consoles were removed from Nova in 21.0.0 (Ussuri), with nova-xvpvncproxy',
+  'rdp-html5': 'rdp-html5 consoles needed the Hyper-V driver, removed from Nova in 29.0.0 (2024.1 Caracal)',
+};
+
+/** Horizon's AUTO order (openstack_dashboard/dashboards/project/instances/console.py), without the dead RDP. */
+export const AUTO_ORDER: ConsoleType[] = ['novnc', 'spice-html5', 'serial', 'webmks'];
+
+const REMOTE_CONSOLES = V('2.6');
+const LEGACY_MAX = V('2.5');
+const TOKENS_FLOOR = V('2.31');
+const TLS_PORT = V('2.99');
+
+export interface ConsoleRequest {
+  server: string;
+  type: ConsoleType | 'auto';
+  protocol?: string;
+  allProjects: boolean;
+}
+
+export interface ConsoleResult {
+  server: { id: string; name: string | null };
+  protocol: string;
+  type: ConsoleType;
+  url: string;
+  /** The microversion sent, or null for a legacy action without one. */
+  microversion: string;
+  /** spice-direct: host and ports; null when policy hid them. */
+  connection?: ConsoleConnection | null;
+  serverStatus?: string;
+  /** The compute endpoint used, for URL checks. */
+  endpoint: string;
+}
+
+/** Checks type and protocol before any request; exit 2 or 6. */
+export function checkTypeArgs(type: string, protocol: string | undefined): void {
+  if (type in DEAD_TYPES) throw new OsconsoleError('E_UNSUPPORTED', `${DEAD_TYPES[type]}`, { hint: 'use --type novnc, spice-html5, serial, webmks or auto' });
+  if (protocol !== undefined) {
+    if (type === 'auto') throw usageError('--protocol cannot be combined with --type auto');
+    const expected = TYPES[type as ConsoleType]?.protocol;
+    if (protocol !== expected) throw usageError(`--protocol ${protocol} does not match --type ${type} (its protocol is ${expected})`);
+  }
+}
+
+export async function getConsole(ctx: Context, sel: Selection, req: ConsoleRequest): Promise<ConsoleResult> {
+  checkTypeArgs(req.type, req.protocol);
+  const cs = await ComputeSession.open(ctx, sel);
+  const server = await withForbiddenHint(resolveServer(ctx, cs, req.server, req.allProjects), req.allProjects);
+  const types = req.type === 'auto' ? AUTO_ORDER : [req.type];
+  let lastSkip: OsconsoleError | undefined;
+  for (const type of types) {
+    try {
+      const result = await consoleOnce(ctx, cs, server, type, req.type === 'auto');
+      if (type === 'spice-direct') result.connection = await connectionOf(ctx, cs, result.url);
+      return result;
+    } catch (err) {
+      if (req.type === 'auto' && err instanceof OsconsoleError && err.code === 'E_UNSUPPORTED') {
+        ctx.output.debug(`auto: skipping ${type}: ${err.message}`);
+        lastSkip = err;
+        continue;
+      }
+      throw err;
+    }
+  }
+  throw new OsconsoleError('E_UNSUPPORTED', `server ${label(server)} offers none of ${AUTO_ORDER.join(', ')}${lastSkip ? ` (last: ${lastSkip.message})` : ''}`);
+}
+
+/** One type: plan the call from the cloud's range (and a pin), make it, and retry once after a 406. */
+async function consoleOnce(ctx: Context, cs: ComputeSession, server: ServerRef, type: ConsoleType, auto: boolean): Promise<ConsoleResult> {
+  for (let attempt = 0; ; attempt++) {
+    const range = await cs.range();
+    const plan = planConsole(cs, type, range, auto);
+    try {
+      const out = await cs.withAuth((token) =>
+        plan.legacy
+          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, format(plan.version)).then((c) => ({ ...c, protocol: TYPES[type].protocol }))
+          : createRemoteConsole(cs.http, cs.endpoint, token, server.id, TYPES[type].protocol, type, format(plan.version)),
+      );
+      return {
+        server: { id: server.id, name: server.name },
+        protocol: out.protocol,
+        type,
+        url: out.url,
+        microversion: format(plan.version),
+        serverStatus: server.status,
+        endpoint: cs.endpoint,
+      };
+    } catch (err) {
+      if (err instanceof OsconsoleError && err.http?.status === 406 && attempt === 0) {
+        ctx.output.debug('the compute API refused the microversion (406); reading its version document again');
+        await cs.forgetRange();
+        continue;
+      }
+      throw explainConsoleError(err, server, type, cs);
+    }
+  }
+}
+
+interface Plan {
+  version: Version;
+  legacy?: string;
+}
+
+/** remote-consoles at the highest common version ≥ the type's floor; the legacy action below 2.6. */
+export function planConsole(cs: Pick<ComputeSession, 'pinned' | 'checkPinned'>, type: ConsoleType, range: VersionRange, auto = false): Plan {
+  const info = TYPES[type];
+  const pinned = cs.pinned();
+  if (pinned) {
+    cs.checkPinned(pinned, range);
+    if (compare(pinned, info.floor) >= 0) return { version: pinned };
+    if (compare(pinned, REMOTE_CONSOLES) < 0 && info.legacy) return { version: pinned, legacy: info.legacy };
+    throw new OsconsoleError('E_UNSUPPORTED', `${type} needs compute API ${describeFloor(info.floor)}; the version is pinned to ${format(pinned)}`, {
+      hint: 'unset --os-compute-api-version / OS_COMPUTE_API_VERSION or raise it',
+    });
+  }
+  const v = negotiate(range, info.floor);
+  if (v) return { version: v };
+  if (info.legacy && compare(range.max, REMOTE_CONSOLES) < 0) {
+    const top = compare(range.max, LEGACY_MAX) < 0 ? range.max : LEGACY_MAX;
+    return { version: top, legacy: info.legacy };
+  }
+  throw new OsconsoleError('E_UNSUPPORTED', `${type} needs compute API ${describeFloor(info.floor)}; this cloud offers ${describeRange(range)}`, {
+    hint: auto ? undefined : 'try --type auto',
+  });
+}
+
+function label(s: ServerRef): string {
+  return s.name ? `"${s.name}" (${s.id})` : s.id;
+}
+
+/** Nova's answers, turned into the exit-status table with the next step named. */
+export function explainConsoleError(err: unknown, server: ServerRef, type: ConsoleType, cs: Pick<ComputeSession, 'describe'>): unknown {
+  if (!(err instanceof OsconsoleError) || !err.http) return err;
+  const { status, message, requestId } = err.http;
+  const rid = requestId ? ` (request id ${requestId})` : '';
+  const info = TYPES[type];
+  const opts = { http: err.http, cause: err };
+  switch (status) {
+    case 404:
+      if (/^Instance .* could not be found/.test(message)) {
+        return new OsconsoleError('E_NOT_FOUND', `no server ${label(server)} visible to this session`, { ...opts, hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)' });
+      }
+      return new OsconsoleError('E_NOT_FOUND', `the ${cs.describe()} has no console API at this microversion: ${message}${rid}`, opts);
+    case 409:
+      return new OsconsoleError('E_CONFLICT', `server ${label(server)} is not ready for a console: ${message}${rid}`, {
+        ...opts,
+        hint: 'it has no host yet (still building, or shelved); try again when it is ACTIVE',
+      });
+    case 400:
+      if (/^Unavailable console type/.test(message)) {
+        return new OsconsoleError('E_UNSUPPORTED', `${type} consoles are disabled on this cloud (${info.confSection} enabled = false)${rid}`, { ...opts, hint: 'try --type auto' });
+      }
+      if (/^Invalid console type/.test(message)) {
+        return new OsconsoleError('E_UNSUPPORTED', `this cloud does not accept ${type} consoles: ${message}${rid}`, { ...opts, hint: 'try --type auto' });
+      }
+      return new OsconsoleError('E_UNEXPECTED', `the compute API rejected the console request: ${message}${rid}`, opts);
+    case 501:
+      return new OsconsoleError('E_UNSUPPORTED', `the hypervisor of server ${label(server)} has no ${type} console (501 Not Implemented)${rid}`, { ...opts, hint: 'try --type auto' });
+    case 403:
+      return new OsconsoleError('E_FORBIDDEN', `policy forbids you a console on server ${label(server)}: ${message}${rid}`, {
+        ...opts,
+        hint: 'os_compute_api:os-remote-consoles needs the member role in the project (a reader is not enough)',
+      });
+    case 500:
+      return new OsconsoleError('E_UNEXPECTED', `the compute API failed creating the console (500): ${message.split('\n')[0]}${rid}`, {
+        ...opts,
+        hint: 'if the server is migrating or being deleted, wait and retry; otherwise give the request id to the operator',
+      });
+    default:
+      return err;
+  }
+}
+
+async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof OsconsoleError && err.code === 'E_FORBIDDEN' && allProjects) {
+      throw new OsconsoleError('E_FORBIDDEN', `listing every project's servers needs the admin role: ${err.http?.message ?? err.message}`, { cause: err, http: err.http });
+    }
+    throw err;
+  }
+}
+
+/** The spice-direct tuple; null (with a note on stderr) when policy keeps it to admins. */
+async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
+  const { extractConsoleToken } = await import('./console-url.js');
+  try {
+    return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);
+  } catch (err) {
+    if (err instanceof OsconsoleError && err.code === 'E_FORBIDDEN') {
+      ctx.output.warn('the host and ports behind a spice-direct console are shown only to admins (policy os_compute_api:os-console-auth-tokens); printing the URL only');
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** GET /os-console-auth-tokens at the highest version ≥ 2.31 both sides support (up to 2.99 for tls_port). */
+async function lookupToken(cs: ComputeSession, token: string, want: Version): Promise<ConsoleConnection> {
+  for (let attempt = 0; ; attempt++) {
+    const range = await cs.range();
+    const pinned = cs.pinned();
+    let v: Version | undefined;
+    if (pinned) {
+      cs.checkPinned(pinned, range);
+      v = compare(pinned, TOKENS_FLOOR) >= 0 ? pinned : undefined;
+    } else {
+      v = negotiate(range, TOKENS_FLOOR, want);
+    }
+    if (!v) {
+      throw new OsconsoleError('E_UNSUPPORTED', `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; ${pinned ? `the version is pinned to ${format(pinned)}` : `this cloud offers ${describeRange(range)}`}`);
+    }
+    try {
+      return await cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
+    } catch (err) {
+      if (err instanceof OsconsoleError && err.http?.status === 406 && attempt === 0) {
+        await cs.forgetRange();
+        continue;
+      }
+      throw explainTokenError(err);
+    }
+  }
+}
+
+function explainTokenError(err: unknown): unknown {
+  if (!(err instanceof OsconsoleError) || !err.http) return err;
+  const { status, message } = err.http;
+  const opts = { http: err.http, cause: err };
+  if (status === 403) {
+    return new OsconsoleError('E_FORBIDDEN', `only admins may inspect console tokens (policy os_compute_api:os-console-auth-tokens defaults to the admin role): ${message}`, opts);
+  }
+  if (status === 404) {
+    return new OsconsoleError('E_NOT_FOUND', `the console token is unknown or has expired: ${message}`, {
+      ...opts,
+      hint: 'console tokens live 600 s by default ([consoleauth] token_ttl) and die with the server',
+    });
+  }
+  if (status === 401 || status === 400) {
+    return new OsconsoleError('E_UNSUPPORTED', `the compute API will not describe this token at this microversion: ${message}`, opts);
+  }
+  return err;
+}
+
+/** `console inspect`: the token from any console URL (exit 2 before any request if malformed), then one lookup. */
+export async function inspectConsole(ctx: Context, sel: Selection, tokenOrUrl: string): Promise<ConsoleConnection> {
+  const { extractConsoleToken } = await import('./console-url.js');
+  const token = extractConsoleToken(tokenOrUrl);
+  const cs = await ComputeSession.open(ctx, sel);
+  return lookupToken(cs, token, TLS_PORT);
+}

@@ -1,0 +1,44 @@
+/**
+ * The login use case: resolve the cloud (flags > OS_* > clouds.yaml), get a
+ * token (prompting only when a person is there), and cache the session as the
+ * current one. Nothing is written until Keystone has said yes, so a refused
+ * login or a Ctrl-C leaves the cache as it was.
+ */
+import type { CloudConfig } from '../config/cloud-config.js';
+import { envCloudName, normalizeInterface, resolveCloud } from '../config/cloud-config.js';
+import type { StoredSession } from '../config/session-store.js';
+import type { Context } from '../context.js';
+import { OsconsoleError } from '../errors.js';
+import { authenticate } from './authenticate.js';
+import type { Selection } from './sessions.js';
+import { saveSession, toStoredSession } from './sessions.js';
+
+export async function login(ctx: Context, sel: Selection): Promise<StoredSession> {
+  const prompter = await ctx.prompter();
+  const cfg = await resolveOrStartFresh(ctx, sel, prompter !== undefined);
+  const result = await authenticate(ctx, cfg, { prompter });
+  const previous = (await ctx.sessions()).read().sessions[cfg.name];
+  const session = toStoredSession(cfg, result, previous);
+  await saveSession(ctx, session);
+  return session;
+}
+
+/** With nothing configured at all, a person at a terminal starts from an empty `envvars` cloud and is asked. */
+async function resolveOrStartFresh(ctx: Context, sel: Selection, interactive: boolean): Promise<CloudConfig> {
+  try {
+    return await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: sel.cloud });
+  } catch (err) {
+    const nothing = err instanceof OsconsoleError && err.message.startsWith('no cloud configured');
+    if (!nothing || !interactive) throw err;
+    return {
+      name: envCloudName(ctx.env),
+      origin: 'prompt',
+      authType: 'password',
+      values: { ...sel.flags },
+      sources: {},
+      interface: normalizeInterface(sel.flags.interface),
+      regionName: sel.flags.region_name,
+      tls: { verify: true, cacert: sel.flags.cacert, cert: sel.flags.cert, key: sel.flags.key },
+    };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Resolving the server a user names. A UUID is used as is (no request). A name
+ * becomes one list request with an anchored, escaped regular expression
+ * (Nova's `name` filter is an unanchored regex: `web-1` would match `web-10`,
+ * and `db(1).x` would not even match itself), then an exact comparison,
+ * because some databases match case-insensitively.
+ */
+import type { Context } from '../context.js';
+import { OsconsoleError } from '../errors.js';
+import type { ServerSummary } from '../openstack/compute.js';
+import { listServers } from '../openstack/compute.js';
+import type { ComputeSession } from './compute-session.js';
+
+export interface ServerRef {
+  id: string;
+  /** null when the user gave a UUID (finding the name would cost a request). */
+  name: string | null;
+  status?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(s: string): boolean {
+  return UUID.test(s);
+}
+
+/**
+ * Escapes the characters that are special in the regex dialects Nova's
+ * databases use (Python re for SQLite, MySQL/ICU, PostgreSQL AREs): escaping
+ * other punctuation is harmless in all of them, escaping letters is not.
+ */
+export function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+/** `^<escaped>$`: matches exactly the name. */
+export function exactNamePattern(name: string): string {
+  return `^${escapeRegex(name)}$`;
+}
+
+export async function resolveServer(ctx: Context, cs: ComputeSession, ref: string, allProjects: boolean): Promise<ServerRef> {
+  if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
+  if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
+  const found = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }));
+  const exact = found.filter((s) => s.name === ref);
+  if (exact.length === 1) return pick(exact[0] as ServerSummary);
+  if (exact.length === 0) throw await notFound(cs, ref, allProjects);
+  const prompter = await ctx.prompter();
+  if (!prompter) {
+    const list = exact.map((s) => `${s.id} (${s.status}, created ${s.created})`).join(', ');
+    throw new OsconsoleError('E_USAGE', `${exact.length} servers are named "${ref}": ${list}`, { hint: 'pass the id of the one you mean' });
+  }
+  const chosen = await prompter.select(
+    `${exact.length} servers are named "${ref}"; which one?`,
+    exact.map((s) => ({ name: `${s.name}  ${s.id}  ${s.status}  created ${s.created}`, value: s })),
+  );
+  return pick(chosen);
+}
+
+function pick(s: ServerSummary): ServerRef {
+  return { id: s.id, name: s.name, status: s.status };
+}
+
+/** Exit 4, suggesting names that are close (one more request, on this failure path only). */
+async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): Promise<OsconsoleError> {
+  let suggestions: string[] = [];
+  try {
+    const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { allProjects }));
+    suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
+  } catch {
+    // Suggestions are a courtesy; the not-found error stands on its own.
+  }
+  const where = allProjects ? 'in any project' : `in project ${cs.session.project?.name ?? '?'}`;
+  return new OsconsoleError('E_NOT_FOUND', `no server named "${ref}" ${where}${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : ''}`, {
+    hint: allProjects ? undefined : 'admins can search every project with --all-projects',
+  });
+}
+
+/** Names within a small edit distance, or differing only in case, or containing the query. */
+export function closeNames(query: string, names: string[], max = 5): string[] {
+  const q = query.toLowerCase();
+  const scored = names
+    .map((n) => {
+      const l = n.toLowerCase();
+      const d = l === q ? 0 : l.includes(q) || q.includes(l) ? 1 : editDistance(q, l);
+      return { n, d };
+    })
+    .filter(({ d }) => d <= Math.max(2, Math.floor(query.length / 4)))
+    .sort((a, b) => a.d - b.d || a.n.localeCompare(b.n));
+  return scored.slice(0, max).map((s) => s.n);
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j] as number;
+      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length] as number;
+}

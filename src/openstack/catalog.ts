@@ -1,0 +1,31 @@
+/**
+ * Picking an endpoint from the service catalog, as keystoneauth does
+ * (access/service_catalog.py): by service type, interface and region (matched
+ * against region_id, then region), skipping empty URLs; the first match wins.
+ * A miss says what the catalog does offer (the #1 "endpoint not found" puzzle).
+ */
+import { OsconsoleError } from '../errors.js';
+import type { CatalogService } from '../config/session-store.js';
+
+export interface EndpointQuery {
+  type: string;
+  interface: string;
+  /** undefined: any region. */
+  region?: string | null;
+}
+
+export function findEndpoint(catalog: readonly CatalogService[], q: EndpointQuery): string {
+  const services = catalog.filter((s) => s.type === q.type);
+  const endpoints = services.flatMap((s) => s.endpoints.filter((e) => e.url));
+  const match = endpoints.find((e) => e.interface === q.interface && (!q.region || (e.region_id ?? e.region) === q.region || e.region === q.region));
+  if (match) return match.url;
+  const where = `${q.interface} ${q.type} endpoint${q.region ? ` in region ${q.region}` : ''}`;
+  if (endpoints.length === 0) {
+    const types = [...new Set(catalog.map((s) => s.type))].sort();
+    throw new OsconsoleError('E_NOT_FOUND', `no ${where}: the catalog has no ${q.type} service (it has: ${types.join(', ') || 'nothing'})`);
+  }
+  const offered = [...new Set(endpoints.map((e) => `${e.region_id ?? e.region ?? '(no region)'} ${e.interface}`))].join(', ');
+  throw new OsconsoleError('E_NOT_FOUND', `no ${where}; the catalog offers ${q.type} at: ${offered}`, {
+    hint: 'choose with --os-region-name (OS_REGION_NAME) and --os-interface (OS_INTERFACE)',
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * Keystone v3 calls: version discovery, token issue (with multi-factor
+ * receipts), project listing and revocation.
+ *
+ * Facts: keystone api-ref authenticate-v3.inc (201 + X-Subject-Token; the
+ * receipt 401 carries Openstack-Auth-Receipt), keystone api/discovery.py (300
+ * with versions.values), keystoneauth identity/generic/base.py and discover.py
+ * (how an auth URL becomes a v3 endpoint).
+ *
+ *   const v3 = await discoverIdentity(http, 'https://cloud.example/identity');
+ *   const r = await postToken(http, v3, body);
+ *   if (r.kind === 'receipt') ... else r.token
+ */
+import { OsconsoleError } from '../errors.js';
+import type { HttpClient, HttpResponse } from '../http/client.js';
+import { expectObject, httpError, malformed } from '../http/client.js';
+import { isObject } from '../http/service-errors.js';
+import { joinUrl } from '../http/url.js';
+
+/** The token body Keystone returns (only the fields osconsole reads). */
+export interface TokenBody {
+  methods: string[];
+  user: { id: string; name: string; domain: { id: string; name: string } };
+  expires_at: string;
+  issued_at: string;
+  project?: { id: string; name: string; domain: { id: string; name: string } };
+  domain?: { id: string; name: string };
+  system?: { all: boolean };
+  roles?: Array<{ id: string; name: string }>;
+  catalog?: Array<{ type: string; name?: string; endpoints: Array<{ interface: string; region: string | null; region_id?: string | null; url: string }> }>;
+}
+
+export interface Receipt {
+  id: string;
+  methods: string[];
+  /** Each rule lists methods that together satisfy the user's MFA policy. */
+  requiredAuthMethods: string[][];
+  user: { id: string; name: string };
+  expiresAt: string;
+}
+
+export type TokenResult = { kind: 'token'; token: string; body: TokenBody } | { kind: 'receipt'; receipt: Receipt };
+
+/**
+ * The Keystone v3 root for an auth URL: a URL already ending in /v3 is used as
+ * is; otherwise the version document is read (300 or 200) and the v3 entry's
+ * self link taken; if discovery fails, `<auth_url>/v3` (keystoneauth's fallback).
+ */
+export async function discoverIdentity(http: HttpClient, authUrl: string): Promise<string> {
+  const trimmed = authUrl.replace(/\/+$/, '');
+  if (/\/v3$/.test(new URL(trimmed).pathname)) return trimmed;
+  let res: HttpResponse;
+  try {
+    res = await http.request({ method: 'GET', url: `${trimmed}/`, accept: [300] });
+  } catch (err) {
+    // A network failure would fail the token request too: report it here.
+    if (err instanceof OsconsoleError && err.code === 'E_NETWORK') throw err;
+    return joinUrl(trimmed, 'v3');
+  }
+  const href = v3SelfLink(res.body);
+  return href ? href.replace(/\/+$/, '') : joinUrl(trimmed, 'v3');
+}
+
+/** Accepts Keystone's `versions.values`, a plain `versions` list, or a single `version`. */
+function v3SelfLink(body: unknown): string | undefined {
+  if (!isObject(body)) return undefined;
+  const versions = body.versions;
+  const list: unknown[] = isObject(versions) && Array.isArray(versions.values) ? versions.values : Array.isArray(versions) ? versions : isObject(body.version) ? [body.version] : [];
+  for (const v of list) {
+    if (!isObject(v) || typeof v.id !== 'string' || !v.id.startsWith('v3')) continue;
+    const status = typeof v.status === 'string' ? v.status.toLowerCase() : '';
+    if (status === 'experimental' || status === 'deprecated') continue;
+    const links = Array.isArray(v.links) ? v.links : [];
+    const self = links.find((l): l is { href: string } => isObject(l) && l.rel === 'self' && typeof l.href === 'string');
+    if (self) return self.href;
+  }
+  return undefined;
+}
+
+/** POST /v3/auth/tokens; a 401 with Openstack-Auth-Receipt is a receipt, any other failure throws. */
+export async function postToken(http: HttpClient, identityUrl: string, auth: unknown, receipt?: string): Promise<TokenResult> {
+  const res = await http.request<unknown>({
+    method: 'POST',
+    url: joinUrl(identityUrl, 'auth/tokens'),
+    json: { auth },
+    headers: receipt ? { 'Openstack-Auth-Receipt': receipt } : {},
+    accept: [401],
+  });
+  if (res.status === 401) {
+    const receiptId = res.headers['openstack-auth-receipt'];
+    if (!receiptId) throw httpError(res);
+    return { kind: 'receipt', receipt: parseReceipt(res, receiptId) };
+  }
+  const token = res.headers['x-subject-token'];
+  if (!token) throw malformed(res, 'no X-Subject-Token header in the token response');
+  const body = expectObject(res, 'token');
+  checkTokenBody(res, body);
+  return { kind: 'token', token, body: body as unknown as TokenBody };
+}
+
+function checkTokenBody(res: HttpResponse, body: Record<string, unknown>): void {
+  const user = body.user;
+  if (typeof body.expires_at !== 'string' || !isObject(user) || typeof user.id !== 'string' || !Array.isArray(body.methods)) {
+    throw malformed(res, 'the token body lacks expires_at, user or methods');
+  }
+  if (body.catalog !== undefined && !Array.isArray(body.catalog)) throw malformed(res, 'the token catalog is not a list');
+}
+
+function parseReceipt(res: HttpResponse, id: string): Receipt {
+  const body = res.body;
+  const r = isObject(body) && isObject(body.receipt) ? body.receipt : undefined;
+  const rules = isObject(body) && Array.isArray(body.required_auth_methods) ? body.required_auth_methods : undefined;
+  if (!r || !rules || !Array.isArray(r.methods) || !isObject(r.user)) throw malformed(res, 'the MFA receipt body is incomplete');
+  return {
+    id,
+    methods: r.methods.filter((m): m is string => typeof m === 'string'),
+    requiredAuthMethods: rules.filter(Array.isArray).map((rule: unknown[]) => rule.filter((m): m is string => typeof m === 'string')),
+    user: { id: String(r.user.id ?? ''), name: String(r.user.name ?? '') },
+    expiresAt: typeof r.expires_at === 'string' ? r.expires_at : '',
+  };
+}
+
+export interface ProjectRef {
+  id: string;
+  name: string;
+  domain_id: string;
+  enabled?: boolean;
+}
+
+/** GET /v3/auth/projects: the projects the token's user can scope to (unscoped tokens too). */
+export async function listAuthProjects(http: HttpClient, identityUrl: string, token: string): Promise<ProjectRef[]> {
+  const res = await http.request<unknown>({ method: 'GET', url: joinUrl(identityUrl, 'auth/projects'), token });
+  const body = res.body;
+  if (!isObject(body) || !Array.isArray(body.projects)) throw malformed(res, 'expected a "projects" list');
+  return body.projects.filter((p): p is ProjectRef => isObject(p) && typeof p.id === 'string' && typeof p.name === 'string');
+}
+
+/** DELETE /v3/auth/tokens for the token itself; an already invalid token (401/404) is not an error. */
+export async function revokeToken(http: HttpClient, identityUrl: string, token: string): Promise<'revoked' | 'already-invalid'> {
+  try {
+    await http.request({ method: 'DELETE', url: joinUrl(identityUrl, 'auth/tokens'), token, headers: { 'X-Subject-Token': token } });
+    return 'revoked';
+  } catch (err) {
+    if (err instanceof OsconsoleError && (err.http?.status === 401 || err.http?.status === 404)) return 'already-invalid';
+    throw err;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Opening a URL in the user's browser. $BROWSER wins (none disables it, as
+ * with Python's webbrowser and most CLIs); on Linux without a display nothing
+ * is opened; otherwise the `open` package picks the platform's opener.
+ */
+import { spawn } from 'node:child_process';
+import type { Deps } from '../deps.js';
+
+export type OpenOutcome = 'opened' | 'disabled' | 'no-display' | 'failed';
+
+export async function openInBrowser(deps: Deps, url: string): Promise<OpenOutcome> {
+  const browser = deps.env.BROWSER;
+  if (browser === 'none' || browser === '') return 'disabled';
+  if (deps.openBrowser) {
+    await deps.openBrowser(url);
+    return 'opened';
+  }
+  if (browser) return runBrowser(browser.split(':')[0] as string, url);
+  if (deps.platform === 'linux' && !deps.env.DISPLAY && !deps.env.WAYLAND_DISPLAY) return 'no-display';
+  try {
+    const { default: open } = await import('open');
+    const child = await open(url, { wait: false });
+    child.unref();
+    return 'opened';
+  } catch {
+    return 'failed';
+  }
+}
+
+/** `$BROWSER` is a command; `%s` in it stands for the URL, else the URL is appended. */
+function runBrowser(command: string, url: string): Promise<OpenOutcome> {
+  const parts = command.trim().split(/\s+/);
+  const args = parts.slice(1).map((a) => a.replace('%s', url));
+  if (!command.includes('%s')) args.push(url);
+  return new Promise((resolve) => {
+    const child = spawn(parts[0] as string, args, { stdio: 'ignore', detached: true });
+    child.once('error', () => resolve('failed'));
+    child.once('spawn', () => {
+      child.unref();
+      resolve('opened');
+    });
+  });
+}
