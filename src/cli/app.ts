@@ -65,7 +65,8 @@ export class App {
     if (err.exitCode === 0) return EXIT.OK;
     if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return EXIT.USAGE;
     const output = this.context?.output ?? (await this.fallbackOutput());
-    const message = err.message.replace(/^error: /, '');
+    // Commander may add a second line ("(Did you mean …?)"); keep the error to one.
+    const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
     output.error(`${message} (see 'osconsole --help')`);
     return EXIT.USAGE;
   }

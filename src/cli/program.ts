@@ -53,9 +53,22 @@ function parseTimeout(value: string): number {
 function rootHelpFooter(): string {
   const rows = EXIT_STATUS_TABLE.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join('\n');
   return `
+Examples:
+  $ osconsole login --os-cloud mycloud          # or: source openrc.sh && osconsole login
+  $ osconsole console get web-1                 # prints the noVNC URL
+  $ osconsole console get web-1 --open          # and opens it in the browser
+  $ osconsole console get web-1 --type serial --json | jq -r .url
+  $ osconsole console inspect "$URL"            # admins: host and port behind a token
+  $ osconsole status
+
 Environment:
+  OS_CLOUD, OS_AUTH_URL, OS_*  credentials and cloud selection, as in openrc files;
+                        each --os-* flag names its variable in 'osconsole login --help'
   OSCONSOLE_CONFIG_DIR  directory of the session cache (default: the user config dir)
+  OSCONSOLE_DEBUG       same as --debug
+  OSCONSOLE_TIMEOUT     same as --timeout
   NO_COLOR              disable colour (so do --no-color and TERM=dumb)
+  BROWSER               the browser for --open; none disables it
 
 Exit status:
 ${rows}

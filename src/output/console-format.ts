@@ -11,7 +11,9 @@ import type { ConsoleConnection } from '../openstack/compute.js';
 
 export async function printConsole(ctx: Context, r: ConsoleResult, opts: { json: boolean; open: boolean }): Promise<void> {
   const out = ctx.output;
-  for (const w of consoleUrlWarnings(r.url, r.endpoint)) out.warn(w);
+  // The page-name hint is for a person about to open the page, not for every scripted call.
+  const person = out.stderrIsTTY || opts.open;
+  for (const w of consoleUrlWarnings(r.url, r.endpoint)) if (person || !w.includes('vnc_auto.html')) out.warn(w);
   if (r.serverStatus === 'SHUTOFF') out.warn(`server ${r.server.name ?? r.server.id} is SHUTOFF: its console shows nothing until it is started`);
   if (opts.json) {
     out.json({

@@ -118,3 +118,29 @@ function capture(isTTY: boolean) {
     },
   };
 }
+
+export interface PtyStep {
+  expect: string;
+  send: string;
+}
+
+/** Runs the binary in a pseudo-terminal (stdin and stdout are TTYs), answering prompts. */
+export function runPty(args: string[], steps: PtyStep[], env: Record<string, string>, timeoutS = 20): Promise<CliResult & { failedStep: number | null }> {
+  const spec = { argv: [process.execPath, BIN, ...args], env: { TERM: 'xterm', ...env }, cwd: ROOT, steps, timeout: timeoutS };
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'tty_driver.py'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        const r = JSON.parse(out) as { code: number; output: string; failed_step: number | null };
+        resolve({ code: r.code, stdout: r.output, stderr: '', failedStep: r.failed_step });
+      } catch {
+        reject(new Error(`pty helper failed: ${err || out}`));
+      }
+    });
+  });
+}

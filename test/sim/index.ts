@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   consoleBaseUrls?: Partial<Record<ConsoleType, string>>;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** 'fake' makes every host run Nova's fake virt driver, as the real-OpenStack tier does. */
+  virtDriver?: 'mixed' | 'fake';
   /** Rewrites each token's catalog (e.g. drop compute to test a catalog without it). */
   catalogHook?: (catalog: CatalogService[], projectId: string | undefined) => CatalogService[];
 }
@@ -125,14 +127,15 @@ export class Simulator {
       new Nova({
         region,
         maxVersion,
-        data: seedCompute(region, seededAt),
+        data: seedCompute(region, seededAt, opts.virtDriver === 'fake'),
         identity: this.identity,
         keystone: this.keystone,
         now,
         consoleTokenTtlSeconds: opts.consoleTokenTtlSeconds ?? 600,
         consoleBaseUrls: this.consoleBaseUrls(),
         enabled,
-        authUri: () => this.identityUrl,
+        // keystonemiddleware's www_authenticate_uri, as the integration tier configures it.
+        authUri: () => this.authUrl,
       });
     const r1 = opts.computeMaxVersion ?? '2.100';
     this.nova = { RegionOne: makeNova('RegionOne', r1), RegionTwo: makeNova('RegionTwo', opts.regionTwoMaxVersion ?? r1) };

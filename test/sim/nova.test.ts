@@ -148,7 +148,7 @@ describe('authentication (keystonemiddleware)', () => {
         const res = await call(short, 'GET', '/v2.1/servers', { token });
         expect(res.status).toBe(401);
         expect(res.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
-        expect(res.headers.get('www-authenticate')).toBe(`Keystone uri="${short.identityUrl}"`);
+        expect(res.headers.get('www-authenticate')).toBe(`Keystone uri="${short.authUrl}"`);
       }
     } finally {
       await short.stop();
@@ -533,7 +533,7 @@ describe('GET /os-console-auth-tokens/{token}', () => {
       expect(old.status).toBe(401);
       expect(old.body.unauthorized.message).toBe('The requested console type details are not accessible');
       // keystonemiddleware adds its challenge to Nova's own 401 on the way out.
-      expect(old.headers.get('www-authenticate')).toBe(`Keystone uri="${zed.identityUrl}"`);
+      expect(old.headers.get('www-authenticate')).toBe(`Keystone uri="${zed.authUrl}"`);
     } finally {
       await zed.stop();
     }

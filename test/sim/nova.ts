@@ -183,7 +183,9 @@ export class Nova {
       urlProject = rest[0];
       rest = rest.slice(1);
     }
-    const handler = this.match(req.method, rest, mountUrl);
+    // /v2.1/{project_id}/ is the version document; without the slash there is no route.
+    const bareProject = urlProject !== undefined && rest.length === 0 && !req.path.endsWith('/');
+    const handler = bareProject ? undefined : this.match(req.method, rest, mountUrl);
     if (!handler) throw webobNotFound(req.headers.accept);
 
     const version = this.negotiate(req.headers, setVersion);
@@ -402,7 +404,10 @@ export class Nova {
   }
 
   private showServer(call: Call, id: string): SimResponse {
-    return json(200, { server: this.serverDetail(call, this.getInstance(call, id)) });
+    const server = this.serverDetail(call, this.getInstance(call, id));
+    // server_groups is in show (not in the lists) from 2.71.
+    if (cmp(call.version, v('2.71')) >= 0) server.server_groups = [];
+    return json(200, { server });
   }
 
   private links(call: Call, kind: string, id: string) {
@@ -460,7 +465,10 @@ export class Nova {
     if (at('2.16') && admin) out.host_status = s.host ? 'UP' : '';
     if (at('2.19')) out.description = null;
     if (at('2.26')) out.tags = [];
+    if (at('2.63')) out.trusted_image_certificates = null;
     if (at('2.73')) out.locked_reason = null;
+    // The hostname is admin-only from 2.3 and shown to everyone from 2.90.
+    if (at('2.90') || (admin && at('2.3'))) out['OS-EXT-SRV-ATTR:hostname'] = s.name.replace(/[^A-Za-z0-9-]/g, '-');
     if (at('2.96')) out.pinned_availability_zone = null;
     return out;
   }
@@ -489,7 +497,8 @@ export class Nova {
     const rc = validateRemoteConsoleBody(body, enums);
     const server = this.getInstance(call, serverId);
     this.checkConsolePolicy(call.token, server.project_id);
-    if (rc.protocol === 'rdp') throw new NovaError(400, WEBOB_400);
+    // 2024.1 removed Hyper-V and refuses rdp in the controller; Zed still hands it to the driver.
+    if (rc.protocol === 'rdp' && this.caracalOrLater) throw new NovaError(400, WEBOB_400);
     this.checkReady(server);
     if (server.task_state === 'deleting' || server.task_state === 'migrating') {
       // InstanceInvalidState is not caught by create(): expected_errors turns it into a 500.
@@ -520,28 +529,28 @@ export class Nova {
       throw new NovaError(400, `Invalid console type ${type}`);
     }
     const host = this.opts.data.hosts.find((h) => h.name === server.host) as Host;
-    const driverProtocol = protocol === 'rdp' ? undefined : protocol;
-    if (!driverProtocol || !host.protocols.includes(driverProtocol)) {
-      throw new NovaError(501, 'The requested functionality is not supported.');
-    }
-    return this.issueConsoleToken(server, host, protocol === 'serial' ? 'serial' : type);
+    if (!host.protocols.includes(protocol)) throw new NovaError(501, 'The requested functionality is not supported.');
+    return this.issueConsoleToken(server, host, protocol, type);
   }
 
-  private issueConsoleToken(server: Server, host: Host, type: ConsoleType): string {
+  /**
+   * A console token (nova/objects/console_auth_token.py): the base URL is the
+   * protocol's proxy, the URL's form and the stored type are the requested
+   * type (so serial with type novnc gets a noVNC-style URL, as real Nova does).
+   */
+  private issueConsoleToken(server: Server, host: Host, protocol: Protocol, type: ConsoleType): string {
     const token = randomUUID();
-    const base = 5900 + server.slot * 2;
+    const connect = connectInfo(host, server, protocol, type);
     const record: ConsoleTokenRecord = {
       token,
       type,
       instanceUuid: server.id,
-      host: host.address,
-      port: type === 'serial' ? 10000 + server.slot : type === 'webmks' ? 902 : base,
-      tlsPort: type === 'spice-direct' || type === 'spice-html5' ? base + 1 : null,
-      internalAccessPath: null,
+      ...connect,
       expiresAt: this.opts.now() + this.opts.consoleTokenTtlSeconds * 1000,
     };
     this.consoleTokens.set(token, record);
-    return accessUrl(this.opts.consoleBaseUrls[type], type, token);
+    const base = protocol === 'serial' ? this.opts.consoleBaseUrls.serial : this.opts.consoleBaseUrls[type];
+    return accessUrl(base, type, token);
   }
 
   // ---- legacy actions (2.1–2.5) ----
@@ -569,7 +578,8 @@ export class Nova {
     }
     // The legacy handlers do not catch ConsoleTypeInvalid (xvpvnc): a 500.
     if (action.protocol === 'vnc' && type === 'xvpvnc' && this.opts.enabled.vnc) {
-      throw new NovaError(500, unexpectedApiError('nova.exception.ConsoleTypeInvalid'));
+      // Raised in nova-compute, so it arrives through RPC as a *_Remote class.
+      throw new NovaError(500, unexpectedApiError('nova.exception_Remote.ConsoleTypeInvalid_Remote'));
     }
     const url = this.computeConsole(server, action.protocol, type);
     return json(200, { console: { type, url } });
@@ -605,6 +615,25 @@ export class Nova {
 }
 
 // ---- helpers ----
+
+/**
+ * What the virt driver reports for a console: libvirt-like hosts give their
+ * address and per-server ports; Nova's fake driver (nova/virt/fake.py) gives
+ * fixed fake hosts, port 6969, tls_port 6970 for SPICE, and path "FAKE".
+ */
+function connectInfo(host: Host, server: Server, protocol: Protocol, type: ConsoleType) {
+  if (host.driver === 'fake') {
+    const fakeHost = { vnc: 'fakevncconsole.com', spice: 'fakespiceconsole.com', rdp: 'fakerdpconsole.com', serial: 'fakerdpconsole.com', mks: 'fakemksconsole.com' }[protocol];
+    return { host: fakeHost, port: 6969, tlsPort: protocol === 'spice' ? 6970 : null, internalAccessPath: 'FAKE' };
+  }
+  const base = 5900 + server.slot * 2;
+  return {
+    host: host.address,
+    port: protocol === 'serial' ? 10000 + server.slot : protocol === 'mks' ? 902 : base,
+    tlsPort: type === 'spice-direct' || type === 'spice-html5' ? base + 1 : null,
+    internalAccessPath: null,
+  };
+}
 
 function fault(status: number, message: string): SimResponse {
   const name = FAULT_NAMES[status] ?? 'computeFault';

@@ -65,10 +65,10 @@ export interface AppCredential {
 /** A hypervisor host and the console protocols its virt driver implements (nova/virt/*). */
 export interface Host {
   name: string;
-  driver: 'libvirt' | 'vmwareapi' | 'vnc-only';
+  driver: 'libvirt' | 'vmwareapi' | 'vnc-only' | 'fake';
   /** The hypervisor's address, as os-console-auth-tokens reports it (TEST-NET-1, never contacted). */
   address: string;
-  protocols: ReadonlyArray<'vnc' | 'spice' | 'serial' | 'mks'>;
+  protocols: ReadonlyArray<'vnc' | 'spice' | 'serial' | 'mks' | 'rdp'>;
 }
 
 export interface Server {
@@ -134,7 +134,7 @@ export const CREDENTIALS = {
 
 export const APP_CREDENTIAL = {
   id: '63130ee00eeb45d992b37e63fcf6d195',
-  name: 'osconsole-ci',
+  name: 'demo-appcred',
   secret: 'appcred-secret-5b0d',
   user: 'demo',
 } as const;
@@ -251,8 +251,12 @@ const HOSTS: Host[] = [
   { name: 'esx-1', driver: 'vmwareapi', address: '192.0.2.14', protocols: ['vnc', 'mks'] },
 ];
 
+/** Every console protocol, as Nova's fake virt driver offers them (nova/virt/fake.py). */
+export const FAKE_DRIVER_PROTOCOLS = ['vnc', 'spice', 'serial', 'mks', 'rdp'] as const;
+
 /** Servers of one region; `createdBase` is the seed time in ms, each server a minute apart. */
-export function seedCompute(region: RegionName, createdBase: number): ComputeData {
+export function seedCompute(region: RegionName, createdBase: number, fakeDriver = false): ComputeData {
+  const hosts = HOSTS.map((h) => (fakeDriver ? { ...h, driver: 'fake' as const, protocols: FAKE_DRIVER_PROTOCOLS } : { ...h }));
   const servers: Server[] = [];
   let minute = 0;
   const add = (id: string, name: string, project_id: string, host: string | null, extra: Partial<Server> = {}) => {
@@ -276,7 +280,7 @@ export function seedCompute(region: RegionName, createdBase: number): ComputeDat
   };
   if (region === 'RegionTwo') {
     add(SERVER_IDS.r2, 'r2-vm', PROJECT_IDS.demo, 'compute-1');
-    return { hosts: HOSTS.map((h) => ({ ...h })), servers };
+    return { hosts, servers };
   }
   const demo = PROJECT_IDS.demo;
   add(SERVER_IDS.web1, 'web-1', demo, 'compute-1');
@@ -292,5 +296,5 @@ export function seedCompute(region: RegionName, createdBase: number): ComputeDat
   add(SERVER_IDS.other, 'other-vm', PROJECT_IDS.other, 'compute-2');
   add(SERVER_IDS.adminVm, 'admin-vm', PROJECT_IDS.admin, 'compute-1');
   add(SERVER_IDS.tools, 'tools-vm', PROJECT_IDS.tools, 'compute-2');
-  return { hosts: HOSTS.map((h) => ({ ...h })), servers };
+  return { hosts, servers };
 }

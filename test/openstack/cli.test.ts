@@ -1,0 +1,141 @@
+/**
+ * The built CLI, run as users run it, against real Keystone 22 and Nova 26
+ * (Zed): login by password, application credential and the MFA receipt flow
+ * with a computed TOTP code; console get for every type Zed offers, the legacy
+ * path by pinning 2.5, spice-direct refused locally; console inspect as admin
+ * and as member.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { CliResult } from '../helpers/cli.js';
+import { TestEnv } from '../helpers/env.js';
+import { describeReal } from './realcloud.js';
+import { totpCode } from './totp.js';
+
+describeReal('osconsole against real OpenStack', (f) => {
+  let t: TestEnv;
+  beforeEach(() => {
+    t = new TestEnv();
+  });
+  afterEach(() => t.dispose());
+
+  const clouds = { OS_CLIENT_CONFIG_FILE: f.clouds_yaml };
+  const run = (args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> => t.run(args, { ...clouds, ...extra }, { timeoutMs: 60_000 });
+  const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
+  const openrc = (user: 'demo' | 'admin' | 'reader') => ({
+    OS_AUTH_URL: f.auth_url,
+    OS_USERNAME: user,
+    OS_PASSWORD: f.users[user].password,
+    OS_USER_DOMAIN_NAME: 'Default',
+    OS_PROJECT_NAME: f.users[user].project,
+    OS_PROJECT_DOMAIN_NAME: 'Default',
+    OS_REGION_NAME: 'RegionOne',
+  });
+
+  it('login with a password from clouds.yaml, and from an openrc', async () => {
+    const fromFile = await run(['login', '--os-cloud', 'realcloud-demo', '--json']);
+    ok(fromFile);
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ cloud: 'realcloud-demo', user: { name: 'demo' }, project: { id: f.projects.demo }, valid: true });
+    const fromEnv = await run(['login', '--json'], openrc('demo'));
+    ok(fromEnv);
+    expect(JSON.parse(fromEnv.stdout).roles.sort()).toEqual(['member', 'reader']);
+  });
+
+  it('login with an application credential', async () => {
+    const r = await run(['login', '--json'], {
+      OS_AUTH_TYPE: 'v3applicationcredential',
+      OS_AUTH_URL: f.auth_url,
+      OS_APPLICATION_CREDENTIAL_ID: f.appcred.id,
+      OS_APPLICATION_CREDENTIAL_SECRET: f.appcred.secret,
+    });
+    ok(r);
+    expect(JSON.parse(r.stdout)).toMatchObject({ methods: ['application_credential'], project: { id: f.projects.demo } });
+  });
+
+  it('login through the MFA receipt with a computed TOTP code', async () => {
+    const r = await run(['login', '--json'], {
+      OS_AUTH_URL: f.auth_url,
+      OS_USERNAME: 'mfa',
+      OS_PASSWORD: f.users.mfa.password,
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_NAME: 'demo',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+      OS_PASSCODE: totpCode(f.users.mfa.totp_secret!),
+    });
+    ok(r);
+    expect(JSON.parse(r.stdout).methods.sort()).toEqual(['password', 'totp']);
+  });
+
+  it('a wrong password is exit 3', async () => {
+    const r = await run(['login'], { ...openrc('demo'), OS_PASSWORD: 'wrong' });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/refused the credentials of demo \(Default\): The request you have made requires authentication\./);
+  });
+
+  it('console get: novnc, spice-html5, serial and webmks by name; auto; RegionTwo\'s project-id URL', async () => {
+    ok(await run(['login', '--os-cloud', 'realcloud-demo']));
+    const expected: Record<string, RegExp> = {
+      novnc: /^http:\/\/127\.0\.0\.1:\d+\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/,
+      'spice-html5': /^http:\/\/127\.0\.0\.1:\d+\/spice_auto\.html\?token=[0-9a-f-]{36}\n$/,
+      serial: /^ws:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f-]{36}\n$/,
+      webmks: /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f-]{36}\n$/,
+      auto: /vnc_auto\.html\?path=%3Ftoken%3D/,
+    };
+    for (const [type, pattern] of Object.entries(expected)) {
+      const r = await run(['console', 'get', f.server.server_name, '--type', type]);
+      ok(r);
+      expect(r.stdout, type).toMatch(pattern);
+    }
+    const json = JSON.parse((await run(['console', 'get', f.server.server_id, '--json'])).stdout);
+    expect(json).toMatchObject({ server: { id: f.server.server_id, name: null }, protocol: 'vnc', type: 'novnc', microversion: '2.93' });
+    const r2 = await run(['console', 'get', f.server.server_name, '--os-region-name', 'RegionTwo', '--json']);
+    ok(r2);
+    expect(JSON.parse(r2.stdout).server.id).toBe(f.server.server_id);
+  });
+
+  it('the legacy action when pinned to 2.5', async () => {
+    ok(await run(['login', '--os-cloud', 'realcloud-demo']));
+    const r = await run(['console', 'get', f.server.server_name, '--os-compute-api-version', '2.5', '--json']);
+    ok(r);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'novnc', microversion: '2.5' });
+    expect(JSON.parse(r.stdout).url).toMatch(/vnc_auto\.html\?path=%3Ftoken%3D/);
+  });
+
+  it('spice-direct is refused locally on Zed with the needed version and the cloud\'s range', async () => {
+    ok(await run(['login', '--os-cloud', 'realcloud-demo']));
+    const r = await run(['console', 'get', f.server.server_name, '--type', 'spice-direct']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toBe('osconsole: spice-direct needs compute API 2.99 (2025.1 Epoxy); this cloud offers 2.1–2.93 (Zed); try --type auto\n');
+  });
+
+  it('console inspect as admin shows the host and port; as member exit 8; an unknown token exit 4', async () => {
+    ok(await run(['login', '--os-cloud', 'realcloud-demo']));
+    const url = (await run(['console', 'get', f.server.server_name])).stdout.trim();
+    const member = await run(['console', 'inspect', url]);
+    expect(member.code).toBe(8);
+    expect(member.stderr).toMatch(/only admins may inspect console tokens/);
+    ok(await run(['login', '--os-cloud', 'realcloud-admin']));
+    const admin = await run(['console', 'inspect', url, '--json']);
+    ok(admin);
+    expect(JSON.parse(admin.stdout)).toEqual({ instance_uuid: f.server.server_id, host: 'fakevncconsole.com', port: 6969, internal_access_path: 'FAKE' });
+    const tsv = await run(['console', 'inspect', url]);
+    expect(tsv.stdout).toBe(`instance_uuid\t${f.server.server_id}\nhost\tfakevncconsole.com\nport\t6969\ninternal_access_path\tFAKE\n`);
+    const unknown = await run(['console', 'inspect', '6d5c4b3a-0000-4000-8000-000000000000']);
+    expect(unknown.code).toBe(4);
+  });
+
+  it('a reader may create consoles in Zed (legacy policy defaults)', async () => {
+    ok(await run(['login'], openrc('reader')));
+    const r = await run(['console', 'get', f.server.server_name], openrc('reader'));
+    ok(r);
+  });
+
+  it('a revoked token is replaced silently once (credentials in the environment), and logout revokes', async () => {
+    ok(await run(['login'], openrc('demo')));
+    const first = t.sessions().sessions.envvars!.token;
+    ok(await run(['logout'], openrc('demo')));
+    // The session is gone; the console command logs in again from the environment.
+    const r = await run(['console', 'get', f.server.server_id], openrc('demo'));
+    ok(r);
+    expect(t.sessions().sessions.envvars!.token).not.toBe(first);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Global setup of the real-OpenStack tier (test/vitest.openstack.config.ts).
+ *
+ * 1. Checks the machine can run real Keystone/Nova from Debian packages: root,
+ *    Debian 12 (/etc/debian_version), apt-get. If not, every test of the tier
+ *    is skipped and "skipped: <reason>" is printed — unless CI is set, where the
+ *    run fails instead (CI must never pass without running the tier).
+ * 2. Runs test/realcloud/install.sh, keystone-up.sh, nova-up.sh (each idempotent;
+ *    ~0.2 s in total when the stack is already up) and prints each phase's wall time.
+ * 3. Provides the facts (URLs, users, ids, TOTP secret, ...) as inject('realcloud').
+ * 4. At the end stops everything by saved PIDs (test/realcloud/down.sh), unless
+ *    OSCONSOLE_REALCLOUD_KEEP=1, or the stack was already up before this run
+ *    (then whoever started it stops it).
+ *
+ * Env: CI, OSCONSOLE_REALCLOUD_KEEP=1, OSCONSOLE_REALCLOUD_STATE, and the
+ * OSCONSOLE_REALCLOUD_* knobs of the scripts (see test/realcloud/README.md).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import type { RealcloudFacts } from './context.js';
+
+const SCRIPTS = fileURLToPath(new URL('../realcloud/', import.meta.url));
+const STATE = process.env.OSCONSOLE_REALCLOUD_STATE || '/tmp/osconsole-realcloud';
+const KS_PORT = process.env.OSCONSOLE_REALCLOUD_KEYSTONE_PORT || '15000';
+const NOVA_PORT = process.env.OSCONSOLE_REALCLOUD_NOVA_PORT || '15774';
+
+function say(msg: string): void {
+  process.stderr.write(`[realcloud] ${msg}\n`);
+}
+
+/** Why this machine cannot run the tier, or null when it can. */
+export function cannotRunReason(): string | null {
+  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    return 'needs root (installs Debian packages, runs rabbitmq/keystone/nova as root)';
+  }
+  if (!existsSync('/etc/debian_version')) return 'needs Debian 12 (no /etc/debian_version)';
+  const deb = readFileSync('/etc/debian_version', 'utf8').trim();
+  if (!/^12(\.|$)/.test(deb) && !/^bookworm/.test(deb)) {
+    return `needs Debian 12 bookworm (OpenStack Zed packages); /etc/debian_version says ${deb}`;
+  }
+  if (!existsSync('/usr/bin/apt-get') || !existsSync('/usr/bin/dpkg-query')) return 'needs apt-get and dpkg-query';
+  if (!existsSync('/bin/bash') && !existsSync('/usr/bin/bash')) return 'needs bash';
+  return null;
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Run a script; stderr streams through (progress), stdout is returned. */
+function run(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // Debian's interpreter, never a pyenv/venv python3 from PATH; -P: cwd not on sys.path
+    const [cmd, pre] = script.endsWith('.py') ? ['/usr/bin/python3', ['-P']] : ['bash', []];
+    const child = spawn(cmd, [...pre, SCRIPTS + script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, OSCONSOLE_REALCLOUD_STATE: STATE, ...env },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`test/realcloud/${script} exited with ${code}; logs under ${STATE}/log and ${STATE}/nova/log`));
+    });
+  });
+}
+
+async function listening(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function packageVersions(): Record<string, string> {
+  const pkgs = ['python3-keystone', 'python3-nova', 'python3-placement', 'python3-glance', 'rabbitmq-server', 'uwsgi-core'];
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Version}\\n', ...pkgs], { encoding: 'utf8' });
+  const out: Record<string, string> = {};
+  for (const line of (r.stdout || '').split('\n')) {
+    const [name, version] = line.split(' ');
+    if (name && version) out[name] = version;
+  }
+  return out;
+}
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  const reason = process.env.OSCONSOLE_REALCLOUD_SKIP ? 'OSCONSOLE_REALCLOUD_SKIP is set' : cannotRunReason();
+  if (reason) {
+    if (process.env.CI) {
+      throw new Error(`real-OpenStack tier cannot run and CI is set, so this is a failure, not a skip: ${reason}`);
+    }
+    process.stderr.write(`\n[realcloud] skipped: ${reason}\n\n`);
+    project.provide('realcloud', { skipped: reason });
+    return undefined;
+  }
+
+  const t0 = Date.now();
+  const wasUp =
+    (await listening(`http://127.0.0.1:${KS_PORT}/v3`)) &&
+    (await listening(`http://127.0.0.1:${NOVA_PORT}/`)) &&
+    existsSync(`${STATE}/facts.json`);
+  const timings: Record<string, number> = {};
+  const phase = async (name: string, script: string, args: string[] = []): Promise<void> => {
+    const t = Date.now();
+    await run(script, args);
+    timings[name] = Date.now() - t;
+    say(`${name.padEnd(8)} ${secs(timings[name])}`);
+  };
+  say(`state dir ${STATE}${wasUp ? ' (stack already up)' : ''}`);
+  let facts: RealcloudFacts;
+  try {
+    await phase('install', 'install.sh', ['all']);
+    await phase('keystone', 'keystone-up.sh');
+    await phase('nova', 'nova-up.sh');
+    const json = await run('facts.py', [STATE]);
+    facts = { ...(JSON.parse(json) as Omit<RealcloudFacts, 'versions'>), versions: packageVersions() };
+  } catch (err) {
+    say(`start-up failed after ${secs(Date.now() - t0)}: ${(err as Error).message}`);
+    if (!wasUp && !process.env.OSCONSOLE_REALCLOUD_KEEP) {
+      await run('down.sh').catch(() => undefined);
+    }
+    throw err;
+  }
+  say(`stack ready in ${secs(Date.now() - t0)} (install ${secs(timings.install ?? 0)}, keystone ${secs(timings.keystone ?? 0)}, nova ${secs(timings.nova ?? 0)})`);
+  const status = spawnSync('bash', [SCRIPTS + 'status.sh'], { encoding: 'utf8', env: { ...process.env, OSCONSOLE_REALCLOUD_STATE: STATE } });
+  for (const line of (status.stdout ?? '').split('\n').filter(Boolean)) say(`rss ${line}`);
+  project.provide('realcloud', { facts });
+
+  const testsStart = Date.now();
+  return async () => {
+    say(`tests took ${secs(Date.now() - testsStart)}`);
+    if (process.env.OSCONSOLE_REALCLOUD_KEEP && process.env.OSCONSOLE_REALCLOUD_KEEP !== '0') {
+      say(`OSCONSOLE_REALCLOUD_KEEP is set: left running; auth URL ${facts.auth_url}, state ${STATE}, stop with test/realcloud/down.sh`);
+      return;
+    }
+    if (wasUp) {
+      say(`the stack was up before this run: left running (stop with test/realcloud/down.sh)`);
+      return;
+    }
+    const t = Date.now();
+    await run('down.sh');
+    say(`stopped in ${secs(Date.now() - t)}`);
+  };
+}
