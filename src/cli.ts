@@ -10,7 +10,8 @@ import { EXIT } from './errors.js';
 export async function main(argv: readonly string[], deps: Deps): Promise<number> {
   const app = new App(deps, argv);
   try {
-    await buildProgram(app).parseAsync([...argv], { from: 'user' });
+    // A bare `osconsole` shows the help (on stdout, exit 0), as `--help` does.
+    await buildProgram(app).parseAsync(argv.length === 0 ? ['--help'] : [...argv], { from: 'user' });
     return EXIT.OK;
   } catch (err) {
     return await app.fail(err);

@@ -62,7 +62,22 @@ export interface HttpRequest {
   json?: unknown;
   /** Statuses accepted besides 2xx (e.g. 300 from Keystone discovery, 401 with a receipt). */
   accept?: readonly number[];
+  /**
+   * When to try again: `safe` (default for GET/HEAD/DELETE, and the token
+   * request) after a reset connection or a 502/503/504; `connect` (default for
+   * other methods) only when the request never left (refused, unresolved,
+   * connect timeout), since it may already have reached the service otherwise.
+   */
+  retry?: 'safe' | 'connect';
 }
+
+/** Tries per request, counting the first. */
+export const MAX_TRIES = 3;
+const RETRY_STATUSES = new Set([502, 503, 504]);
+/** The request never reached the server: safe to send again whatever the method. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** The connection broke; for idempotent requests, try again. */
+const BROKEN = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export interface HttpResponse<T = unknown> {
   method: HttpMethod;
@@ -93,32 +108,52 @@ export class HttpClient {
 
   /** Sends a request; resolves for 2xx (and `accept`ed statuses), throws OsconsoleError otherwise. */
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const mode = req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' ? 'safe' : 'connect');
+    const deadline = this.now() + this.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse<T>;
+      try {
+        response = await this.send<T>(req);
+      } catch (err) {
+        const code = errorCode(err);
+        const again = code !== undefined && (NOT_SENT.has(code) || (mode === 'safe' && BROKEN.has(code)));
+        const wait = backoff(attempt);
+        if (again && attempt < MAX_TRIES && this.now() + wait < deadline) {
+          this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${code} (try ${attempt + 1} of ${MAX_TRIES})`);
+          await sleep(wait);
+          continue;
+        }
+        throw transportError(err, req, this.timeoutMs);
+      }
+      if (isOk(response.status, req.accept)) {
+        if (response.body === undefined && response.text.trim() !== '' && looksJson(response.headers)) {
+          throw malformed(response, 'the body is not valid JSON');
+        }
+        return response;
+      }
+      if (mode === 'safe' && RETRY_STATUSES.has(response.status) && attempt < MAX_TRIES) {
+        const wait = retryAfterMs(response.headers['retry-after'], this.now()) ?? backoff(attempt);
+        if (this.now() + wait < deadline) {
+          this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${response.status} (try ${attempt + 1} of ${MAX_TRIES})`);
+          await sleep(wait);
+          continue;
+        }
+      }
+      throw httpError(response);
+    }
+  }
+
+  /** One exchange: send, read the whole body, log both sides. */
+  private async send<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     const headers = this.buildHeaders(req);
     const body = req.json === undefined ? undefined : JSON.stringify(req.json);
     this.logRequest(req, headers);
     const started = this.now();
-    let res: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      res = await undiciRequest(req.url, {
-        method: req.method,
-        headers,
-        body,
-        dispatcher: this.getDispatcher(),
-      });
-      text = await res.body.text();
-    } catch (err) {
-      throw transportError(err, req, this.timeoutMs);
-    }
+    const res = await undiciRequest(req.url, { method: req.method, headers, body, dispatcher: this.getDispatcher() });
+    const text = await res.body.text();
     const response = parseResponse<T>(req, res, text, this.now() - started);
     this.logResponse(response);
-    if (isOk(response.status, req.accept)) {
-      if (response.body === undefined && text.trim() !== '' && looksJson(response.headers)) {
-        throw malformed(response, 'the body is not valid JSON');
-      }
-      return response;
-    }
-    throw httpError(response);
+    return response;
   }
 
   /** Closes pooled connections so the process can exit at once. */
@@ -194,6 +229,24 @@ function readTls(tls: TlsOptions): { ca?: string; cert?: string; key?: string; r
   };
 }
 
+/** Exponential backoff with jitter: ~250 ms, ~500 ms, ... */
+function backoff(attempt: number): number {
+  return 250 * 2 ** (attempt - 1) + Math.floor(Math.random() * 100);
+}
+
+/** Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now. */
+export function retryAfterMs(value: string | undefined, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function isOk(status: number, accept: readonly number[] | undefined): boolean {
   return (status >= 200 && status < 300) || (accept?.includes(status) ?? false);
 }
@@ -245,7 +298,9 @@ export function httpError(res: HttpResponse): OsconsoleError {
   const message = serviceMessage(res.body, res.text);
   const id = requestIdOf(res.headers);
   const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${message}${id ? ` (request id ${id})` : ''}`;
-  return new OsconsoleError(codeForHttpStatus(res.status), line, { http: details(res, message) });
+  const after = res.headers['retry-after'];
+  const hint = after ? `the service asks to retry after ${/^\d+$/.test(after.trim()) ? `${after.trim()} s` : after}` : undefined;
+  return new OsconsoleError(codeForHttpStatus(res.status), line, { http: details(res, message), hint });
 }
 
 /** A 2xx whose body is not what the API documents: a proxy page, truncated JSON, the wrong shape. */

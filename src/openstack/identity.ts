@@ -85,6 +85,8 @@ export async function postToken(http: HttpClient, identityUrl: string, auth: unk
     json: { auth },
     headers: receipt ? { 'Openstack-Auth-Receipt': receipt } : {},
     accept: [401],
+    // Issuing a token twice is harmless: retry it like a GET.
+    retry: 'safe',
   });
   if (res.status === 401) {
     const receiptId = res.headers['openstack-auth-receipt'];

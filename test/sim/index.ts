@@ -49,8 +49,8 @@ export interface SimulatorOptions {
   consoleEnabled?: Partial<ConsoleEnabled>;
   /** Override the console proxies' base URLs (default: pages served by the simulator). */
   consoleBaseUrls?: Partial<Record<ConsoleType, string>>;
-  /** Serve HTTPS with this key and certificate (PEM). */
-  tls?: { key: string; cert: string };
+  /** Serve HTTPS with this key and certificate (PEM); with `clientCa`, ask clients for a certificate signed by it. */
+  tls?: { key: string; cert: string; clientCa?: string };
   /** 'fake' makes every host run Nova's fake virt driver, as the real-OpenStack tier does. */
   virtDriver?: 'mixed' | 'fake';
   /** Rewrites each token's catalog (e.g. drop compute to test a catalog without it). */
@@ -72,6 +72,8 @@ export interface LogEntry {
   region?: RegionName;
   interface?: 'public' | 'internal' | 'admin';
   status?: number;
+  /** Subject CN of a verified client certificate (HTTPS with clientCa). */
+  clientCert?: string;
 }
 
 interface Mount {
@@ -286,7 +288,10 @@ export class Simulator {
 
   private async listen(port: number): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
-    this.server = this.opts.tls ? createHttpsServer({ key: this.opts.tls.key, cert: this.opts.tls.cert }, handler) : createHttpServer(handler);
+    const tls = this.opts.tls;
+    this.server = tls
+      ? createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, handler)
+      : createHttpServer(handler);
     this.server.keepAliveTimeout = 1000;
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
@@ -342,6 +347,8 @@ export class Simulator {
       region: mount?.region,
       interface: mount?.interface,
     };
+    const peer = raw.socket as unknown as { authorized?: boolean; getPeerCertificate?: () => { subject?: { CN?: string } } };
+    if (peer.authorized && peer.getPeerCertificate) entry.clientCert = peer.getPeerCertificate().subject?.CN;
     try {
       entry.body = text.trim() ? JSON.parse(text) : undefined;
     } catch {

@@ -122,7 +122,7 @@ describe('error mapping', () => {
   });
 
   it('an HTML error page from a proxy gives a short excerpt, not the page', async () => {
-    ctx.sim.addFault({ action: { kind: 'html', status: 502 } });
+    ctx.sim.addFault({ action: { kind: 'html', status: 502 }, times: 3 });
     const err = await failure(client().request({ method: 'GET', url: `${ctx.sim.url}/compute/` }));
     expect(err.code).toBe('E_UNEXPECTED');
     expect(err.http!.message).toBe('502 Bad Gateway');
@@ -158,15 +158,15 @@ describe('transport failures (exit 7)', () => {
     expect(err.line).toMatch(new RegExp(`connection refused by 127\\.0\\.0\\.1:${port}.*check the auth URL and region`));
   });
 
-  it('a dropped connection is a network error', async () => {
-    ctx.sim.addFault({ action: { kind: 'drop' } });
+  it('a connection dropped on every try is a network error', async () => {
+    ctx.sim.addFault({ action: { kind: 'drop' }, times: 3 });
     const err = await failure(client().request({ method: 'GET', url: `${ctx.sim.url}/compute/` }));
     expect(err.code).toBe('E_NETWORK');
     expect(err.message).toMatch(/closed before a complete answer/);
   });
 
-  it('a body cut short is a network error', async () => {
-    ctx.sim.addFault({ action: { kind: 'truncate' } });
+  it('a body cut short on every try is a network error', async () => {
+    ctx.sim.addFault({ action: { kind: 'truncate' }, times: 3 });
     const err = await failure(client().request({ method: 'GET', url: `${ctx.sim.url}/compute/` }));
     expect(err.code).toBe('E_NETWORK');
   });
@@ -205,6 +205,60 @@ describe('transport failures (exit 7)', () => {
     const err = await failure(client({ tls: { caFile: '/nonexistent/ca.pem' } }).request({ method: 'GET', url: `${ctx.sim.url}/compute/` }));
     expect(err.code).toBe('E_USAGE');
     expect(err.message).toBe('cannot read the CA file /nonexistent/ca.pem: ENOENT');
+  });
+});
+
+describe('retries', () => {
+  const get = (c = client()) => c.request({ method: 'GET', url: `${ctx.sim.url}/compute/` });
+
+  it('GET: 503s with Retry-After are retried, at most 3 tries in all', async () => {
+    ctx.sim.addFault({ action: { kind: 'status', status: 503, retryAfter: 0 }, times: 2 });
+    expect((await get()).status).toBe(200);
+    expect(ctx.sim.requests()).toHaveLength(3);
+    ctx.sim.clearLog();
+    ctx.sim.addFault({ action: { kind: 'status', status: 503, retryAfter: 0 }, times: 3 });
+    const err = await failure(get());
+    expect(err.http?.status).toBe(503);
+    expect(ctx.sim.requests()).toHaveLength(3);
+  });
+
+  it('GET: a reset connection and 502/504 are retried with backoff', async () => {
+    ctx.sim.addFault({ action: { kind: 'drop' } });
+    ctx.sim.addFault({ action: { kind: 'status', status: 504 } });
+    const started = Date.now();
+    expect((await get()).status).toBe(200);
+    expect(ctx.sim.requests().map((e) => e.status)).toEqual([0, 504, 200]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250 + 500);
+  });
+
+  it('a Retry-After beyond the timeout is not waited for; the error says what the service asked', async () => {
+    ctx.sim.addFault({ action: { kind: 'status', status: 503, retryAfter: 120 } });
+    const err = await failure(get(client({ timeoutMs: 2000 })));
+    expect(ctx.sim.requests()).toHaveLength(1);
+    expect(err.line).toMatch(/returned 503 Service Unavailable: .*; the service asks to retry after 120 s$/);
+  });
+
+  it('POST: not retried once the request may have reached the service', async () => {
+    ctx.sim.addFault({ action: { kind: 'drop' } });
+    const post = client().request({ method: 'POST', url: `${ctx.sim.url}/compute/v2.1/servers/x/remote-consoles`, json: {} });
+    expect((await failure(post)).code).toBe('E_NETWORK');
+    expect(ctx.sim.requests()).toHaveLength(1);
+    ctx.sim.clearLog();
+    ctx.sim.addFault({ action: { kind: 'status', status: 503 } });
+    await failure(client().request({ method: 'POST', url: `${ctx.sim.url}/compute/v2.1/servers/x/remote-consoles`, json: {} }));
+    expect(ctx.sim.requests()).toHaveLength(1);
+  });
+
+  it('the token request is retried like a GET', async () => {
+    ctx.sim.addFault({ match: { path: '/identity/v3/auth/tokens' }, action: { kind: 'status', status: 503, retryAfter: 0 } });
+    const res = await client().request({
+      method: 'POST',
+      url: `${ctx.sim.authUrl}/auth/tokens`,
+      json: { auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: 'demopass' } } } } },
+      retry: 'safe',
+    });
+    expect(res.status).toBe(201);
+    expect(ctx.sim.requests().map((e) => e.status)).toEqual([503, 201]);
   });
 });
 
