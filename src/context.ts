@@ -62,7 +62,7 @@ export class Context {
   async sessions(): Promise<SessionStore> {
     if (!this.store) {
       const { SessionStore } = await import('./config/session-store.js');
-      this.store = await SessionStore.open(this.deps, (m) => this.output.warn(m));
+      this.store = SessionStore.open(this.deps, (m) => this.output.warn(m));
     }
     return this.store;
   }

@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
-    exclude: ['test/openstack/**', 'dist/**', 'node_modules/**'],
+    exclude: ['test/openstack/**', 'test/package/**', 'dist/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

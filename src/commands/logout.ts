@@ -41,7 +41,7 @@ Examples:
         const session = file.sessions[name];
         if (session) await revoke(ctx, session);
       }
-      store.update((f) => {
+      await store.update((f) => {
         for (const name of names) delete f.sessions[name];
         if (f.current && !(f.current in f.sessions)) f.current = null;
       });

@@ -79,7 +79,8 @@ export async function loadCloudsFile(ctx: CloudsFileContext): Promise<CloudsFile
   }
   const found = readFirst(candidates(ctx, 'clouds', override));
   if (!found) return undefined;
-  const YAML = await import('yaml');
+  // yaml is CommonJS: its exports are the default export (named ones are not reliable once bundled).
+  const YAML = ((await import('yaml')) as unknown as { default: YamlModule }).default;
   const main = parseYaml(YAML, found.file, found.text);
   const secureFound = readFirst(candidates(ctx, 'secure', ctx.env.OS_CLIENT_SECURE_FILE));
   const secure = secureFound ? parseYaml(YAML, secureFound.file, secureFound.text) : undefined;

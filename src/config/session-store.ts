@@ -79,36 +79,43 @@ const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
 
 export class SessionStore {
+  private conf?: Conf<Record<string, unknown>>;
+  readonly path: string;
+
   private constructor(
-    private readonly conf: Conf<Record<string, unknown>>,
     readonly dir: string,
     private readonly warn: (message: string) => void,
-  ) {}
+  ) {
+    this.path = join(dir, `${SESSIONS_NAME}.json`);
+  }
 
-  /** Opens (without creating) the cache; conf is imported only here, when a command needs sessions. */
-  static async open(ctx: PathContext, warn: (message: string) => void): Promise<SessionStore> {
+  /** Opens (without creating) the cache. */
+  static open(ctx: PathContext, warn: (message: string) => void): SessionStore {
     const dir = configDir(ctx);
     ensurePrivateDir(dir);
-    const { default: ConfClass } = await import('conf');
-    const store = new SessionStore(
-      new ConfClass<Record<string, unknown>>({
-        cwd: dir,
+    return new SessionStore(dir, warn);
+  }
+
+  /**
+   * conf writes the file (atomically, with its mode); it is loaded only for
+   * writes, since reading is one readFileSync and conf with its schema
+   * validator costs ~50 ms of start-up that a cached `console get` need not pay.
+   */
+  private async writer(): Promise<Conf<Record<string, unknown>>> {
+    if (!this.conf) {
+      const { default: ConfClass } = await import('conf');
+      this.conf = new ConfClass<Record<string, unknown>>({
+        cwd: this.dir,
         configName: SESSIONS_NAME,
         projectSuffix: '',
         configFileMode: 0o600,
         clearInvalidConfig: false,
         serialize: (value) => `${JSON.stringify(value, null, 2)}\n`,
-        // conf reads the file in its constructor; a damaged one is handled by read() first.
+        // conf reads the file in its constructor; a damaged one is handled by read() and update().
         deserialize: (text) => (safeParse(text) ?? {}) as Record<string, unknown>,
-      }),
-      dir,
-      warn,
-    );
-    return store;
-  }
-
-  get path(): string {
-    return this.conf.path;
+      });
+    }
+    return this.conf;
   }
 
   /** A consistent snapshot (writers rename whole files into place). */
@@ -133,7 +140,8 @@ export class SessionStore {
   }
 
   /** Read-modify-write under the lock; `change` mutates the file in place. */
-  update(change: (file: SessionFile) => void): SessionFile {
+  async update(change: (file: SessionFile) => void): Promise<SessionFile> {
+    const conf = await this.writer();
     return this.withLock(() => {
       const text = this.readRaw();
       let file = emptyFile();
@@ -144,7 +152,7 @@ export class SessionStore {
         else this.moveAside(parsed.reason);
       }
       change(file);
-      this.conf.store = file as unknown as Record<string, unknown>;
+      conf.store = file as unknown as Record<string, unknown>;
       // The temp file is created 0600; make sure of it even on filesystems that ignore modes on create.
       chmodSync(this.path, 0o600);
       return file;

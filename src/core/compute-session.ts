@@ -23,7 +23,7 @@ export class ComputeSession {
   private reauthenticated = false;
 
   private constructor(
-    private readonly ctx: Context,
+    readonly ctx: Context,
     private readonly sel: Selection,
     public session: StoredSession,
     public http: HttpClient,
@@ -80,7 +80,7 @@ export class ComputeSession {
     const endpoint = this.endpoint;
     delete this.session.compute_versions?.[endpoint];
     const store = await this.ctx.sessions();
-    store.update((f) => {
+    await store.update((f) => {
       delete f.sessions[this.session.cloud]?.compute_versions?.[endpoint];
     });
   }
@@ -89,7 +89,7 @@ export class ComputeSession {
     const entry = { min: raw.min, max: raw.max, checked_at: new Date(this.ctx.now()).toISOString() };
     this.session.compute_versions = { ...(this.session.compute_versions ?? {}), [this.endpoint]: entry };
     const store = await this.ctx.sessions();
-    store.update((f) => {
+    await store.update((f) => {
       const s = f.sessions[this.session.cloud];
       // Only if that entry is still our token's (a concurrent login may have replaced it).
       if (s) s.compute_versions = { ...(s.compute_versions ?? {}), [this.endpoint]: entry };
@@ -117,7 +117,7 @@ export class ComputeSession {
       this.reauthenticated = true;
       this.ctx.output.debug('the compute API refused the cached token (401); logging in again');
       const store = await this.ctx.sessions();
-      store.update((f) => {
+      await store.update((f) => {
         const s = f.sessions[this.session.cloud];
         if (s && s.token === this.session.token) s.expires_at = new Date(0).toISOString();
       });

@@ -10,6 +10,7 @@ import { OsconsoleError } from '../errors.js';
 import type { ServerSummary } from '../openstack/compute.js';
 import { listServers } from '../openstack/compute.js';
 import type { ComputeSession } from './compute-session.js';
+import { rememberServers } from './server-cache.js';
 
 export interface ServerRef {
   id: string;
@@ -42,6 +43,7 @@ export async function resolveServer(ctx: Context, cs: ComputeSession, ref: strin
   if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
   if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
   const found = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }));
+  remember(ctx, cs, found);
   const exact = found.filter((s) => s.name === ref);
   if (exact.length === 1) return pick(exact[0] as ServerSummary);
   if (exact.length === 0) throw await notFound(cs, ref, allProjects);
@@ -57,6 +59,11 @@ export async function resolveServer(ctx: Context, cs: ComputeSession, ref: strin
   return pick(chosen);
 }
 
+/** Feeds shell completion of server names (a local file; see server-cache.ts). */
+function remember(ctx: Context, cs: ComputeSession, servers: ServerSummary[]): void {
+  rememberServers({ ...ctx.deps, now: () => ctx.now() }, cs.session.cloud, servers);
+}
+
 function pick(s: ServerSummary): ServerRef {
   return { id: s.id, name: s.name, status: s.status };
 }
@@ -66,6 +73,7 @@ async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): 
   let suggestions: string[] = [];
   try {
     const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { allProjects }));
+    remember(cs.ctx, cs, all);
     suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
   } catch {
     // Suggestions are a courtesy; the not-found error stands on its own.

@@ -59,7 +59,7 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
 /** Saves a session and makes it the current one. */
 export async function saveSession(ctx: Context, session: StoredSession): Promise<void> {
   const store = await ctx.sessions();
-  store.update((file) => {
+  await store.update((file) => {
     file.sessions[session.cloud] = session;
     file.current = session.cloud;
   });

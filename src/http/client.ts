@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import { EnvHttpProxyAgent, request as undiciRequest } from 'undici';
 import type { Dispatcher } from 'undici';
+import { EnvHttpProxyAgent } from './undici.js';
 import { OsconsoleError, codeForHttpStatus } from '../errors.js';
 import type { HttpErrorDetails } from '../errors.js';
 import { USER_AGENT } from '../version.js';
@@ -149,7 +149,8 @@ export class HttpClient {
     const body = req.json === undefined ? undefined : JSON.stringify(req.json);
     this.logRequest(req, headers);
     const started = this.now();
-    const res = await undiciRequest(req.url, { method: req.method, headers, body, dispatcher: this.getDispatcher() });
+    const u = new URL(req.url);
+    const res = await this.getDispatcher().request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: req.method, headers, body });
     const text = await res.body.text();
     const response = parseResponse<T>(req, res, text, this.now() - started);
     this.logResponse(response);

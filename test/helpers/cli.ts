@@ -26,6 +26,8 @@ export interface RunOptions {
   input?: string;
   cwd?: string;
   timeoutMs?: number;
+  /** Another osconsole executable (an installed one) instead of this checkout's bin. */
+  binary?: string;
 }
 
 /**
@@ -56,7 +58,8 @@ export function tempHome(): { home: string; cleanup: () => void } {
 /** Runs the built binary as a child process. */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const [cmd, first] = opts.binary ? [opts.binary, []] : [process.execPath, [BIN]];
+    const child = spawn(cmd, [...first, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: opts.env ?? cleanEnv(tmpdir()),
       stdio: ['pipe', 'pipe', 'pipe'],

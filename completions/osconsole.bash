@@ -1,0 +1,82 @@
+# bash completion for osconsole. Generated from the command tree by `osconsole completion bash`; do not edit.
+# Install: osconsole completion bash > /etc/bash_completion.d/osconsole, or: source <(osconsole completion bash)
+
+_osconsole_subcommands() {
+  case "$1" in
+    "") echo "login console status logout completion" ;;
+    "console") echo "get inspect" ;;
+  esac
+}
+
+_osconsole_options() {
+  case "$1" in
+    "") echo "--version --debug --no-color --timeout --help -V -h" ;;
+    "login") echo "--json --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
+    "console") echo "--help --version --debug --no-color --timeout -h -V" ;;
+    "console get") echo "--type --protocol --all-projects --open --json --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -t -h -V" ;;
+    "console inspect") echo "--json --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
+    "status") echo "--json --help --version --debug --no-color --timeout -h -V" ;;
+    "logout") echo "--all --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
+    "completion") echo "--help --version --debug --no-color --timeout -h -V" ;;
+  esac
+}
+
+_osconsole_valued() {
+  case "$1" in
+    "") echo "--timeout" ;;
+    "login") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
+    "console") echo "--timeout" ;;
+    "console get") echo "--type -t --protocol --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
+    "console inspect") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
+    "status") echo "--timeout" ;;
+    "logout") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
+    "completion") echo "--timeout" ;;
+  esac
+}
+
+_osconsole() {
+  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+  local cmd="" cloud="" nargs=0 skip=0 i w
+  COMPREPLY=()
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    w="${COMP_WORDS[i]}"
+    if ((skip)); then skip=0; continue; fi
+    case "$w" in
+      --os-cloud) ((i + 1 < COMP_CWORD)) && cloud="--os-cloud ${COMP_WORDS[i+1]}"; skip=1 ;;
+      --*=*) ;;
+      -*) case " $(_osconsole_valued "$cmd") " in *" $w "*) skip=1 ;; esac ;;
+      *)
+        if [[ $nargs -eq 0 && " $(_osconsole_subcommands "$cmd") " == *" $w "* ]]; then
+          cmd="${cmd:+$cmd }$w"
+        else
+          nargs=$((nargs + 1))
+        fi
+        ;;
+    esac
+  done
+  case "$prev" in
+    --os-cloud) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete clouds $cloud 2>/dev/null)" -- "$cur")); return 0 ;;
+    --os-auth-type) COMPREPLY=($(compgen -W "password v3password token v3token v3applicationcredential v3totp v3multifactor" -- "$cur")); return 0 ;;
+    --os-system-scope) COMPREPLY=($(compgen -W "all" -- "$cur")); return 0 ;;
+    --os-region-name) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete regions $cloud 2>/dev/null)" -- "$cur")); return 0 ;;
+    --os-interface) COMPREPLY=($(compgen -W "public internal admin" -- "$cur")); return 0 ;;
+    --os-cacert) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --os-cert) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --os-key) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    --type|-t) COMPREPLY=($(compgen -W "novnc spice-html5 spice-direct serial webmks auto xvpvnc rdp-html5" -- "$cur")); return 0 ;;
+    --protocol) COMPREPLY=($(compgen -W "vnc spice serial mks rdp" -- "$cur")); return 0 ;;
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "$(_osconsole_options "$cmd")" -- "$cur"))
+  elif [[ -n "$(_osconsole_subcommands "$cmd")" && $nargs -eq 0 ]]; then
+    COMPREPLY=($(compgen -W "$(_osconsole_subcommands "$cmd")" -- "$cur"))
+  elif [[ $nargs -eq 0 ]]; then
+    case "$cmd" in
+      "console get") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete servers $cloud 2>/dev/null)" -- "$cur")) ;;
+      "completion") COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
+    esac
+  fi
+  return 0
+}
+
+complete -F _osconsole osconsole

@@ -1,0 +1,15 @@
+// Types for the undici modules imported by path (src/http/undici.ts); the
+// package ships types only for its index, so these re-use them.
+declare module 'undici/lib/dispatcher/dispatcher.js' {
+  import type { Dispatcher } from 'undici';
+  const DispatcherClass: { prototype: Dispatcher };
+  export default DispatcherClass;
+}
+declare module 'undici/lib/dispatcher/env-http-proxy-agent.js' {
+  import { EnvHttpProxyAgent } from 'undici';
+  export default EnvHttpProxyAgent;
+}
+declare module 'undici/lib/api/index.js' {
+  const api: Record<string, unknown>;
+  export default api;
+}
