@@ -83,6 +83,16 @@ function caseOf(map: Map<string, string[]>, keys: string[], indent = '    '): st
     .join('\n');
 }
 
+/**
+ * The three lookups both bash and zsh scripts use (same syntax in both): the
+ * subcommands of a command path, the options offered there, and the options
+ * there that take a value (so the parser can skip their values).
+ */
+function lookups(m: Model): string {
+  const fn = (name: string, map: Map<string, string[]>) => `_osconsole_${name}() {\n  case "$1" in\n${caseOf(map, m.keys)}\n  esac\n}\n`;
+  return [fn('subcommands', m.subcommands), fn('options', m.options), fn('valued', m.valued)].join('\n');
+}
+
 function bash(tree: CommandSpec): string {
   const m = model(tree);
   const valueCases = m.values
@@ -101,24 +111,7 @@ function bash(tree: CommandSpec): string {
     )
     .join('\n');
   return `${HEADER('bash', 'osconsole completion bash > /etc/bash_completion.d/osconsole, or: source <(osconsole completion bash)')}
-_osconsole_subcommands() {
-  case "$1" in
-${caseOf(m.subcommands, m.keys)}
-  esac
-}
-
-_osconsole_options() {
-  case "$1" in
-${caseOf(m.options, m.keys)}
-  esac
-}
-
-_osconsole_valued() {
-  case "$1" in
-${caseOf(m.valued, m.keys)}
-  esac
-}
-
+${lookups(m)}
 _osconsole() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local cmd="" cloud="" nargs=0 skip=0 i w
@@ -179,24 +172,7 @@ function zsh(tree: CommandSpec): string {
     .join('\n');
   return `#compdef osconsole
 ${HEADER('zsh', 'osconsole completion zsh > "${fpath[1]}/_osconsole" (then restart zsh)')}
-_osconsole_subcommands() {
-  case "$1" in
-${caseOf(m.subcommands, m.keys)}
-  esac
-}
-
-_osconsole_options() {
-  case "$1" in
-${caseOf(m.options, m.keys)}
-  esac
-}
-
-_osconsole_valued() {
-  case "$1" in
-${caseOf(m.valued, m.keys)}
-  esac
-}
-
+${lookups(m)}
 _osconsole() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}"
   local cmd="" cloud="" nargs=0 skip=0 i w opts
