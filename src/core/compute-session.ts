@@ -43,8 +43,9 @@ export class ComputeSession {
       });
     }
     const endpoint = findEndpoint(session.catalog, { type: 'compute', interface: iface, region });
-    const http = await ctx.http(sessionTls(ctx, sel, session));
-    if (!session.tls.verify) ctx.output.warn('TLS certificate verification is disabled (--insecure)');
+    const tls = sessionTls(ctx, sel, session);
+    if (tls.insecure) ctx.output.warn('TLS certificate verification is disabled (--insecure)');
+    const http = await ctx.http(tls);
     return new ComputeSession(ctx, sel, session, http, endpoint, region, iface);
   }
 

@@ -134,7 +134,12 @@ describe('TLS', () => {
     const c = await env.t.run(['console', 'get', 'web-1']);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/^https:\/\/127\.0\.0\.1/);
+    expect(c.stderr).toBe('');
     expect(env.t.sessions().sessions.envvars!.tls.cacert).toBe(join(dir, 'ca.pem'));
+    // --insecure on a later command overrides the session's verification, and says so.
+    const insecure = await env.t.run(['console', 'get', 'web-1', '--insecure']);
+    expect(insecure.code).toBe(0);
+    expect(insecure.stderr).toMatch(/warning: TLS certificate verification is disabled/);
   });
 
   it('--insecure works and warns every time', async () => {
