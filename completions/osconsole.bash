@@ -34,6 +34,16 @@ _osconsole_valued() {
   esac
 }
 
+# Values from `osconsole __complete`, one per line (server names may hold spaces and
+# glob characters): matched literally, and quoted for the command line.
+_osconsole_dynamic() {
+  local cur="$1" line
+  shift
+  while IFS= read -r line; do
+    [[ "$line" == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$line")")
+  done < <("$@" 2>/dev/null)
+}
+
 _osconsole() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
   local cmd="" cloud="" nargs=0 skip=0 i w
@@ -55,10 +65,10 @@ _osconsole() {
     esac
   done
   case "$prev" in
-    --os-cloud) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete clouds $cloud 2>/dev/null)" -- "$cur")); return 0 ;;
+    --os-cloud) _osconsole_dynamic "$cur" "${COMP_WORDS[0]}" __complete clouds $cloud; return 0 ;;
     --os-auth-type) COMPREPLY=($(compgen -W "password v3password token v3token v3applicationcredential v3totp v3multifactor" -- "$cur")); return 0 ;;
     --os-system-scope) COMPREPLY=($(compgen -W "all" -- "$cur")); return 0 ;;
-    --os-region-name) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete regions $cloud 2>/dev/null)" -- "$cur")); return 0 ;;
+    --os-region-name) _osconsole_dynamic "$cur" "${COMP_WORDS[0]}" __complete regions $cloud; return 0 ;;
     --os-interface) COMPREPLY=($(compgen -W "public internal admin" -- "$cur")); return 0 ;;
     --os-cacert) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
     --os-cert) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
@@ -72,7 +82,7 @@ _osconsole() {
     COMPREPLY=($(compgen -W "$(_osconsole_subcommands "$cmd")" -- "$cur"))
   elif [[ $nargs -eq 0 ]]; then
     case "$cmd" in
-      "console get") COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete servers $cloud 2>/dev/null)" -- "$cur")) ;;
+      "console get") _osconsole_dynamic "$cur" "${COMP_WORDS[0]}" __complete servers $cloud ;;
       "completion") COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
     esac
   fi

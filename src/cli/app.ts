@@ -10,6 +10,7 @@ import type { Deps } from '../deps.js';
 import { EXIT, OsconsoleError, isOsconsoleError } from '../errors.js';
 import { DEFAULT_TIMEOUT_MS } from '../http/defaults.js';
 import { Output } from '../output/output.js';
+import { truthy } from '../config/settings.js';
 import { applyEnvDefaults } from './options.js';
 
 export type RunFn<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<void>;
@@ -46,10 +47,6 @@ export class App {
     if (err instanceof CommanderError) return this.failCommander(err);
     const output = this.context?.output ?? (await this.fallbackOutput());
     const error = toOsconsoleError(err);
-    if (error.code === 'E_CANCELLED') {
-      output.error(error.line);
-      return error.exitCode;
-    }
     output.error(error.line);
     if (output.debugEnabled) {
       const stack = error.code === 'E_UNEXPECTED' && !isOsconsoleError(err) ? err : (error.cause ?? error);
@@ -103,6 +100,3 @@ export function toOsconsoleError(err: unknown): OsconsoleError {
   return new OsconsoleError('E_UNEXPECTED', `unexpected error: ${message}`, { cause: err });
 }
 
-export function truthy(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && !/^(0|false|no|off)$/i.test(value);
-}

@@ -8,6 +8,7 @@
  */
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { truthy } from '../config/settings.js';
 import { usageError } from '../errors.js';
 import type { Env } from '../output/output.js';
 
@@ -19,10 +20,6 @@ export function envOption(flags: string, description: string, envVars: string | 
   const option = new Option(flags, `${description} (env: ${vars.join(', ')})`);
   ENV_VARS.set(option, vars);
   return option;
-}
-
-export function envVarsOf(option: Option): string[] {
-  return ENV_VARS.get(option) ?? [];
 }
 
 /** Fills options of `cmd` and its ancestors that the command line left unset from `env`. */
@@ -43,7 +40,7 @@ export function applyEnvDefaults(cmd: Command, env: Env): void {
 }
 
 function parseEnvValue(option: Option, raw: string, envVar: string): unknown {
-  if (option.isBoolean()) return !/^(0|false|no|off)$/i.test(raw);
+  if (option.isBoolean()) return truthy(raw);
   if (option.parseArg) {
     try {
       return option.parseArg(raw, undefined);

@@ -34,10 +34,12 @@ export function selectionOf(cmd: Command, ctx: Context): Selection {
     const attr = attributeOf(st);
     if (cmd.getOptionValueSource(attr) !== 'cli') continue;
     const v = opts[attr];
-    flags[st.key] = typeof v === 'boolean' ? String(v) : String(v);
+    flags[st.key] = String(v);
   }
-  if (flags.password !== undefined) {
-    ctx.output.warn('--os-password is visible to other users in the process list; prefer the prompt or OS_PASSWORD');
+  for (const st of SETTINGS) {
+    if (st.secret && flags[st.key] !== undefined) {
+      ctx.output.warn(`${st.flag} is visible to other users in the process list; prefer the prompt or ${st.env[0]}`);
+    }
   }
   const cloud = cmd.getOptionValueSource('osCloud') === 'cli' ? (opts.osCloud as string) : undefined;
   return { cloud, flags };

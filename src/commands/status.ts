@@ -21,43 +21,12 @@ Examples:
     .action(
       app.action(async (ctx: Context, opts: { json?: boolean }) => {
         const { summarize } = await import('../core/sessions.js');
-        const { shortUtc, timeLeft } = await import('../output/time.js');
+        const { printStatus } = await import('../output/status-format.js');
         const file = (await ctx.sessions()).read();
-        const now = ctx.now();
         const sessions = Object.values(file.sessions)
           .sort((a, b) => a.cloud.localeCompare(b.cloud))
-          .map((s) => summarize(s, s.cloud === file.current, now));
-        if (opts.json) {
-          ctx.output.json({ current: file.current, sessions });
-          return;
-        }
-        if (sessions.length === 0) {
-          ctx.output.info('No sessions; run: osconsole login');
-          return;
-        }
-        const scope = (s: (typeof sessions)[number]) => (s.project ? s.project.name : s.domain ? `domain ${s.domain.name}` : s.system ? 'system' : '-');
-        if (!ctx.output.stdoutIsTTY) {
-          for (const s of sessions) {
-            ctx.output.result(
-              [s.current ? '*' : '', s.cloud, s.user.name, scope(s), s.region_name ?? '', s.interface, s.expires_at, String(s.expires_in)].join('\t'),
-            );
-          }
-          return;
-        }
-        await ctx.output.table(
-          ['', 'CLOUD', 'USER', 'PROJECT', 'ROLES', 'REGION', 'INTERFACE', 'AUTH URL', 'EXPIRES'],
-          sessions.map((s) => [
-            s.current ? '*' : '',
-            s.cloud,
-            `${s.user.name} (${s.user.domain.name})`,
-            scope(s),
-            s.roles.join(', '),
-            s.region_name ?? 'any',
-            s.interface,
-            s.auth_url,
-            s.valid ? `${shortUtc(s.expires_at)} (in ${timeLeft(s.expires_in * 1000)})` : 'expired',
-          ]),
-        );
+          .map((s) => summarize(s, s.cloud === file.current, ctx.now()));
+        await printStatus(ctx, file.current, sessions, opts.json === true);
       }),
     );
 }

@@ -11,12 +11,13 @@
  * for users, domains and application credentials), so an openrc never mixes with
  * a clouds.yaml entry into a scope nobody asked for.
  */
+import { resolve as resolvePath } from 'node:path';
 import { OsconsoleError } from '../errors.js';
 import type { Env } from '../output/output.js';
 import type { CloudEntry, CloudsFile, CloudsFileContext } from './clouds-yaml.js';
 import { isRecord, loadCloudsFile } from './clouds-yaml.js';
 import type { SettingKey } from './settings.js';
-import { SETTINGS, SETTING_BY_KEY } from './settings.js';
+import { SETTINGS, truthy } from './settings.js';
 
 export const AUTH_TYPES = ['password', 'v3password', 'token', 'v3token', 'v3applicationcredential', 'v3totp', 'v3multifactor'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -107,7 +108,7 @@ export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
     ['flag', input.flags],
   ];
   const { values, sources } = mergeLayers(layers);
-  return finish(name, origin, values, sources);
+  return finish(name, origin, values, sources, input.cwd);
 }
 
 export function mergeLayers(layers: Array<[Source, Values]>): { values: Values; sources: Partial<Record<SettingKey, Source>> } {
@@ -131,7 +132,7 @@ export function mergeLayers(layers: Array<[Source, Values]>): { values: Values; 
   return { values, sources };
 }
 
-function finish(name: string, origin: string, values: Values, sources: Partial<Record<SettingKey, Source>>): CloudConfig {
+function finish(name: string, origin: string, values: Values, sources: Partial<Record<SettingKey, Source>>, cwd: string): CloudConfig {
   const identity = values.identity_api_version;
   if (identity !== undefined && !/^3(\.\d+)?$/.test(identity)) {
     throw new OsconsoleError('E_USAGE', `identity API version ${identity} is not supported: osconsole speaks Keystone v3 only`);
@@ -148,11 +149,12 @@ function finish(name: string, origin: string, values: Values, sources: Partial<R
     sources,
     regionName,
     interface: iface,
+    // Relative paths are relative to where the command ran; the session stores them absolute.
     tls: {
       verify: !insecure,
-      cacert: values.cacert,
-      cert: values.cert,
-      key: values.key,
+      cacert: absolute(values.cacert, cwd),
+      cert: absolute(values.cert, cwd),
+      key: absolute(values.key, cwd),
     },
     computeApiVersion: computeVersionOf(values.compute_api_version),
   };
@@ -186,15 +188,16 @@ export function normalizeInterface(raw: string | undefined): Interface {
 }
 
 /** `2.79` pins; `2`, `2.0` and `latest` pin nothing (openstacksdk get_api_version). */
-function computeVersionOf(raw: string | undefined): string | undefined {
+export function computeVersionOf(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '' || raw === 'latest' || raw === '2' || raw === '2.0') return undefined;
   if (!/^\d+\.\d+$/.test(raw)) throw new OsconsoleError('E_USAGE', `compute API version "${raw}" is not of the form X.Y`);
   return raw;
 }
 
-export function truthy(v: string): boolean {
-  return /^(1|true|yes|on)$/i.test(v.trim());
+export function absolute(path: string | undefined, cwd: string): string | undefined {
+  return path === undefined || path === '' ? undefined : resolvePath(cwd, path);
 }
+
 
 // ---- clouds.yaml entries ----
 
@@ -233,7 +236,7 @@ export function normalizeEntry(entry: CloudEntry): Values {
   for (const st of SETTINGS) {
     // Auth settings may also be written at the top level of the cloud.
     const raw = st.auth ? (auth[st.key] ?? top[st.key]) : top[st.key];
-    if (raw === undefined || raw === null) continue;
+    if (raw === undefined || isYamlNull(raw) || st.key === 'insecure') continue;
     out[st.key] = scalar(entry, st.auth && auth[st.key] !== undefined ? `auth.${st.key}` : st.key, raw);
   }
   if (out.region_name === undefined && top.regions !== undefined) {
@@ -243,15 +246,27 @@ export function normalizeEntry(entry: CloudEntry): Values {
     const name = isRecord(first) ? first.name : first;
     if (name !== undefined) out.region_name = scalar(entry, 'regions', name);
   }
-  if (top.verify !== undefined) {
-    if (typeof top.verify !== 'boolean') throw entryType(entry, 'verify', 'true or false');
-    if (!top.verify) out.insecure = 'true';
-  }
-  if (top.insecure !== undefined && typeof top.insecure !== 'boolean') throw entryType(entry, 'insecure', 'true or false');
-  for (const flagKey of ['insecure'] as const) {
-    if (typeof top[flagKey] === 'boolean') out[flagKey] = String(top[flagKey]);
-  }
+  const verify = yamlBool(entry, 'verify', top.verify);
+  const insecure = yamlBool(entry, 'insecure', top.insecure);
+  // `insecure: true` is the deprecated inverse of verify, and wins (openstacksdk get_requests_verify_args).
+  if (insecure !== undefined) out.insecure = String(insecure);
+  else if (verify === false) out.insecure = 'true';
+  else delete out.insecure;
   return out;
+}
+
+/** A YAML boolean as PyYAML (YAML 1.1) reads it: true/false, yes/no, on/off, any case. */
+function yamlBool(entry: CloudEntry, path: string, value: unknown): boolean | undefined {
+  if (value === undefined || isYamlNull(value)) return undefined;
+  if (typeof value === 'boolean') return value;
+  const v = String(value).toLowerCase();
+  if (['true', 'yes', 'on', 'y'].includes(v)) return true;
+  if (['false', 'no', 'off', 'n'].includes(v)) return false;
+  throw entryType(entry, path, 'true or false');
+}
+
+function isYamlNull(value: unknown): boolean {
+  return value === null || value === '' || value === '~' || (typeof value === 'string' && /^(null|Null|NULL)$/.test(value));
 }
 
 function underscoreKeys(obj: Record<string, unknown>): Record<string, unknown> {
@@ -269,10 +284,4 @@ function scalar(entry: CloudEntry, path: string, value: unknown): string {
 function entryType(entry: CloudEntry, path: string, expected: string): OsconsoleError {
   const line = entry.lineOf(path);
   return new OsconsoleError('E_USAGE', `${entry.file}${line ? `:${line}` : ''}: clouds.${entry.name}.${path} must be ${expected}`);
-}
-
-/** For messages: where a setting can be given. */
-export function settingHelp(key: SettingKey): string {
-  const st = SETTING_BY_KEY.get(key);
-  return st ? `${st.flag} or ${st.env[0]}` : key;
 }

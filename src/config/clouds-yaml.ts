@@ -116,7 +116,10 @@ interface ParsedYaml {
 
 function parseYaml(YAML: YamlModule, file: string, text: string): ParsedYaml {
   const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  // The failsafe schema keeps every scalar as written: `compute_api_version: 2.10` must not
+  // become the number 2.1, nor `password: 012345` the number 12345. Booleans and nulls are
+  // read by normalizeEntry (YAML 1.1 spellings too, as PyYAML reads them for the SDK).
+  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, schema: 'failsafe' });
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line ?? lineCounter.linePos(first.pos[0]).line;

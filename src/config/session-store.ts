@@ -9,7 +9,7 @@
  *    processes never lose each other's entries;
  *  - a damaged file (a crash, a full disk) is moved aside and treated as empty.
  */
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type Conf from 'conf';
 import { OsconsoleError } from '../errors.js';
@@ -67,6 +67,8 @@ export interface StoredSession {
   compute_api_version: string | null;
   /** Compute version documents seen, by endpoint URL (kept 24 h). */
   compute_versions: Record<string, ComputeVersionRange>;
+  /** The application credential a token came from (id and name, never the secret). */
+  application_credential?: Named | null;
 }
 
 export interface SessionFile {
@@ -92,7 +94,7 @@ export class SessionStore {
   /** Opens (without creating) the cache. */
   static open(ctx: PathContext, warn: (message: string) => void): SessionStore {
     const dir = configDir(ctx);
-    ensurePrivateDir(dir);
+    ensurePrivateDir(dir, warn);
     return new SessionStore(dir, warn);
   }
 
@@ -124,11 +126,7 @@ export class SessionStore {
     if (text === undefined) return emptyFile();
     const parsed = parseSessionFile(text);
     if (parsed.ok) return parsed.file;
-    if (parsed.newer) {
-      throw new OsconsoleError('E_UNEXPECTED', `the session cache ${this.path} was written by a newer osconsole (schema ${parsed.newer})`, {
-        hint: 'upgrade osconsole, or remove the file to log in again',
-      });
-    }
+    if (parsed.newer) throw this.newer(parsed.newer);
     return this.withLock(() => {
       // Another process may have replaced it meanwhile.
       const again = this.readRaw();
@@ -148,7 +146,7 @@ export class SessionStore {
       if (text !== undefined) {
         const parsed = parseSessionFile(text);
         if (parsed.ok) file = parsed.file;
-        else if (parsed.newer) throw new OsconsoleError('E_UNEXPECTED', `the session cache ${this.path} was written by a newer osconsole (schema ${parsed.newer})`);
+        else if (parsed.newer) throw this.newer(parsed.newer);
         else this.moveAside(parsed.reason);
       }
       change(file);
@@ -182,11 +180,26 @@ export class SessionStore {
     return readFileSync(this.path, 'utf8');
   }
 
+  private newer(schema: number): OsconsoleError {
+    return new OsconsoleError('E_UNEXPECTED', `the session cache ${this.path} was written by a newer osconsole (schema ${schema})`, {
+      hint: 'upgrade osconsole, or remove the file to log in again',
+    });
+  }
+
+  /** Deletes copies moved aside by moveAside() (they may hold tokens). */
+  removeDamagedCopies(): void {
+    const prefix = `${SESSIONS_NAME}.json.damaged-`;
+    for (const name of readdirSync(this.dir)) {
+      if (name.startsWith(prefix)) rmSync(join(this.dir, name), { force: true });
+    }
+  }
+
   private moveAside(reason: string): void {
     const aside = `${this.path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     try {
       renameSync(this.path, aside);
-      this.warn(`the session cache ${this.path} was damaged (${reason}); moved it to ${aside} and continuing as logged out`);
+      chmodSync(aside, 0o600);
+      this.warn(`the session cache ${this.path} was damaged (${reason}); moved it to ${aside} (logout --all deletes it) and continuing as logged out`);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -241,14 +254,27 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Creates the directory 0700 (umask or not) when it is missing; an existing one is left as the user set it. */
-function ensurePrivateDir(dir: string): void {
+/**
+ * The directory is 0700 whatever the umask: created so, or tightened (with a
+ * warning) when it is ours and others can enter it. A shared sticky directory
+ * such as /tmp (OSCONSOLE_CONFIG_DIR=/tmp) is never changed; the file's own
+ * 0600 and the ownership checks still protect the cache there.
+ */
+function ensurePrivateDir(dir: string, warn: (message: string) => void): void {
+  let st;
   try {
-    statSync(dir);
+    st = statSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
+    return;
+  }
+  const loose = (st.mode & 0o077) !== 0;
+  const sticky = (st.mode & 0o1000) !== 0;
+  if (loose && !sticky && st.uid === process.getuid?.()) {
+    chmodSync(dir, 0o700);
+    warn(`tightened the permissions of ${dir} from ${(st.mode & 0o777).toString(8).padStart(4, '0')} to 0700: it holds your session tokens`);
   }
 }
 
@@ -276,6 +302,7 @@ export function parseSessionFile(text: string): Parsed {
   if (d.schema_version > SCHEMA_VERSION) return { ok: false, reason: 'newer schema', newer: d.schema_version };
   if (typeof d.sessions !== 'object' || d.sessions === null || Array.isArray(d.sessions)) return { ok: false, reason: 'no sessions object' };
   const sessions: Record<string, StoredSession> = {};
+  // An entry of the wrong shape (hand-edited, or from a broken write) is dropped: that cloud is logged out.
   for (const [name, s] of Object.entries(d.sessions as Record<string, unknown>)) {
     if (isSession(s)) sessions[name] = s;
   }
@@ -284,16 +311,29 @@ export function parseSessionFile(text: string): Parsed {
 }
 
 function isSession(s: unknown): s is StoredSession {
-  if (typeof s !== 'object' || s === null) return false;
-  const r = s as Record<string, unknown>;
+  const str = (v: unknown) => typeof v === 'string';
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const named = (v: unknown) => obj(v) && str(v.id) && str(v.name);
+  if (!obj(s)) return false;
+  const user = s.user;
+  const project = s.project;
   return (
-    typeof r.token === 'string' &&
-    typeof r.expires_at === 'string' &&
-    typeof r.identity_url === 'string' &&
-    typeof r.user === 'object' &&
-    r.user !== null &&
-    Array.isArray(r.catalog) &&
-    typeof r.tls === 'object' &&
-    r.tls !== null
+    str(s.cloud) &&
+    str(s.token) &&
+    str(s.expires_at) &&
+    str(s.identity_url) &&
+    str(s.auth_url) &&
+    str(s.auth_type) &&
+    str(s.interface) &&
+    named(user) &&
+    obj(user) &&
+    named(user.domain) &&
+    (project === null || (named(project) && obj(project) && named(project.domain))) &&
+    (s.domain === null || named(s.domain)) &&
+    Array.isArray(s.roles) &&
+    Array.isArray(s.methods) &&
+    Array.isArray(s.catalog) &&
+    s.catalog.every((c) => obj(c) && str(c.type) && Array.isArray(c.endpoints)) &&
+    obj(s.tls)
   );
 }

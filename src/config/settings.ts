@@ -103,6 +103,11 @@ export const SETTING_BY_KEY: ReadonlyMap<SettingKey, Setting> = new Map(SETTINGS
 /** Variables that only choose a cloud or a file; they never make an `envvars` cloud by themselves. */
 export const SELECTOR_VARS = ['OS_CLOUD', 'OS_CLOUD_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE'];
 
+/** Boolean settings from text (flags and environment variables): 1, true, yes, on, y, any case. */
+export function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on|y)$/i.test(value.trim());
+}
+
 /** "pass --os-username or set OS_USERNAME": how to supply a setting, for error messages. */
 export function howToSet(key: SettingKey): string {
   const st = SETTING_BY_KEY.get(key);

@@ -5,8 +5,8 @@
  * project from GET /v3/auth/projects when none was given.
  */
 import type { CloudConfig } from '../config/cloud-config.js';
-import { settingHelp } from '../config/cloud-config.js';
 import type { SettingKey } from '../config/settings.js';
+import { howToSet } from '../config/settings.js';
 import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient, TlsOptions } from '../http/client.js';
@@ -66,7 +66,7 @@ export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOpt
 async function fillMissing(cfg: CloudConfig, prompter: Prompter | undefined): Promise<void> {
   for (const n of missing(cfg)) {
     if (!prompter) {
-      throw new OsconsoleError('E_AUTH', `missing ${n.label.toLowerCase()} for cloud "${cfg.name}"`, { hint: `pass ${settingHelp(n.key).replace(' or ', ' or set ')}` });
+      throw new OsconsoleError('E_AUTH', `missing ${n.label.toLowerCase()} for cloud "${cfg.name}"`, { hint: howToSet(n.key) });
     }
     const value = n.secret ? await prompter.secret(n.label) : await prompter.text(n.label);
     cfg.values[n.key] = value.trim() === '' ? value : n.secret ? value : value.trim();
@@ -118,7 +118,7 @@ async function completeReceipt(
       if (attempt === 0 && values[key] !== undefined && cfg.values[key] !== undefined) continue;
       if (!prompter) {
         throw new OsconsoleError('E_AUTH', `Keystone asks ${receipt.user.name} for another factor (${needed.join(', ')})`, {
-          hint: `pass ${settingHelp(key).replace(' or ', ' or set ')}, or run osconsole login on a terminal`,
+          hint: `${howToSet(key)}, or run osconsole login on a terminal`,
         });
       }
       values[key] = await prompter.secret(key === 'passcode' ? `TOTP passcode for ${receipt.user.name}` : `Password for ${receipt.user.name}`);

@@ -5,7 +5,8 @@
  * silent re-login when Nova says 401 (never a loop).
  */
 import type { StoredSession } from '../config/session-store.js';
-import { envValues, normalizeInterface } from '../config/cloud-config.js';
+import { absolute, computeVersionOf, envValues, normalizeInterface } from '../config/cloud-config.js';
+import { truthy } from '../config/settings.js';
 import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
@@ -13,7 +14,7 @@ import { findEndpoint } from '../openstack/catalog.js';
 import { fetchVersionRange } from '../openstack/compute.js';
 import { tlsOf } from './authenticate.js';
 import type { Version, VersionRange } from './microversion.js';
-import { describeRange, inRange, mustParse } from './microversion.js';
+import { CLIENT_MAX, compare, describeRange, format, inRange, mustParse } from './microversion.js';
 import type { Selection } from './sessions.js';
 import { liveSession, renewSession } from './sessions.js';
 
@@ -21,6 +22,7 @@ const VERSION_CACHE_MS = 24 * 3600 * 1000;
 
 export class ComputeSession {
   private reauthenticated = false;
+  private warnedCap = false;
 
   private constructor(
     readonly ctx: Context,
@@ -59,9 +61,8 @@ export class ComputeSession {
 
   /** The pinned microversion: --os-compute-api-version, OS_COMPUTE_API_VERSION, or the login's clouds.yaml value. */
   pinned(): Version | undefined {
-    const raw = this.sel.flags.compute_api_version ?? envValues(this.ctx.env).compute_api_version ?? this.session.compute_api_version ?? undefined;
-    if (!raw || raw === 'latest' || raw === '2' || raw === '2.0') return undefined;
-    return mustParse(raw, 'compute API version');
+    const raw = computeVersionOf(this.sel.flags.compute_api_version ?? envValues(this.ctx.env).compute_api_version ?? this.session.compute_api_version ?? undefined);
+    return raw ? mustParse(raw, 'compute API version') : undefined;
   }
 
   /** The endpoint's microversion range: cached for 24 h in the session, else one GET of the version document. */
@@ -97,13 +98,20 @@ export class ComputeSession {
     });
   }
 
-  /** A pinned version must lie within the cloud's range. */
-  checkPinned(v: Version, range: VersionRange): void {
+  /**
+   * A pinned version must lie within the cloud's range; one above 2.99, the
+   * newest console API osconsole knows, is used as 2.99 (with a warning).
+   */
+  checkPinned(v: Version, range: VersionRange): Version {
     if (!inRange(v, range)) {
-      throw new OsconsoleError('E_UNSUPPORTED', `the pinned compute API version ${v.major}.${v.minor} is outside this cloud's range ${describeRange(range)}`, {
+      throw new OsconsoleError('E_UNSUPPORTED', `the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`, {
         hint: 'change --os-compute-api-version / OS_COMPUTE_API_VERSION',
       });
     }
+    if (compare(v, CLIENT_MAX) <= 0) return v;
+    if (!this.warnedCap) this.ctx.output.warn(`the pinned compute API version ${format(v)} is above ${format(CLIENT_MAX)}, the newest console API osconsole knows; using ${format(CLIENT_MAX)}`);
+    this.warnedCap = true;
+    return CLIENT_MAX;
   }
 
   /**
@@ -149,13 +157,14 @@ function isNovaOwn401(err: OsconsoleError): boolean {
 function sessionTls(ctx: Context, sel: Selection, s: StoredSession) {
   const env = envValues(ctx.env);
   const insecureRaw = sel.flags.insecure ?? env.insecure;
-  const verify = insecureRaw !== undefined ? !/^(1|true|yes|on)$/i.test(insecureRaw) : s.tls.verify;
+  const verify = insecureRaw !== undefined ? !truthy(insecureRaw) : s.tls.verify;
+  const cwd = ctx.deps.cwd;
   return tlsOf({
     tls: {
       verify,
-      cacert: sel.flags.cacert ?? env.cacert ?? s.tls.cacert ?? undefined,
-      cert: sel.flags.cert ?? env.cert ?? s.tls.cert ?? undefined,
-      key: sel.flags.key ?? env.key ?? s.tls.key ?? undefined,
+      cacert: absolute(sel.flags.cacert ?? env.cacert, cwd) ?? s.tls.cacert ?? undefined,
+      cert: absolute(sel.flags.cert ?? env.cert, cwd) ?? s.tls.cert ?? undefined,
+      key: absolute(sel.flags.key ?? env.key, cwd) ?? s.tls.key ?? undefined,
     },
   });
 }

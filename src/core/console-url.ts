@@ -19,7 +19,7 @@ export function extractConsoleToken(input: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw usageError(`"${shorten(text)}" is neither a console token nor a console URL`);
+    throw usageError('the argument is neither a console token nor a console URL');
   }
   const direct = url.searchParams.get('token');
   if (direct !== null) return checked(direct, text);
@@ -29,16 +29,13 @@ export function extractConsoleToken(input: string): string {
     const inner = new URLSearchParams(q >= 0 ? path.slice(q + 1) : '').get('token');
     if (inner !== null) return checked(inner, text);
   }
-  throw usageError(`no console token in "${shorten(text)}": expected ?token=… or noVNC's ?path=%3Ftoken%3D…`);
+  throw usageError(`no console token in the URL (${url.protocol}//${url.host}${url.pathname}): expected ?token=… or noVNC's ?path=%3Ftoken%3D…`);
 }
 
+/** Messages never repeat the argument: it may hold a live console token. */
 function checked(token: string, text: string): string {
-  if (!BARE_TOKEN.test(token)) throw usageError(`the token in "${shorten(text)}" is malformed`);
+  if (!BARE_TOKEN.test(token)) throw usageError(`the console token in the URL is malformed (${text.length} characters given)`);
   return token;
-}
-
-function shorten(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /** True for 127.0.0.0/8, ::1, localhost, and link-local 169.254.0.0/16 and fe80::/10. */

@@ -40,7 +40,11 @@ export const TYPES: Record<ConsoleType, TypeInfo> = {
   webmks: { protocol: 'mks', floor: V('2.8'), confSection: '[mks]' },
 };
 
-/** Recognised, and refused before any request, with the reason. */
+/**
+ * Recognised, and refused before any request, with the reason. Sources: nova
+ * releasenotes remove-nova-xvpvncproxy-1c189cdff4b133e8.yaml (21.0.0) and
+ * remove-hyperv-94d5bfd8a539fe9f.yaml (29.0.0); api-ref remote_console_type.
+ */
 export const DEAD_TYPES: Record<string, string> = {
   xvpvnc: 'xvpvnc consoles were removed from Nova in 21.0.0 (Ussuri), with nova-xvpvncproxy',
   'rdp-html5': 'rdp-html5 consoles needed the Hyper-V driver, removed from Nova in 29.0.0 (2024.1 Caracal)',
@@ -66,7 +70,7 @@ export interface ConsoleResult {
   protocol: string;
   type: ConsoleType;
   url: string;
-  /** The microversion sent, or null for a legacy action without one. */
+  /** The microversion sent (for a legacy action too: the highest of 2.1–2.5 the cloud has, or the pin). */
   microversion: string;
   /** spice-direct: host and ports; null when policy hid them. */
   connection?: ConsoleConnection | null;
@@ -147,9 +151,9 @@ interface Plan {
 /** remote-consoles at the highest common version ≥ the type's floor; the legacy action below 2.6. */
 export function planConsole(cs: Pick<ComputeSession, 'pinned' | 'checkPinned'>, type: ConsoleType, range: VersionRange, auto = false): Plan {
   const info = TYPES[type];
-  const pinned = cs.pinned();
-  if (pinned) {
-    cs.checkPinned(pinned, range);
+  const asked = cs.pinned();
+  if (asked) {
+    const pinned = cs.checkPinned(asked, range);
     if (compare(pinned, info.floor) >= 0) return { version: pinned };
     if (compare(pinned, REMOTE_CONSOLES) < 0 && info.legacy) return { version: pinned, legacy: info.legacy };
     throw new OsconsoleError('E_UNSUPPORTED', `${type} needs compute API ${describeFloor(info.floor)}; the version is pinned to ${format(pinned)}`, {
@@ -243,10 +247,10 @@ async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Prom
 async function lookupToken(cs: ComputeSession, token: string, want: Version): Promise<ConsoleConnection> {
   for (let attempt = 0; ; attempt++) {
     const range = await cs.range();
-    const pinned = cs.pinned();
+    const asked = cs.pinned();
+    const pinned = asked && cs.checkPinned(asked, range);
     let v: Version | undefined;
     if (pinned) {
-      cs.checkPinned(pinned, range);
       v = compare(pinned, TOKENS_FLOOR) >= 0 ? pinned : undefined;
     } else {
       v = negotiate(range, TOKENS_FLOOR, want);

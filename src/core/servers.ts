@@ -72,7 +72,8 @@ function pick(s: ServerSummary): ServerRef {
 async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): Promise<OsconsoleError> {
   let suggestions: string[] = [];
   try {
-    const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { allProjects }));
+    // One page (up to 1000 servers) is plenty to suggest from.
+    const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { allProjects }, 1));
     remember(cs.ctx, cs, all);
     suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
   } catch {

@@ -6,7 +6,9 @@
  * (keystoneauth MIN_TOKEN_LIFE_SECONDS).
  */
 import type { CloudConfig, Values } from '../config/cloud-config.js';
-import { envCloudName, resolveCloud } from '../config/cloud-config.js';
+import { envCloudName, envValues, mergeLayers, resolveCloud } from '../config/cloud-config.js';
+import { loadCloudsFile } from '../config/clouds-yaml.js';
+import type { SettingKey } from '../config/settings.js';
 import type { SessionFile, StoredSession } from '../config/session-store.js';
 import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
@@ -51,17 +53,21 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
     interface: cfg.interface,
     tls: { verify: cfg.tls.verify, cacert: cfg.tls.cacert ?? null, cert: cfg.tls.cert ?? null, key: cfg.tls.key ?? null },
     compute_api_version: cfg.computeApiVersion ?? null,
+    application_credential: b.application_credential ? { id: b.application_credential.id, name: b.application_credential.name } : null,
     // Version ranges belong to endpoints, not tokens: keep what the last session learnt.
     compute_versions: previous?.compute_versions ?? {},
   };
 }
 
-/** Saves a session and makes it the current one. */
-export async function saveSession(ctx: Context, session: StoredSession): Promise<void> {
+/**
+ * Saves a session. A login makes it the current one; a silent renewal leaves
+ * the current pointer where the user's last login put it (unless there is none).
+ */
+export async function saveSession(ctx: Context, session: StoredSession, makeCurrent = true): Promise<void> {
   const store = await ctx.sessions();
   await store.update((file) => {
     file.sessions[session.cloud] = session;
-    file.current = session.cloud;
+    if (makeCurrent || !file.current || !(file.current in file.sessions)) file.current = session.cloud;
   });
 }
 
@@ -78,24 +84,125 @@ export function sessionName(ctx: Context, sel: Selection, file: SessionFile): st
 }
 
 /**
- * A live session for the chosen cloud: the cached one, or a new one obtained
- * without prompting. Fails with exit 3 and "run: osconsole login" otherwise.
+ * A live session for the chosen cloud: the cached one when it is live and is
+ * for what this command asks (the same auth URL, user and scope, when flags or
+ * OS_* variables say so), or a new one obtained without prompting. Fails with
+ * exit 3 and "run: osconsole login" when that needs a person.
  */
 export async function liveSession(ctx: Context, sel: Selection): Promise<StoredSession> {
   const store = await ctx.sessions();
   const file = store.read();
-  const name = sessionName(ctx, sel, file);
+  const name = await chooseName(ctx, sel, file);
   const cached = file.sessions[name];
-  if (cached && isLive(cached, ctx.now())) return cached;
+  if (cached && isLive(cached, ctx.now())) {
+    const wanted = await askedFor(ctx, sel, name);
+    const why = wanted && mismatch(cached, wanted);
+    if (!why) return cached;
+    ctx.output.debug(`the cached session for ${name} is not what this command asks for (${why}); logging in again`);
+  }
   return renewSession(ctx, sel, name, cached);
 }
 
-/** Logs in again without a prompt (a 401 from a service, or an expired token). */
+/** sessionName(), falling back to the only cloud of clouds.yaml when nothing is selected or current. */
+async function chooseName(ctx: Context, sel: Selection, file: SessionFile): Promise<string> {
+  try {
+    return sessionName(ctx, sel, file);
+  } catch (err) {
+    const clouds = await loadCloudsFile(ctx.deps).catch(() => undefined);
+    if (clouds?.names.length === 1) return clouds.names[0] as string;
+    throw err;
+  }
+}
+
+/** Settings that say where, as whom and for what a session was made. */
+const IDENTITY: readonly SettingKey[] = [
+  'auth_url',
+  'auth_type',
+  'username',
+  'user_id',
+  'user_domain_name',
+  'user_domain_id',
+  'project_name',
+  'project_id',
+  'project_domain_name',
+  'project_domain_id',
+  'domain_name',
+  'domain_id',
+  'system_scope',
+  'application_credential_id',
+  'application_credential_name',
+];
+
+/**
+ * What this command's flags and environment ask for, when they say anything
+ * about identity: the environment and flags alone for the `envvars` cloud, the
+ * whole resolved configuration for a named one. undefined: nothing to check.
+ */
+async function askedFor(ctx: Context, sel: Selection, name: string): Promise<Values | undefined> {
+  const env = envValues(ctx.env);
+  const given = IDENTITY.some((k) => sel.flags[k] !== undefined || env[k] !== undefined);
+  if (!given) return undefined;
+  if (isEnvSelection(ctx, sel) && name === envCloudName(ctx.env)) {
+    return mergeLayers([
+      ['env', env],
+      ['flag', sel.flags],
+    ]).values;
+  }
+  try {
+    return (await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: name })).values;
+  } catch {
+    // The session was not made from clouds.yaml (an envvars login, renamed): nothing to compare.
+    return undefined;
+  }
+}
+
+function isEnvSelection(ctx: Context, sel: Selection): boolean {
+  return !sel.cloud && !ctx.env.OS_CLOUD && Boolean(sel.flags.auth_url || ctx.env.OS_AUTH_URL);
+}
+
+const trimSlash = (u: string) => u.replace(/\/+$/, '');
+const authFamily = (t: string) => t.replace(/^v3(?=password$|token$)/, '');
+
+/** Why a cached session does not match the asked-for settings, or undefined when it does. */
+export function mismatch(s: StoredSession, v: Values): string | undefined {
+  if (v.auth_url) {
+    const asked = trimSlash(v.auth_url);
+    const known = [s.auth_url, s.identity_url, s.identity_url.replace(/\/v3\/?$/, '')].map(trimSlash);
+    if (!known.includes(asked)) return `auth URL ${asked}, not ${s.auth_url}`;
+  }
+  if (v.auth_type && authFamily(v.auth_type) !== authFamily(s.auth_type)) return `auth type ${v.auth_type}, not ${s.auth_type}`;
+  const differs = (asked: string | undefined, have: string | undefined) => asked !== undefined && asked !== have;
+  if (v.application_credential_id || v.application_credential_name) {
+    const ac = s.application_credential;
+    if (!ac || differs(v.application_credential_id, ac.id) || (!v.application_credential_id && differs(v.application_credential_name, ac.name))) {
+      return 'another application credential';
+    }
+  } else {
+    if (differs(v.user_id, s.user.id) || (!v.user_id && differs(v.username, s.user.name))) return `user ${v.user_id ?? v.username}, not ${s.user.name}`;
+    if (!v.user_id && (differs(v.user_domain_id, s.user.domain.id) || differs(v.user_domain_name, s.user.domain.name))) return "another user's domain";
+  }
+  if (v.project_id || v.project_name) {
+    const p = s.project;
+    if (!p || differs(v.project_id, p.id) || (!v.project_id && differs(v.project_name, p.name))) return `project ${v.project_id ?? v.project_name}, not ${p?.name ?? 'none'}`;
+    if (!v.project_id && (differs(v.project_domain_id, p.domain.id) || differs(v.project_domain_name, p.domain.name))) return "another project's domain";
+  } else if (v.domain_id || v.domain_name) {
+    if (!s.domain || differs(v.domain_id, s.domain.id) || (!v.domain_id && differs(v.domain_name, s.domain.name))) return 'another domain scope';
+  } else if (v.system_scope && !s.system) {
+    return 'system scope';
+  }
+  return undefined;
+}
+
+/** Logs in again without a prompt (a 401 from a service, an expired token, other credentials). */
 export async function renewSession(ctx: Context, sel: Selection, name: string, previous?: StoredSession): Promise<StoredSession> {
   let cfg: CloudConfig;
   try {
-    cfg = await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: name === envCloudName(ctx.env) && !sel.cloud && !ctx.env.OS_CLOUD ? undefined : name });
+    cfg = await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: isEnvSelection(ctx, sel) && name === envCloudName(ctx.env) ? undefined : name });
   } catch (err) {
+    // A bad clouds.yaml or an unknown cloud is the user's to fix (exit 2), unless a session by that
+    // name exists (made from OS_* variables): then it has just expired.
+    const unknownButCached = previous && err instanceof OsconsoleError && err.code === 'E_USAGE' && /is not defined in/.test(err.message);
+    if (err instanceof OsconsoleError && err.code !== 'E_AUTH' && !unknownButCached) throw err;
     throw notLoggedIn(name, previous, err);
   }
   if (cfg.name !== name) throw notLoggedIn(name, previous);
@@ -107,7 +214,7 @@ export async function renewSession(ctx: Context, sel: Selection, name: string, p
     throw err;
   }
   const session = toStoredSession(cfg, result, previous);
-  await saveSession(ctx, session);
+  await saveSession(ctx, session, false);
   ctx.output.debug(`logged in to ${name} again without a prompt; token expires ${session.expires_at}`);
   return session;
 }

@@ -100,18 +100,28 @@ function bash(tree: CommandSpec): string {
       const pattern = v.names.join('|');
       if (v.fixed) return `    ${pattern}) COMPREPLY=($(compgen -W "${words(v.fixed)}" -- "$cur")); return 0 ;;`;
       if (v.dynamic === 'files') return `    ${pattern}) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;`;
-      return `    ${pattern}) COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" __complete ${v.dynamic} $cloud 2>/dev/null)" -- "$cur")); return 0 ;;`;
+      return `    ${pattern}) _osconsole_dynamic "$cur" "\${COMP_WORDS[0]}" __complete ${v.dynamic} $cloud; return 0 ;;`;
     })
     .join('\n');
   const positional = [...m.positional.entries()]
     .map(([k, v]) =>
       v.fixed
         ? `      "${k}") COMPREPLY=($(compgen -W "${words(v.fixed)}" -- "$cur")) ;;`
-        : `      "${k}") COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" __complete ${v.dynamic} $cloud 2>/dev/null)" -- "$cur")) ;;`,
+        : `      "${k}") _osconsole_dynamic "$cur" "\${COMP_WORDS[0]}" __complete ${v.dynamic} $cloud ;;`,
     )
     .join('\n');
   return `${HEADER('bash', 'osconsole completion bash > /etc/bash_completion.d/osconsole, or: source <(osconsole completion bash)')}
 ${lookups(m)}
+# Values from \`osconsole __complete\`, one per line (server names may hold spaces and
+# glob characters): matched literally, and quoted for the command line.
+_osconsole_dynamic() {
+  local cur="$1" line
+  shift
+  while IFS= read -r line; do
+    [[ "$line" == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$line")")
+  done < <("$@" 2>/dev/null)
+}
+
 _osconsole() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local cmd="" cloud="" nargs=0 skip=0 i w

@@ -88,12 +88,12 @@ export async function listServers(
   endpoint: string,
   token: string,
   query: { name?: string; allProjects?: boolean },
-  microversion?: string,
+  maxPages = 50,
 ): Promise<ServerSummary[]> {
   const out: ServerSummary[] = [];
   let url: string | undefined = joinUrl(endpoint, `servers/detail${queryString({ name: query.name, all_tenants: query.allProjects ? 1 : undefined })}`);
-  for (let page = 0; url && page < 50; page++) {
-    const res: HttpResponse = await http.request({ method: 'GET', url, token, microversion: microversion ? { service: 'compute', version: microversion } : undefined });
+  for (let page = 0; url && page < maxPages; page++) {
+    const res: HttpResponse = await http.request({ method: 'GET', url, token });
     const body = res.body;
     if (!isObject(body) || !Array.isArray(body.servers)) throw malformed(res, 'expected a "servers" list');
     for (const s of body.servers) {

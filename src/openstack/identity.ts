@@ -27,6 +27,7 @@ export interface TokenBody {
   domain?: { id: string; name: string };
   system?: { all: boolean };
   roles?: Array<{ id: string; name: string }>;
+  application_credential?: { id: string; name: string; restricted?: boolean };
   catalog?: Array<{ type: string; name?: string; endpoints: Array<{ interface: string; region: string | null; region_id?: string | null; url: string }> }>;
 }
 

@@ -155,11 +155,6 @@ export class Output {
     if (this.debugEnabled) this.streams.stderr.write(`${this.err.dim(`debug: ${message}`)}\n`);
   }
 
-  /** Raw stderr text (help, usage) written as is. */
-  stderrRaw(text: string): void {
-    this.streams.stderr.write(text);
-  }
-
   stdoutRaw(text: string): void {
     this.streams.stdout.write(text);
   }

@@ -9,8 +9,9 @@ import type { Deps } from '../deps.js';
 export type OpenOutcome = 'opened' | 'disabled' | 'no-display' | 'failed';
 
 export async function openInBrowser(deps: Deps, url: string): Promise<OpenOutcome> {
-  const browser = deps.env.BROWSER;
-  if (browser === 'none' || browser === '') return 'disabled';
+  // An empty BROWSER is as good as unset.
+  const browser = deps.env.BROWSER || undefined;
+  if (browser === 'none') return 'disabled';
   if (deps.openBrowser) {
     await deps.openBrowser(url);
     return 'opened';

@@ -285,6 +285,17 @@ describe('microversions', () => {
     expect(low.stderr).toMatch(/webmks needs compute API 2\.8 \(Liberty\); the version is pinned to 2\.7/);
     const bad = await get(['web-1'], { OS_COMPUTE_API_VERSION: '2.x' });
     expect(bad.code).toBe(2);
+    const above = await get(['web-1', '--json'], { OS_COMPUTE_API_VERSION: '2.100' });
+    expect(above.code, above.stderr).toBe(0);
+    expect(JSON.parse(above.stdout).microversion).toBe('2.99');
+    expect(above.stderr).toMatch(/the pinned compute API version 2\.100 is above 2\.99, the newest console API osconsole knows; using 2\.99/);
+  });
+
+  it('compute_api_version in clouds.yaml keeps its text: 2.10 is not 2.1', async () => {
+    env.t.write('.config/openstack/clouds.yaml', `clouds:\n  pinned:\n    compute_api_version: 2.10\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`);
+    expect((await env.t.run(['login'], { OS_CLOUD: 'pinned' })).code).toBe(0);
+    const r = await get(['web-1', '--json'], { OS_CLOUD: 'pinned' });
+    expect(JSON.parse(r.stdout).microversion).toBe('2.10');
   });
 
   it('a 406 clears the cached range and retries once', async () => {
@@ -337,6 +348,55 @@ describe('sessions in use', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(sim.requests()[0]!.path).toBe('/identity/v3/auth/tokens');
       expect(sim.requests().filter((e) => e.path === '/identity/v3/auth/tokens')).toHaveLength(1);
+    });
+  });
+
+  it('a live session for other credentials is not reused: the command logs in as the environment says', async () => {
+    await login(env.t, ctx.sim);
+    ctx.sim.clearLog();
+    const same = await get(['web-1'], ctx.sim.env('demo'));
+    expect(same.code, same.stderr).toBe(0);
+    expect(ctx.sim.requests('identity')).toHaveLength(0);
+    const admin = await get(['admin-vm', '--json'], ctx.sim.env('admin'));
+    expect(admin.code, admin.stderr).toBe(0);
+    expect(JSON.parse(admin.stdout).server.id).toBe(SERVER_IDS.adminVm);
+    expect(ctx.sim.requests('identity').filter((e) => e.method === 'POST')).toHaveLength(1);
+    const other = await get(['other-vm', '--os-project-name', 'other'], ctx.sim.env('demo'));
+    expect(other.code, other.stderr).toBe(0);
+    expect(env.t.sessions().sessions.envvars!.project!.name).toBe('other');
+  });
+
+  it('a different auth URL means a different cloud', async () => {
+    await login(env.t, ctx.sim);
+    await withSim({}, async (second) => {
+      const r = await get(['web-1'], second.env('demo'));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(second.url);
+      expect(second.requests('identity').length).toBeGreaterThan(0);
+    });
+  });
+
+  it('an unknown --os-cloud is a usage error (exit 2), not "run osconsole login"', async () => {
+    await login(env.t, ctx.sim);
+    const r = await get(['web-1', '--os-cloud', 'typo']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cloud "typo" is not defined/);
+  });
+
+  it('with no session, the only cloud in clouds.yaml is logged in to silently', async () => {
+    env.t.write('.config/openstack/clouds.yaml', `clouds:\n  only:\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`);
+    const r = await get(['web-1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(env.t.sessions().current).toBe('only');
+  });
+
+  it('a silent renewal does not move the current session', async () => {
+    await withSim({ tokenLifetimeSeconds: 110 }, async (short) => {
+      await login(env.t, short, 'demo', { OS_CLOUD_NAME: 'short' });
+      await login(env.t, ctx.sim, 'demo', { OS_CLOUD_NAME: 'main' });
+      const r = await get(['web-1'], { ...short.env('demo'), OS_CLOUD_NAME: 'short' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(env.t.sessions().current).toBe('main');
     });
   });
 
@@ -410,9 +470,10 @@ describe('--open and URL checks', () => {
     expect(b.opened()).toEqual([]);
   });
 
-  it('BROWSER=none, or no display, prints the URL instead', async () => {
+  it('BROWSER=none, or no display, prints the URL instead (an empty BROWSER is unset)', async () => {
     expect((await get(['web-1', '--open'], { BROWSER: 'none' })).stderr).toMatch(/BROWSER=none: not opening a browser/);
     expect((await get(['web-1', '--open'])).stderr).toMatch(/No display to open a browser on/);
+    expect((await get(['web-1', '--open'], { BROWSER: '' })).stderr).toMatch(/No display to open a browser on/);
   });
 
   it('warns about a loopback console host when the API is elsewhere, and about vnc_auto.html', async () => {
@@ -475,12 +536,14 @@ describe('console inspect', () => {
     expect(bogus.stderr).toMatch(/unknown or has expired.*600 s by default/);
   });
 
-  it('a malformed argument is exit 2 before any request', async () => {
+  it('a malformed argument is exit 2 before any request, and the message never repeats it', async () => {
     await login(env.t, ctx.sim, 'admin');
     ctx.sim.clearLog();
-    for (const arg of ['not a token', 'http://h/vnc_lite.html?path=novnc', 'ftp://x/?token=a b']) {
+    for (const arg of ['not a token', 'http://h/vnc_lite.html?path=novnc', 'ftp://x/?token=a b', 'http://h/?token=s3cr3t/x']) {
       const r = await env.t.run(['console', 'inspect', arg]);
       expect(r.code, arg).toBe(2);
+      expect(r.stderr).not.toContain(arg);
+      expect(r.stderr).not.toContain('s3cr3t');
     }
     expect(ctx.sim.requests()).toHaveLength(0);
   });

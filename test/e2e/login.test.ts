@@ -377,10 +377,13 @@ describe('secrets never reach the disk', () => {
     expect(Object.keys(env.t.sessions().sessions).sort()).toEqual(['appcred', 'flag', 'mfa', 'password']);
   });
 
-  it('--os-password on the command line works but warns that it is visible', async () => {
+  it('secrets given as flags work but warn that the process list shows them', async () => {
     const r = await env.t.run(['login', '--os-password', 'demopass'], { ...ctx.sim.env('demo'), OS_PASSWORD: undefined });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('osconsole: warning: --os-password is visible to other users in the process list');
+    expect(r.stderr).toContain('osconsole: warning: --os-password is visible to other users in the process list; prefer the prompt or OS_PASSWORD');
+    const ac = await env.t.run(['login', '--os-application-credential-secret', APP_CREDENTIAL.secret], { ...ctx.sim.appCredentialEnv(), OS_APPLICATION_CREDENTIAL_SECRET: undefined });
+    expect(ac.code, ac.stderr).toBe(0);
+    expect(ac.stderr).toContain('--os-application-credential-secret is visible to other users');
   });
 });
 
@@ -420,6 +423,12 @@ describe('status and logout', () => {
     const all = await env.t.run(['logout', '--all']);
     expect(all.code).toBe(0);
     expect(env.t.sessions()).toMatchObject({ current: null, sessions: {} });
+  });
+
+  it('logout with no sessions at all has nothing to do (exit 0)', async () => {
+    const r = await env.t.run(['logout']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('Not logged in; nothing to do.\n');
   });
 
   it('logout tolerates a token that is already invalid, and an unknown cloud', async () => {

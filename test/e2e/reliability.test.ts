@@ -5,11 +5,12 @@
  * and concurrent processes.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, runMain } from '../helpers/cli.js';
+import { startConnectProxy } from '../helpers/proxy.js';
 import type { TestEnv } from '../helpers/env.js';
 import { useTestEnv } from '../helpers/env.js';
 import { useSimulator } from '../helpers/sim.js';
@@ -151,6 +152,28 @@ describe('TLS', () => {
     expect(c.stderr).toMatch(/warning: TLS certificate verification is disabled/);
   });
 
+  it('HTTPS_PROXY tunnels to the HTTPS endpoints; NO_PROXY bypasses it', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: join(dir, 'ca.pem'), HTTPS_PROXY: proxy.url });
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.targets).toEqual([`127.0.0.1:${sim.port}`]);
+      const c = await env.t.run(['console', 'get', 'web-1'], { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+      expect(c.code, c.stderr).toBe(0);
+      expect(proxy.targets).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a relative CA path is kept absolute in the session: later commands work from anywhere', async () => {
+    const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: 'ca.pem' }, { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(env.t.sessions().sessions.envvars!.tls.cacert).toBe(join(dir, 'ca.pem'));
+    const c = await env.t.run(['console', 'get', 'web-1'], {}, { cwd: env.t.home });
+    expect(c.code, c.stderr).toBe(0);
+  });
+
   it('client certificates (OS_CERT, OS_KEY) are presented', async () => {
     sim.clearLog();
     const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: join(dir, 'ca.pem'), OS_CERT: join(dir, 'client.pem'), OS_KEY: join(dir, 'client.key') });
@@ -184,6 +207,26 @@ describe('the session cache', () => {
     expect(r.stderr).toMatch(/belongs to another user \(uid 65534\)/);
   });
 
+  it('an existing directory that others can enter is tightened to 0700, with a warning', async () => {
+    mkdirSync(env.t.configDir, { mode: 0o755 });
+    chmodSync(env.t.configDir, 0o755);
+    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: tightened the permissions of .* from 0755 to 0700/);
+    expect(statSync(env.t.configDir).mode & 0o777).toBe(0o700);
+  });
+
+  it('an entry of the wrong shape is dropped, never a crash (on a terminal too)', async () => {
+    await login(env.t, ctx.sim);
+    const file = env.t.sessions() as unknown as { sessions: Record<string, Record<string, unknown>> };
+    file.sessions.broken = { ...file.sessions.envvars, cloud: 'broken', user: {} };
+    writeFileSync(env.t.sessionsPath, JSON.stringify(file), { mode: 0o600 });
+    const r = await runMain(['status'], { tty: true, env: { OSCONSOLE_CONFIG_DIR: env.t.configDir } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('envvars');
+    expect(r.stdout).not.toContain('broken');
+  });
+
   it('a truncated or invalid file is moved aside with a warning, and the command carries on as logged out', async () => {
     await login(env.t, ctx.sim);
     const text = readFileSync(env.t.sessionsPath, 'utf8');
@@ -191,8 +234,14 @@ describe('the session cache', () => {
     const r = await env.t.run(['console', 'get', 'web-1'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: the session cache .* was damaged \(invalid JSON\); moved it to .*sessions\.json\.damaged-.* and continuing as logged out/);
-    expect(readdirSync(env.t.configDir).some((n) => n.startsWith('sessions.json.damaged-'))).toBe(true);
+    const damaged = readdirSync(env.t.configDir).filter((n) => n.startsWith('sessions.json.damaged-'));
+    expect(damaged).toHaveLength(1);
+    expect(statSync(join(env.t.configDir, damaged[0]!)).mode & 0o777).toBe(0o600);
     expect(env.t.sessions().sessions.envvars).toBeDefined();
+    // The moved copy may hold live tokens: logout --all removes it.
+    expect((await env.t.run(['logout', '--all'])).code).toBe(0);
+    expect(readdirSync(env.t.configDir).some((n) => n.startsWith('sessions.json.damaged-'))).toBe(false);
+    await login(env.t, ctx.sim);
     writeFileSync(env.t.sessionsPath, '{"schema_version": 1, "sessions": []}', { mode: 0o600 });
     const s = await env.t.run(['status']);
     expect(s.code).toBe(0);
@@ -239,7 +288,8 @@ describe('secrets never leak', () => {
 describe('concurrency', () => {
   it('20 console gets sharing one session, with logins racing them, all succeed and leave a valid cache', async () => {
     await login(env.t, ctx.sim);
-    const gets = Array.from({ length: 20 }, (_, i) => env.t.run(['console', 'get', i % 2 ? 'web-1' : SERVER_IDS.web10]));
+    // Pinned to the envvars session: the racing logins change which session is current.
+    const gets = Array.from({ length: 20 }, (_, i) => env.t.run(['console', 'get', i % 2 ? 'web-1' : SERVER_IDS.web10, '--os-cloud', 'envvars']));
     const logins = [0, 1, 2].map((i) => env.t.run(['login'], { ...ctx.sim.env(i === 1 ? 'admin' : 'demo'), OS_CLOUD_NAME: `race-${i}` }));
     const results = await Promise.all([...gets, ...logins]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);

@@ -129,13 +129,36 @@ describeReal('osconsole against real OpenStack', (f) => {
     ok(r);
   });
 
-  it('a revoked token is replaced silently once (credentials in the environment), and logout revokes', async () => {
+  it('a token revoked behind its back: Nova says 401, osconsole logs in again once (credentials in the environment)', async () => {
     ok(await run(['login'], openrc('demo')));
+    ok(await run(['console', 'get', f.server.server_id], openrc('demo')));
     const first = t.sessions().sessions.envvars!.token;
-    ok(await run(['logout'], openrc('demo')));
-    // The session is gone; the console command logs in again from the environment.
-    const r = await run(['console', 'get', f.server.server_id], openrc('demo'));
+    // Revoke it at Keystone directly; the cache still holds it.
+    const revoked = await fetch(`${f.auth_url}/auth/tokens`, { method: 'DELETE', headers: { 'X-Auth-Token': first, 'X-Subject-Token': first } });
+    expect(revoked.status).toBe(204);
+    const r = await run(['--debug', 'console', 'get', f.server.server_id], openrc('demo'));
     ok(r);
+    expect(r.stderr).toMatch(/← 401 Unauthorized POST .*remote-consoles/);
+    expect(r.stderr).toMatch(/refused the cached token \(401\); logging in again/);
+    expect(r.stderr.match(/POST .*\/v3\/auth\/tokens/g)?.length).toBe(2); // one request line, one response line
     expect(t.sessions().sessions.envvars!.token).not.toBe(first);
   });
+
+  it('logout revokes the token at Keystone', async () => {
+    ok(await run(['login'], openrc('demo')));
+    const token = t.sessions().sessions.envvars!.token;
+    ok(await run(['logout'], openrc('demo')));
+    const check = await fetch(`${f.auth_url}/auth/tokens`, { headers: { 'X-Auth-Token': (await adminToken()), 'X-Subject-Token': token } });
+    expect(check.status).toBe(404);
+  });
+
+  async function adminToken(): Promise<string> {
+    const res = await fetch(`${f.auth_url}/auth/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: f.users.admin.password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+    });
+    await res.arrayBuffer();
+    return res.headers.get('x-subject-token')!;
+  }
 });

@@ -5,12 +5,13 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
-import { createServer as createNetServer, connect } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OsconsoleError } from '../../src/errors.js';
 import { HttpClient } from '../../src/http/client.js';
 import type { HttpClientOptions } from '../../src/http/client.js';
+import { startConnectProxy } from '../helpers/proxy.js';
 import { issueToken, useSimulator } from '../helpers/sim.js';
 import { SERVER_IDS } from '../sim/index.js';
 
@@ -299,35 +300,9 @@ describe('--debug output', () => {
 });
 
 describe('proxies', () => {
-  /** A CONNECT proxy that records the targets it tunnels to. */
-  async function connectProxy(): Promise<{ url: string; targets: string[] }> {
-    const targets: string[] = [];
-    const proxy = createHttpServer((_req, res) => {
-      res.writeHead(405);
-      res.end();
-    });
-    const sockets = new Set<Socket>();
-    proxy.on('connection', (s) => sockets.add(s));
-    proxy.on('connect', (req, clientSocket: Socket, head: Buffer) => {
-      targets.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
-        clientSocket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(clientSocket);
-        clientSocket.pipe(upstream);
-      });
-      sockets.add(upstream);
-      upstream.on('error', () => clientSocket.destroy());
-      clientSocket.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-    servers.push({ close: () => (sockets.forEach((s) => s.destroy()), proxy.close()) });
-    return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, targets };
-  }
-
   it('goes through HTTP_PROXY, and around it for NO_PROXY hosts', async () => {
-    const proxy = await connectProxy();
+    const proxy = await startConnectProxy();
+    servers.push({ close: () => void proxy.close() });
     const via = client({ env: { HTTP_PROXY: proxy.url } });
     expect((await via.request({ method: 'GET', url: `${ctx.sim.url}/compute/` })).status).toBe(200);
     expect(proxy.targets).toEqual([`127.0.0.1:${ctx.sim.port}`]);

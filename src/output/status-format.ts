@@ -1,0 +1,43 @@
+/**
+ * Output of `osconsole status`: {"current", "sessions"} as JSON, a table on a
+ * terminal, one tab-separated line per session otherwise.
+ */
+import type { Context } from '../context.js';
+import type { SessionSummary } from '../core/sessions.js';
+import { shortUtc, timeLeft } from './time.js';
+
+function scope(s: SessionSummary): string {
+  return s.project ? s.project.name : s.domain ? `domain ${s.domain.name}` : s.system ? 'system' : '-';
+}
+
+export async function printStatus(ctx: Context, current: string | null, sessions: SessionSummary[], json: boolean): Promise<void> {
+  const out = ctx.output;
+  if (json) {
+    out.json({ current, sessions });
+    return;
+  }
+  if (sessions.length === 0) {
+    out.info('No sessions; run: osconsole login');
+    return;
+  }
+  if (!out.stdoutIsTTY) {
+    for (const s of sessions) {
+      out.result([s.current ? '*' : '', s.cloud, s.user.name, scope(s), s.region_name ?? '', s.interface, s.expires_at, String(s.expires_in)].join('\t'));
+    }
+    return;
+  }
+  await out.table(
+    ['', 'CLOUD', 'USER', 'PROJECT', 'ROLES', 'REGION', 'INTERFACE', 'AUTH URL', 'EXPIRES'],
+    sessions.map((s) => [
+      s.current ? '*' : '',
+      s.cloud,
+      `${s.user.name} (${s.user.domain.name})`,
+      scope(s),
+      s.roles.join(', '),
+      s.region_name ?? 'any',
+      s.interface,
+      s.auth_url,
+      s.valid ? `${shortUtc(s.expires_at)} (in ${timeLeft(s.expires_in * 1000)})` : 'expired',
+    ]),
+  );
+}
