@@ -90,6 +90,43 @@ function packageVersions(): Record<string, string> {
   return out;
 }
 
+/**
+ * Waits until nova-compute answers a remote-console request. After a restart
+ * on existing state the first console RPC can time out (nova-api answers 500)
+ * although every service reports in (realcloud README gotcha 11): tests must
+ * not meet that.
+ */
+async function consoleReady(f: RealcloudFacts): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  const auth = await fetch(`${f.auth_url}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: { methods: ['password'], password: { user: { id: f.users.demo.id, password: f.users.demo.password } } },
+        scope: { project: { id: f.projects.demo } },
+      },
+    }),
+  });
+  await auth.arrayBuffer();
+  const token = auth.headers.get('x-subject-token') ?? '';
+  let last = '';
+  while (Date.now() < deadline) {
+    const res = await fetch(`${f.compute_url}/servers/${f.server.server_id}/remote-consoles`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json', 'OpenStack-API-Version': 'compute 2.6' },
+      body: JSON.stringify({ remote_console: { protocol: 'vnc', type: 'novnc' } }),
+      signal: AbortSignal.timeout(70_000),
+    }).catch((err: unknown) => err as Error);
+    if (!(res instanceof Error)) {
+      last = `${res.status} ${(await res.text()).slice(0, 120)}`;
+      if (res.status === 200) return;
+    } else last = res.message;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`nova-compute never answered a remote-console request (last: ${last})`);
+}
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const reason = process.env.OSCONSOLE_REALCLOUD_SKIP ? 'OSCONSOLE_REALCLOUD_SKIP is set' : cannotRunReason();
   if (reason) {
@@ -121,6 +158,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     await phase('nova', 'nova-up.sh');
     const json = await run('facts.py', [STATE]);
     facts = { ...(JSON.parse(json) as Omit<RealcloudFacts, 'versions'>), versions: packageVersions() };
+    const t = Date.now();
+    await consoleReady(facts);
+    say(`consoles ${secs(Date.now() - t)} (first remote console answered)`);
   } catch (err) {
     say(`start-up failed after ${secs(Date.now() - t0)}: ${(err as Error).message}`);
     if (!wasUp && !process.env.OSCONSOLE_REALCLOUD_KEEP) {
