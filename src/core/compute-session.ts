@@ -77,8 +77,23 @@ export class ComputeSession {
     return range;
   }
 
-  /** Forgets the cached range (after a 406: the cloud was upgraded or downgraded). */
-  async forgetRange(): Promise<void> {
+  /**
+   * Runs a call at a version chosen from the endpoint's range. After a 406
+   * (the cloud was upgraded or downgraded since the range was cached) reads
+   * the version document again and retries once.
+   */
+  async withRange<T>(call: (range: VersionRange) => Promise<T>): Promise<T> {
+    try {
+      return await call(await this.range());
+    } catch (err) {
+      if (!(err instanceof OsconsoleError) || err.http?.status !== 406) throw err;
+      this.ctx.output.debug('the compute API refused the microversion (406); reading its version document again');
+      await this.forgetRange();
+      return call(await this.range());
+    }
+  }
+
+  private async forgetRange(): Promise<void> {
     const endpoint = this.endpoint;
     delete this.session.compute_versions?.[endpoint];
     const store = await this.ctx.sessions();

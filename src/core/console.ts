@@ -15,6 +15,7 @@ import { OsconsoleError, usageError } from '../errors.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
 import { createRemoteConsole, getConsoleConnection, legacyConsole } from '../openstack/compute.js';
 import { ComputeSession } from './compute-session.js';
+import { extractConsoleToken } from './console-url.js';
 import type { Version, VersionRange } from './microversion.js';
 import { V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
 import type { ServerRef } from './servers.js';
@@ -97,7 +98,7 @@ export async function getConsole(ctx: Context, sel: Selection, req: ConsoleReque
   let lastSkip: OsconsoleError | undefined;
   for (const type of types) {
     try {
-      const result = await consoleOnce(ctx, cs, server, type, req.type === 'auto');
+      const result = await consoleOnce(cs, server, type, req.type === 'auto');
       if (type === 'spice-direct') result.connection = await connectionOf(ctx, cs, result.url);
       return result;
     } catch (err) {
@@ -112,34 +113,22 @@ export async function getConsole(ctx: Context, sel: Selection, req: ConsoleReque
   throw new OsconsoleError('E_UNSUPPORTED', `server ${label(server)} offers none of ${AUTO_ORDER.join(', ')}${lastSkip ? ` (last: ${lastSkip.message})` : ''}`);
 }
 
-/** One type: plan the call from the cloud's range (and a pin), make it, and retry once after a 406. */
-async function consoleOnce(ctx: Context, cs: ComputeSession, server: ServerRef, type: ConsoleType, auto: boolean): Promise<ConsoleResult> {
-  for (let attempt = 0; ; attempt++) {
-    const range = await cs.range();
-    const plan = planConsole(cs, type, range, auto);
-    try {
+/** One type: plan the call from the cloud's range (and a pin) and make it. */
+async function consoleOnce(cs: ComputeSession, server: ServerRef, type: ConsoleType, auto: boolean): Promise<ConsoleResult> {
+  const { protocol } = TYPES[type];
+  try {
+    return await cs.withRange(async (range) => {
+      const plan = planConsole(cs, type, range, auto);
+      const version = format(plan.version);
       const out = await cs.withAuth((token) =>
         plan.legacy
-          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, format(plan.version)).then((c) => ({ ...c, protocol: TYPES[type].protocol }))
-          : createRemoteConsole(cs.http, cs.endpoint, token, server.id, TYPES[type].protocol, type, format(plan.version)),
+          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, version).then((c) => ({ ...c, protocol }))
+          : createRemoteConsole(cs.http, cs.endpoint, token, server.id, protocol, type, version),
       );
-      return {
-        server: { id: server.id, name: server.name },
-        protocol: out.protocol,
-        type,
-        url: out.url,
-        microversion: format(plan.version),
-        serverStatus: server.status,
-        endpoint: cs.endpoint,
-      };
-    } catch (err) {
-      if (err instanceof OsconsoleError && err.http?.status === 406 && attempt === 0) {
-        ctx.output.debug('the compute API refused the microversion (406); reading its version document again');
-        await cs.forgetRange();
-        continue;
-      }
-      throw explainConsoleError(err, server, type, cs);
-    }
+      return { server: { id: server.id, name: server.name }, protocol: out.protocol, type, url: out.url, microversion: version, serverStatus: server.status, endpoint: cs.endpoint };
+    });
+  } catch (err) {
+    throw explainConsoleError(err, server, type, cs);
   }
 }
 
@@ -231,7 +220,6 @@ async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promis
 
 /** The spice-direct tuple; null (with a note on stderr) when policy keeps it to admins. */
 async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
-  const { extractConsoleToken } = await import('./console-url.js');
   try {
     return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);
   } catch (err) {
@@ -245,28 +233,18 @@ async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Prom
 
 /** GET /os-console-auth-tokens at the highest version ≥ 2.31 both sides support (up to 2.99 for tls_port). */
 async function lookupToken(cs: ComputeSession, token: string, want: Version): Promise<ConsoleConnection> {
-  for (let attempt = 0; ; attempt++) {
-    const range = await cs.range();
-    const asked = cs.pinned();
-    const pinned = asked && cs.checkPinned(asked, range);
-    let v: Version | undefined;
-    if (pinned) {
-      v = compare(pinned, TOKENS_FLOOR) >= 0 ? pinned : undefined;
-    } else {
-      v = negotiate(range, TOKENS_FLOOR, want);
-    }
-    if (!v) {
-      throw new OsconsoleError('E_UNSUPPORTED', `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; ${pinned ? `the version is pinned to ${format(pinned)}` : `this cloud offers ${describeRange(range)}`}`);
-    }
-    try {
-      return await cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
-    } catch (err) {
-      if (err instanceof OsconsoleError && err.http?.status === 406 && attempt === 0) {
-        await cs.forgetRange();
-        continue;
+  try {
+    return await cs.withRange(async (range) => {
+      const asked = cs.pinned();
+      const pinned = asked && cs.checkPinned(asked, range);
+      const v = pinned ? (compare(pinned, TOKENS_FLOOR) >= 0 ? pinned : undefined) : negotiate(range, TOKENS_FLOOR, want);
+      if (!v) {
+        throw new OsconsoleError('E_UNSUPPORTED', `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; ${pinned ? `the version is pinned to ${format(pinned)}` : `this cloud offers ${describeRange(range)}`}`);
       }
-      throw explainTokenError(err);
-    }
+      return cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
+    });
+  } catch (err) {
+    throw explainTokenError(err);
   }
 }
 
@@ -291,7 +269,6 @@ function explainTokenError(err: unknown): unknown {
 
 /** `console inspect`: the token from any console URL (exit 2 before any request if malformed), then one lookup. */
 export async function inspectConsole(ctx: Context, sel: Selection, tokenOrUrl: string): Promise<ConsoleConnection> {
-  const { extractConsoleToken } = await import('./console-url.js');
   const token = extractConsoleToken(tokenOrUrl);
   const cs = await ComputeSession.open(ctx, sel);
   return lookupToken(cs, token, TLS_PORT);

@@ -536,6 +536,24 @@ describe('console inspect', () => {
     expect(bogus.stderr).toMatch(/unknown or has expired.*600 s by default/);
   });
 
+  it('a 406 on the token lookup clears the cached range and retries once', async () => {
+    await login(env.t, ctx.sim, 'admin', { OS_PROJECT_NAME: 'demo' });
+    const url = await consoleUrl();
+    ctx.sim.clearLog();
+    ctx.sim.addFault({
+      match: { method: 'GET', path: /os-console-auth-tokens\// },
+      action: { kind: 'status', status: 406, contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ computeFault: { code: 406, message: 'Version 2.99 is not supported by the API.' } }) },
+    });
+    const r = await env.t.run(['console', 'inspect', url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).instance_uuid).toBe(SERVER_IDS.web1);
+    expect(computeCalls(ctx.sim).map((c) => c.replace(/\/os-console-auth-tokens\/.*/, '/os-console-auth-tokens/T'))).toEqual([
+      'GET /os-console-auth-tokens/T',
+      'GET /',
+      'GET /os-console-auth-tokens/T',
+    ]);
+  });
+
   it('a malformed argument is exit 2 before any request, and the message never repeats it', async () => {
     await login(env.t, ctx.sim, 'admin');
     ctx.sim.clearLog();
