@@ -54,7 +54,7 @@ _osconsole() {
     case "$w" in
       --os-cloud) ((i + 1 < COMP_CWORD)) && cloud="--os-cloud ${COMP_WORDS[i+1]}"; skip=1 ;;
       --*=*) ;;
-      -*) case " $(_osconsole_valued "$cmd") " in *" $w "*) skip=1 ;; esac ;;
+      -*) [[ " $(_osconsole_valued "$cmd") " == *" $w "* ]] && skip=1 ;;
       *)
         if [[ $nargs -eq 0 && " $(_osconsole_subcommands "$cmd") " == *" $w "* ]]; then
           cmd="${cmd:+$cmd }$w"

@@ -24,6 +24,8 @@ interface Model {
   subcommands: Map<string, string[]>;
   /** Options offered at each command (its own and the root's, which commander accepts anywhere). */
   options: Map<string, string[]>;
+  /** The visible options offered at each command, as specs (fish describes each one). */
+  offered: Map<string, OptionSpec[]>;
   valued: Map<string, string[]>;
   /** Value completions by option name. */
   values: Array<{ names: string[]; fixed?: string[]; dynamic?: string }>;
@@ -36,7 +38,7 @@ function model(tree: CommandSpec): Model {
   const visible = allCommands(tree).filter((c) => !c.hidden);
   const root = tree.options.filter((o) => !o.hidden);
   const names = (opts: OptionSpec[]) => opts.flatMap((o) => [o.long, o.short].filter((x): x is string => Boolean(x)));
-  const m: Model = { keys: [], subcommands: new Map(), options: new Map(), valued: new Map(), values: [], positional: new Map(), descriptions: new Map() };
+  const m: Model = { keys: [], subcommands: new Map(), options: new Map(), offered: new Map(), valued: new Map(), values: [], positional: new Map(), descriptions: new Map() };
   const seen = new Set<string>();
   for (const c of visible) {
     const key = c.path.join(' ');
@@ -45,6 +47,7 @@ function model(tree: CommandSpec): Model {
     m.subcommands.set(key, c.commands.filter((s) => !s.hidden).map((s) => s.path[s.path.length - 1] as string));
     const own = c.options.filter((o) => !o.hidden);
     const all = key === '' ? own : [...own, ...root.filter((o) => !own.some((x) => x.long === o.long))];
+    m.offered.set(key, all);
     m.options.set(key, [...new Set(names(all.filter((o) => o.long !== undefined)))].filter((n) => n.startsWith('--')).concat(names(all).filter((n) => !n.startsWith('--'))));
     // Hidden options still take values: the parser must skip them too.
     const everyOpt = key === '' ? c.options : [...c.options, ...tree.options];
@@ -64,7 +67,6 @@ function model(tree: CommandSpec): Model {
       else if (DYNAMIC[argKey]) m.positional.set(key, { dynamic: DYNAMIC[argKey] });
     }
   }
-  // Root options (--timeout etc.) take values under every command.
   return m;
 }
 
@@ -91,6 +93,30 @@ function caseOf(map: Map<string, string[]>, keys: string[], indent = '    '): st
 function lookups(m: Model): string {
   const fn = (name: string, map: Map<string, string[]>) => `_osconsole_${name}() {\n  case "$1" in\n${caseOf(map, m.keys)}\n  esac\n}\n`;
   return [fn('subcommands', m.subcommands), fn('options', m.options), fn('valued', m.valued)].join('\n');
+}
+
+/**
+ * The loop both bash and zsh scripts run over the words before the cursor: it
+ * sets `cmd` (the command path), `nargs` (arguments after it) and `cloud`
+ * (`--os-cloud NAME`, passed on to `__complete`), skipping option values.
+ */
+function walk(array: string, first: number, cursor: string): string {
+  return `  for ((i = ${first}; i < ${cursor}; i++)); do
+    w="\${${array}[i]}"
+    if ((skip)); then skip=0; continue; fi
+    case "$w" in
+      --os-cloud) ((i + 1 < ${cursor})) && cloud="--os-cloud \${${array}[i+1]}"; skip=1 ;;
+      --*=*) ;;
+      -*) [[ " $(_osconsole_valued "$cmd") " == *" $w "* ]] && skip=1 ;;
+      *)
+        if [[ $nargs -eq 0 && " $(_osconsole_subcommands "$cmd") " == *" $w "* ]]; then
+          cmd="\${cmd:+$cmd }$w"
+        else
+          nargs=$((nargs + 1))
+        fi
+        ;;
+    esac
+  done`;
 }
 
 function bash(tree: CommandSpec): string {
@@ -126,22 +152,7 @@ _osconsole() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
   local cmd="" cloud="" nargs=0 skip=0 i w
   COMPREPLY=()
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
-    if ((skip)); then skip=0; continue; fi
-    case "$w" in
-      --os-cloud) ((i + 1 < COMP_CWORD)) && cloud="--os-cloud \${COMP_WORDS[i+1]}"; skip=1 ;;
-      --*=*) ;;
-      -*) case " $(_osconsole_valued "$cmd") " in *" $w "*) skip=1 ;; esac ;;
-      *)
-        if [[ $nargs -eq 0 && " $(_osconsole_subcommands "$cmd") " == *" $w "* ]]; then
-          cmd="\${cmd:+$cmd }$w"
-        else
-          nargs=$((nargs + 1))
-        fi
-        ;;
-    esac
-  done
+${walk('COMP_WORDS', 1, 'COMP_CWORD')}
   case "$prev" in
 ${valueCases}
   esac
@@ -187,22 +198,7 @@ _osconsole() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}"
   local cmd="" cloud="" nargs=0 skip=0 i w opts
   local -a subs
-  for ((i = 2; i < CURRENT; i++)); do
-    w="\${words[i]}"
-    if ((skip)); then skip=0; continue; fi
-    case "$w" in
-      --os-cloud) ((i + 1 < CURRENT)) && cloud="--os-cloud \${words[i+1]}"; skip=1 ;;
-      --*=*) ;;
-      -*) [[ " $(_osconsole_valued "$cmd") " == *" $w "* ]] && skip=1 ;;
-      *)
-        if [[ $nargs -eq 0 && " $(_osconsole_subcommands "$cmd") " == *" $w "* ]]; then
-          cmd="\${cmd:+$cmd }$w"
-        else
-          nargs=$((nargs + 1))
-        fi
-        ;;
-    esac
-  done
+${walk('words', 2, 'CURRENT')}
   case "$prev" in
 ${valueCases}
   esac
@@ -237,11 +233,8 @@ function fish(tree: CommandSpec): string {
       lines.push(`complete -c osconsole -n ${cond(key)} -a ${sub} -d '${esc(m.descriptions.get(full) ?? '')}'`);
     }
   }
-  const tree2 = allCommands(tree).filter((c) => !c.hidden);
-  for (const c of tree2) {
-    const key = c.path.join(' ');
-    const opts = key === '' ? c.options : [...c.options, ...tree.options.filter((o) => !c.options.some((x) => x.long === o.long))];
-    for (const o of opts.filter((x) => !x.hidden)) {
+  for (const key of m.keys) {
+    for (const o of m.offered.get(key) ?? []) {
       const parts = [`complete -c osconsole -n ${cond(key)}`];
       if (o.long) parts.push(`-l ${o.long.slice(2)}`);
       if (o.short) parts.push(`-s ${o.short.slice(1)}`);
