@@ -104,7 +104,7 @@ export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
       const where = file ? `${file.file} (clouds: ${file.names.join(', ') || 'none'})` : 'any clouds.yaml (none found)';
       throw new OsconsoleError('E_USAGE', `cloud "${name}" is not defined in ${where}`, { hint: 'check --os-cloud / OS_CLOUD' });
     }
-    const read = readEntry(entry, input.flags.region_name ?? env.region_name);
+    const read = normalizeEntry(entry, input.flags.region_name ?? env.region_name);
     fileLayer = read.values;
     fileWhere = read.where;
     origin = entry.file;
@@ -240,13 +240,10 @@ export function absolute(path: string | undefined, cwd: string): string | undefi
  * project_*, endpoint_type means interface, auth keys may sit at the top level,
  * and `regions:` lists the regions, the first being the default
  * (openstacksdk loader.py magic_fixes, _get_region). Keys are checked first
- * (cloud-keys.ts): unsupported ones are refused by name.
+ * (cloud-keys.ts): unsupported ones are refused by name. `where` names the
+ * file, line and key a value was read from, for error messages.
  */
-export function normalizeEntry(entry: CloudEntry, wantedRegion?: string): Values {
-  return readEntry(entry, wantedRegion).values;
-}
-
-function readEntry(entry: CloudEntry, wantedRegion: string | undefined): { values: Values; where: (key: SettingKey) => string } {
+export function normalizeEntry(entry: CloudEntry, wantedRegion?: string): { values: Values; where: (key: SettingKey) => string } {
   checkKeys(entry, entry.values, '');
   let top = underscoreKeys(entry.values);
   const region = selectRegion(entry, top, wantedRegion);

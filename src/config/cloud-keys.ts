@@ -63,6 +63,10 @@ const IGNORED = new Set<string>([
   'message',
   'status',
   'use_direct_get',
+  // python-openstackclient's per-cloud logging
+  'operation_log',
+  'log_file',
+  'log_level',
 ]);
 
 /** Per-service keys (cloud_region.py _get_config: `<service>_<key>`). */

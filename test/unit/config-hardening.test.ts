@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCloud } from '../../src/config/cloud-config.js';
+import { authKeyVerdict, topKeyVerdict } from '../../src/config/cloud-keys.js';
 import { loadCloudsFile } from '../../src/config/clouds-yaml.js';
 import { OsconsoleError } from '../../src/errors.js';
 
@@ -108,5 +109,41 @@ describe('auth URL form', () => {
     }
     const flag = await failure(resolve({}, { auth_url: 'keystone:5000' }));
     expect(flag.message).toMatch(/^--os-auth-url "keystone:5000"/);
+  });
+});
+
+describe('which cloud keys are read, ignored or refused', () => {
+  it('reads its settings and legacy spellings, ignores what does not matter to consoles', () => {
+    const fine = ['auth', 'auth_type', 'auth_plugin', 'endpoint_type', 'region_name', 'regions', 'interface', 'verify', 'insecure', 'cacert', 'compute_api_version', 'identity_api_version', 'username', 'tenant_name'];
+    const ignored = ['image_api_version', 'block_storage_api_version', 'volume_endpoint_override', 'network_service_type', 'image_interface', 'compute_status_code_retries', 'networks', 'api_timeout', 'split_loggers', 'operation_log'];
+    for (const key of [...fine, ...ignored]) expect(topKeyVerdict(key), key).toEqual({ ok: true });
+  });
+
+  it('refuses profiles, compute and identity endpoint choices, and unknown keys', () => {
+    const refused = ['profile', 'cloud', 'compute_endpoint_override', 'compute_interface', 'compute_service_name', 'identity_endpoint_override', 'identity_interface', 'auth_ulr', 'region', '__proto__', 'constructor'];
+    for (const key of refused) expect(topKeyVerdict(key).ok, key).toBe(false);
+    expect(authKeyVerdict('auth_url').ok).toBe(true);
+    expect(authKeyVerdict('tenant_name').ok).toBe(true);
+    for (const key of ['trust_id', 'endpoint', 'identity_provider', 'toString']) expect(authKeyVerdict(key).ok, key).toBe(false);
+  });
+});
+
+describe('regions', () => {
+  const yaml = `clouds:
+  c:
+    auth: {auth_url: 'http://k/v3', username: u, project_name: p}
+    regions:
+      - name: R1
+      - name: R2
+        values: {interface: internal, auth: {project_name: q}, region_name: ignored}
+`;
+  const resolve = (env: Record<string, string>) => resolveCloud({ ...files(yaml), env: { ...files(yaml).env, ...env }, flags: {} });
+
+  it("the selected region's values apply, auth merged one level down; the region's name wins", async () => {
+    const r2 = await resolve({ OS_REGION_NAME: 'R2' });
+    expect(r2.values).toMatchObject({ region_name: 'R2', interface: 'internal', username: 'u', project_name: 'q', auth_url: 'http://k/v3' });
+    const r1 = await resolve({});
+    expect(r1.values).toMatchObject({ region_name: 'R1', project_name: 'p' });
+    expect(r1.values.interface).toBeUndefined();
   });
 });
