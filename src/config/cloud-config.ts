@@ -14,10 +14,11 @@
 import { resolve as resolvePath } from 'node:path';
 import { OsconsoleError } from '../errors.js';
 import type { Env } from '../output/output.js';
+import { LEGACY_AUTH_KEYS, LEGACY_TOP_KEYS, authKeyVerdict, topKeyVerdict } from './cloud-keys.js';
 import type { CloudEntry, CloudsFile, CloudsFileContext } from './clouds-yaml.js';
-import { isRecord, loadCloudsFile } from './clouds-yaml.js';
+import { isRecord, loadCloudsFile, noCloudsError, record } from './clouds-yaml.js';
 import type { SettingKey } from './settings.js';
-import { SETTINGS, truthy } from './settings.js';
+import { SETTINGS, SETTING_BY_KEY, truthy } from './settings.js';
 
 export const AUTH_TYPES = ['password', 'v3password', 'token', 'v3token', 'v3applicationcredential', 'v3totp', 'v3multifactor'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
@@ -77,6 +78,7 @@ export function selectCloudName(input: { env: Env; flags: Values; cloud?: string
   if (named) return named;
   if (input.flags.auth_url || input.env.OS_AUTH_URL) return envCloudName(input.env);
   if (file && file.names.length === 1) return file.names[0] as string;
+  if (file?.withoutClouds) throw noCloudsError(file);
   if (file && file.names.length > 1) {
     throw new OsconsoleError('E_AUTH', `${file.file} defines several clouds (${file.names.join(', ')}) and none was chosen`, {
       hint: 'pass --os-cloud NAME or set OS_CLOUD',
@@ -91,24 +93,35 @@ export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
   const file = await loadCloudsFile(input);
   const name = selectCloudName(input, file);
   const isEnv = name === envCloudName(input.env) && !file?.names.includes(name);
+  const env = envValues(input.env);
   let fileLayer: Values = {};
+  let fileWhere = (key: SettingKey): string => key;
   let origin = 'environment';
   if (!isEnv) {
     const entry = file?.get(name);
     if (!entry) {
+      if (file?.withoutClouds) throw noCloudsError(file);
       const where = file ? `${file.file} (clouds: ${file.names.join(', ') || 'none'})` : 'any clouds.yaml (none found)';
       throw new OsconsoleError('E_USAGE', `cloud "${name}" is not defined in ${where}`, { hint: 'check --os-cloud / OS_CLOUD' });
     }
-    fileLayer = normalizeEntry(entry);
+    const read = normalizeEntry(entry, input.flags.region_name ?? env.region_name);
+    fileLayer = read.values;
+    fileWhere = read.where;
     origin = entry.file;
   }
   const layers: Array<[Source, Values]> = [
     ['clouds.yaml', fileLayer],
-    ['env', envValues(input.env)],
+    ['env', env],
     ['flag', input.flags],
   ];
   const { values, sources } = mergeLayers(layers);
-  return finish(name, origin, values, sources, input.cwd);
+  const where = (key: SettingKey): string => {
+    const st = SETTING_BY_KEY.get(key);
+    if (sources[key] === 'flag') return st?.flag ?? key;
+    if (sources[key] === 'env') return st?.env.find((v) => input.env[v]) ?? key;
+    return fileWhere(key);
+  };
+  return finish(name, origin, values, sources, input.cwd, where);
 }
 
 export function mergeLayers(layers: Array<[Source, Values]>): { values: Values; sources: Partial<Record<SettingKey, Source>> } {
@@ -132,7 +145,7 @@ export function mergeLayers(layers: Array<[Source, Values]>): { values: Values; 
   return { values, sources };
 }
 
-function finish(name: string, origin: string, values: Values, sources: Partial<Record<SettingKey, Source>>, cwd: string): CloudConfig {
+function finish(name: string, origin: string, values: Values, sources: Partial<Record<SettingKey, Source>>, cwd: string, where: (key: SettingKey) => string): CloudConfig {
   const identity = values.identity_api_version;
   if (identity !== undefined && !/^3(\.\d+)?$/.test(identity)) {
     throw new OsconsoleError('E_USAGE', `identity API version ${identity} is not supported: osconsole speaks Keystone v3 only`);
@@ -140,6 +153,7 @@ function finish(name: string, origin: string, values: Values, sources: Partial<R
   const iface = normalizeInterface(values.interface);
   const regionName = values.region_name;
   if (values.auth_url?.includes('{region_name}') && regionName) values.auth_url = values.auth_url.replace('{region_name}', regionName);
+  if (values.auth_url !== undefined) checkAuthUrl(values.auth_url, where('auth_url'));
   const insecure = values.insecure !== undefined && truthy(values.insecure);
   return {
     name,
@@ -172,7 +186,7 @@ function authTypeOf(values: Values): AuthType {
   }
   const t = raw.replace(/-/g, '_').toLowerCase();
   const alias: Record<string, AuthType> = { token_endpoint: 'token', v3applicationcredential: 'v3applicationcredential' };
-  const type = (alias[t] ?? t) as AuthType;
+  const type = (Object.hasOwn(alias, t) ? alias[t] : t) as AuthType;
   if (!AUTH_TYPES.includes(type)) {
     throw new OsconsoleError('E_USAGE', `auth type "${raw}" is not supported`, { hint: `use one of: ${AUTH_TYPES.join(', ')}` });
   }
@@ -194,6 +208,26 @@ export function computeVersionOf(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/**
+ * The form of an auth URL, checked before any request: http or https, with a
+ * host. `where` names the flag, variable or file key it came from. Whether it
+ * is a Keystone endpoint is for version discovery to find out.
+ */
+export function checkAuthUrl(raw: string, where: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return;
+  // Whatever precedes an @ may be a password: never echo it.
+  const shown = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, '$1***@').slice(0, 200);
+  throw new OsconsoleError('E_USAGE', `${where} "${shown}" is not an http:// or https:// URL with a host`, {
+    hint: 'write it in full, e.g. https://keystone.example.com:5000/v3',
+  });
+}
+
 export function absolute(path: string | undefined, cwd: string): string | undefined {
   return path === undefined || path === '' ? undefined : resolvePath(cwd, path);
 }
@@ -201,30 +235,23 @@ export function absolute(path: string | undefined, cwd: string): string | undefi
 
 // ---- clouds.yaml entries ----
 
-const LEGACY_AUTH_KEYS: Record<string, SettingKey> = {
-  tenant_name: 'project_name',
-  tenant_id: 'project_id',
-  project_domain: 'project_domain_name',
-  user_domain: 'user_domain_name',
-  auth_token: 'token',
-};
-
-const LEGACY_TOP_KEYS: Record<string, string> = {
-  auth_plugin: 'auth_type',
-  endpoint_type: 'interface',
-};
-
 /**
  * A clouds.yaml entry in our keys: `-` and `_` are equivalent, tenant_* means
  * project_*, endpoint_type means interface, auth keys may sit at the top level,
- * and `regions:` gives the default region (openstacksdk loader.py magic_fixes).
+ * and `regions:` lists the regions, the first being the default
+ * (openstacksdk loader.py magic_fixes, _get_region). Keys are checked first
+ * (cloud-keys.ts): unsupported ones are refused by name. `where` names the
+ * file, line and key a value was read from, for error messages.
  */
-export function normalizeEntry(entry: CloudEntry): Values {
-  const top = underscoreKeys(entry.values);
+export function normalizeEntry(entry: CloudEntry, wantedRegion?: string): { values: Values; where: (key: SettingKey) => string } {
+  checkKeys(entry, entry.values, '');
+  let top = underscoreKeys(entry.values);
+  const region = selectRegion(entry, top, wantedRegion);
+  if (region) top = overRegion(top, region.values);
   for (const [old, neu] of Object.entries(LEGACY_TOP_KEYS)) {
     if (top[old] !== undefined && top[neu] === undefined) top[neu] = top[old];
   }
-  const authRaw = top.auth ?? {};
+  const authRaw = top.auth ?? record();
   if (!isRecord(authRaw)) throw entryType(entry, 'auth', 'a mapping');
   const auth = underscoreKeys(authRaw);
   for (const [old, neu] of Object.entries(LEGACY_AUTH_KEYS)) {
@@ -233,25 +260,89 @@ export function normalizeEntry(entry: CloudEntry): Values {
     }
   }
   const out: Values = {};
+  const paths: Partial<Record<SettingKey, string>> = {};
   for (const st of SETTINGS) {
     // Auth settings may also be written at the top level of the cloud.
     const raw = st.auth ? (auth[st.key] ?? top[st.key]) : top[st.key];
     if (raw === undefined || isYamlNull(raw) || st.key === 'insecure') continue;
-    out[st.key] = scalar(entry, st.auth && auth[st.key] !== undefined ? `auth.${st.key}` : st.key, raw);
+    const path = st.auth && auth[st.key] !== undefined ? `auth.${st.key}` : st.key;
+    out[st.key] = scalar(entry, path, raw);
+    paths[st.key] = path;
   }
-  if (out.region_name === undefined && top.regions !== undefined) {
-    const regions = top.regions;
-    if (!Array.isArray(regions)) throw entryType(entry, 'regions', 'a list');
-    const first: unknown = regions[0];
-    const name = isRecord(first) ? first.name : first;
-    if (name !== undefined) out.region_name = scalar(entry, 'regions', name);
-  }
+  if (region) out.region_name = region.name;
   const verify = yamlBool(entry, 'verify', top.verify);
   const insecure = yamlBool(entry, 'insecure', top.insecure);
   // `insecure: true` is the deprecated inverse of verify, and wins (openstacksdk get_requests_verify_args).
   if (insecure !== undefined) out.insecure = String(insecure);
   else if (verify === false) out.insecure = 'true';
   else delete out.insecure;
+  return { values: out, where: (key) => at(entry, paths[key] ?? key) };
+}
+
+/** Refuses, by name, the keys osconsole does not support (cloud-keys.ts has the rule). */
+function checkKeys(entry: CloudEntry, values: Record<string, unknown>, prefix: string): void {
+  for (const [key, value] of Object.entries(values)) {
+    const top = topKeyVerdict(key.replace(/-/g, '_'));
+    if (!top.ok) throw new OsconsoleError('E_USAGE', `${at(entry, prefix + key)}: ${top.why}`);
+    if (key.replace(/-/g, '_') !== 'auth' || !isRecord(value)) continue;
+    for (const authKey of Object.keys(value)) {
+      const verdict = authKeyVerdict(authKey.replace(/-/g, '_'));
+      if (!verdict.ok) throw new OsconsoleError('E_USAGE', `${at(entry, `${prefix}${key}.${authKey}`)}: ${verdict.why}`);
+    }
+  }
+}
+
+interface Region {
+  name: string;
+  values: Record<string, unknown>;
+}
+
+/**
+ * The region chosen from `regions:` (openstacksdk _get_region): the one named by
+ * --os-region-name, OS_REGION_NAME or the cloud's region_name, else the first.
+ * Its `values` apply over the cloud's settings. undefined: no `regions:` list.
+ */
+function selectRegion(entry: CloudEntry, top: Record<string, unknown>, wanted: string | undefined): Region | undefined {
+  const list = top.regions;
+  if (list === undefined || isYamlNull(list)) return undefined;
+  if (!Array.isArray(list)) throw entryType(entry, 'regions', 'a list');
+  const regions = list.map((item: unknown, i) => expandRegion(entry, item, i));
+  if (regions.length === 0) return undefined;
+  const name = wanted ?? (top.region_name !== undefined && !isYamlNull(top.region_name) ? scalar(entry, 'region_name', top.region_name) : undefined);
+  if (name === undefined || name === '') return regions[0];
+  const found = regions.find((r) => r.name === name);
+  if (found) return found;
+  throw new OsconsoleError('E_USAGE', `region "${name}" is not one of the regions of cloud "${entry.name}" (${regions.map((r) => r.name).join(', ')}) in ${entry.file}`, {
+    hint: 'region names are case-sensitive; check --os-region-name / OS_REGION_NAME',
+  });
+}
+
+function expandRegion(entry: CloudEntry, item: unknown, i: number): Region {
+  if (!isRecord(item)) return { name: scalar(entry, `regions.${i}`, item), values: record() };
+  const extra = Object.keys(item).filter((k) => k !== 'name' && k !== 'values');
+  if (extra.length > 0 || item.name === undefined) {
+    const why = extra.length > 0 ? `unexpected key: ${extra.join(', ')}` : 'no name';
+    throw new OsconsoleError('E_USAGE', `${at(entry, `regions.${i}`)} must be a region name or a mapping with name and values (${why})`);
+  }
+  const values = item.values ?? record();
+  if (!isRecord(values)) throw entryType(entry, `regions.${i}.values`, 'a mapping');
+  checkKeys(entry, values, `regions.${i}.values.`);
+  return { name: scalar(entry, `regions.${i}.name`, item.name), values: underscoreKeys(values) };
+}
+
+/** The region's values over the cloud's: key by key, `auth` merged one level down (openstacksdk _auth_update). */
+function overRegion(top: Record<string, unknown>, values: Record<string, unknown>): Record<string, unknown> {
+  const out = underscoreKeys(top);
+  for (const [k, v] of Object.entries(values)) {
+    if (k === 'region_name' || k === 'regions') continue;
+    if (k === 'auth' && isRecord(v) && isRecord(out.auth)) {
+      const auth = underscoreKeys(out.auth);
+      for (const [ak, av] of Object.entries(v)) auth[ak] = av;
+      out.auth = auth;
+    } else {
+      out[k] = v;
+    }
+  }
   return out;
 }
 
@@ -270,7 +361,7 @@ function isYamlNull(value: unknown): boolean {
 }
 
 function underscoreKeys(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = record();
   for (const [k, v] of Object.entries(obj)) out[k.replace(/-/g, '_')] = v;
   return out;
 }
@@ -281,7 +372,12 @@ function scalar(entry: CloudEntry, path: string, value: unknown): string {
   throw entryType(entry, path, 'a string');
 }
 
-function entryType(entry: CloudEntry, path: string, expected: string): OsconsoleError {
+/** `file:line: clouds.NAME.path`, list indexes shown as [i]. */
+function at(entry: CloudEntry, path: string): string {
   const line = entry.lineOf(path);
-  return new OsconsoleError('E_USAGE', `${entry.file}${line ? `:${line}` : ''}: clouds.${entry.name}.${path} must be ${expected}`);
+  return `${entry.file}${line ? `:${line}` : ''}: clouds.${entry.name}.${path.replace(/\.(\d+)(?=\.|$)/g, '[$1]')}`;
+}
+
+function entryType(entry: CloudEntry, path: string, expected: string): OsconsoleError {
+  return new OsconsoleError('E_USAGE', `${at(entry, path)} must be ${expected}`);
 }

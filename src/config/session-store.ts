@@ -279,7 +279,7 @@ function ensurePrivateDir(dir: string, warn: (message: string) => void): void {
 }
 
 function emptyFile(): SessionFile {
-  return { schema_version: SCHEMA_VERSION, current: null, sessions: {} };
+  return { schema_version: SCHEMA_VERSION, current: null, sessions: Object.create(null) };
 }
 
 function safeParse(text: string): unknown {
@@ -301,12 +301,13 @@ export function parseSessionFile(text: string): Parsed {
   if (typeof d.schema_version !== 'number') return { ok: false, reason: 'no schema_version' };
   if (d.schema_version > SCHEMA_VERSION) return { ok: false, reason: 'newer schema', newer: d.schema_version };
   if (typeof d.sessions !== 'object' || d.sessions === null || Array.isArray(d.sessions)) return { ok: false, reason: 'no sessions object' };
-  const sessions: Record<string, StoredSession> = {};
+  // Keyed by cloud name: no prototype, so `toString` or `__proto__` is an ordinary (absent or present) cloud.
+  const sessions: Record<string, StoredSession> = Object.create(null);
   // An entry of the wrong shape (hand-edited, or from a broken write) is dropped: that cloud is logged out.
   for (const [name, s] of Object.entries(d.sessions as Record<string, unknown>)) {
     if (isSession(s)) sessions[name] = s;
   }
-  const current = typeof d.current === 'string' && d.current in sessions ? d.current : null;
+  const current = typeof d.current === 'string' && Object.hasOwn(sessions, d.current) ? d.current : null;
   return { ok: true, file: { schema_version: SCHEMA_VERSION, current, sessions } };
 }
 

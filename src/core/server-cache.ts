@@ -22,11 +22,12 @@ interface CacheFile {
 function read(dir: string): CacheFile {
   try {
     const data = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as CacheFile;
-    if (data && typeof data.clouds === 'object' && data.clouds !== null) return data;
+    // Keyed by cloud name: no prototype, so a cloud named `constructor` or `__proto__` is an ordinary key.
+    if (data && typeof data.clouds === 'object' && data.clouds !== null) return { ...data, clouds: Object.assign(Object.create(null), data.clouds) };
   } catch {
     // missing or damaged: start afresh
   }
-  return { schema_version: 1, clouds: {} };
+  return { schema_version: 1, clouds: Object.create(null) };
 }
 
 /** Records servers just listed for `cloud`; writes only when something new was seen. */
