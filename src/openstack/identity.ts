@@ -13,9 +13,10 @@
  */
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
-import { expectObject, httpError, malformed } from '../http/client.js';
+import { httpError, malformed } from '../http/client.js';
 import { isObject } from '../http/service-errors.js';
 import { joinUrl } from '../http/url.js';
+import { bool, list, nullable, obj, optional, parseBody, str, timestamp } from './validate.js';
 
 /** The token body Keystone returns (only the fields osconsole reads). */
 export interface TokenBody {
@@ -96,17 +97,47 @@ export async function postToken(http: HttpClient, identityUrl: string, auth: unk
   }
   const token = res.headers['x-subject-token'];
   if (!token) throw malformed(res, 'no X-Subject-Token header in the token response');
-  const body = expectObject(res, 'token');
-  checkTokenBody(res, body);
-  return { kind: 'token', token, body: body as unknown as TokenBody };
+  return { kind: 'token', token, body: tokenBody(res) };
 }
 
-function checkTokenBody(res: HttpResponse, body: Record<string, unknown>): void {
-  const user = body.user;
-  if (typeof body.expires_at !== 'string' || !isObject(user) || typeof user.id !== 'string' || !Array.isArray(body.methods)) {
-    throw malformed(res, 'the token body lacks expires_at, user or methods');
-  }
-  if (body.catalog !== undefined && !Array.isArray(body.catalog)) throw malformed(res, 'the token catalog is not a list');
+const named = obj({ id: str, name: str });
+
+/**
+ * The fields of Keystone's token body osconsole reads (keystone api-ref
+ * authenticate-v3.inc). The domains of the user and project are always there
+ * in Keystone's answer, but keystoneauth (access/access.py) reads them as
+ * None when absent, and so does osconsole.
+ */
+const TOKEN = obj({
+  methods: list(str),
+  expires_at: timestamp,
+  issued_at: timestamp,
+  user: obj({ id: str, name: str, domain: optional(named) }),
+  project: optional(obj({ id: str, name: str, domain: optional(named) })),
+  domain: optional(named),
+  system: optional(obj({ all: bool })),
+  roles: optional(list(obj({ id: optional(str), name: str }))),
+  application_credential: optional(obj({ id: str, name: str, restricted: optional(bool) })),
+  catalog: optional(
+    list(
+      obj({
+        type: str,
+        name: optional(str),
+        endpoints: list(obj({ interface: str, region: nullable(str), region_id: nullable(str), url: str })),
+      }),
+    ),
+  ),
+});
+
+function tokenBody(res: HttpResponse): TokenBody {
+  const t = parseBody(res, 'token', TOKEN);
+  const noDomain = { id: '', name: '' };
+  return {
+    ...t,
+    user: { ...t.user, domain: t.user.domain ?? noDomain },
+    project: t.project && { ...t.project, domain: t.project.domain ?? noDomain },
+    roles: t.roles?.map((r) => ({ id: r.id ?? '', name: r.name })),
+  };
 }
 
 function parseReceipt(res: HttpResponse, id: string): Receipt {
@@ -133,9 +164,8 @@ export interface ProjectRef {
 /** GET /v3/auth/projects: the projects the token's user can scope to (unscoped tokens too). */
 export async function listAuthProjects(http: HttpClient, identityUrl: string, token: string): Promise<ProjectRef[]> {
   const res = await http.request<unknown>({ method: 'GET', url: joinUrl(identityUrl, 'auth/projects'), token });
-  const body = res.body;
-  if (!isObject(body) || !Array.isArray(body.projects)) throw malformed(res, 'expected a "projects" list');
-  return body.projects.filter((p): p is ProjectRef => isObject(p) && typeof p.id === 'string' && typeof p.name === 'string');
+  const projects = parseBody(res, 'projects', list(obj({ id: str, name: str, domain_id: optional(str), enabled: optional(bool) })));
+  return projects.map((p) => ({ ...p, domain_id: p.domain_id ?? '' }));
 }
 
 /** DELETE /v3/auth/tokens for the token itself; an already invalid token (401/404) is not an error. */
