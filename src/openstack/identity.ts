@@ -16,7 +16,7 @@ import type { HttpClient, HttpResponse } from '../http/client.js';
 import { httpError, malformed } from '../http/client.js';
 import { isObject } from '../http/service-errors.js';
 import { joinUrl } from '../http/url.js';
-import { bool, list, nullable, obj, optional, parseBody, str, timestamp } from './validate.js';
+import { bool, list, nullable, obj, optional, parseBody, parseWith, str, timestamp } from './validate.js';
 
 /** The token body Keystone returns (only the fields osconsole reads). */
 export interface TokenBody {
@@ -140,18 +140,22 @@ function tokenBody(res: HttpResponse): TokenBody {
   };
 }
 
+/** keystone api-ref authenticate-v3.inc, "Authenticating with a Multi-Factor Authentication receipt". */
+const RECEIPT = obj({
+  receipt: obj({ methods: list(str), user: obj({ id: str, name: str }), expires_at: optional(str) }),
+  required_auth_methods: list(list(str)),
+});
+
 function parseReceipt(res: HttpResponse, id: string): Receipt {
-  const body = res.body;
-  const r = isObject(body) && isObject(body.receipt) ? body.receipt : undefined;
-  const rules = isObject(body) && Array.isArray(body.required_auth_methods) ? body.required_auth_methods : undefined;
-  if (!r || !rules || !Array.isArray(r.methods) || !isObject(r.user)) throw malformed(res, 'the MFA receipt body is incomplete');
-  return {
-    id,
-    methods: r.methods.filter((m): m is string => typeof m === 'string'),
-    requiredAuthMethods: rules.filter(Array.isArray).map((rule: unknown[]) => rule.filter((m): m is string => typeof m === 'string')),
-    user: { id: String(r.user.id ?? ''), name: String(r.user.name ?? '') },
-    expiresAt: typeof r.expires_at === 'string' ? r.expires_at : '',
-  };
+  let parsed: ReturnType<typeof RECEIPT>;
+  try {
+    parsed = parseWith(res, () => RECEIPT(res.body, ''));
+  } catch (err) {
+    // Without the 401 details: callers read a 401 as refused credentials.
+    throw err instanceof OsconsoleError ? new OsconsoleError(err.code, err.message, { cause: err }) : err;
+  }
+  const { receipt, required_auth_methods: rules } = parsed;
+  return { id, methods: receipt.methods, requiredAuthMethods: rules, user: receipt.user, expiresAt: receipt.expires_at ?? '' };
 }
 
 export interface ProjectRef {

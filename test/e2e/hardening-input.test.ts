@@ -158,6 +158,12 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     }
   });
 
+  it('MFA receipt: a user without a name', async () => {
+    ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => (delete b.receipt.user.name, b) } });
+    const r = await env.t.run(['login'], ctx.sim.env('mfa'));
+    malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 401 Unauthorized/, /receipt\.user\.name: expected a string/);
+  });
+
   it('projects list: an entry without a name', async () => {
     ctx.sim.addFault({ match: { method: 'GET', path: '/identity/v3/auth/projects' }, action: { kind: 'replace', body: { projects: [{ id: 'p1', domain_id: 'default' }] } } });
     const r = await env.t.run(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
