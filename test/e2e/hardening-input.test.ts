@@ -218,6 +218,19 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     });
   }
 
+  it('legacy console action (2.1-2.5): a console URL that is not a URL', async () => {
+    const sim = await Simulator.start({ computeMaxVersion: '2.5' });
+    try {
+      await login(env.t, sim);
+      sim.addFault({ match: { method: 'POST', path: /\/action$/ }, action: { kind: 'json', edit: (b: any) => ((b.console.url = 'vnc://h:5900'), b) } });
+      const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+      malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/action returned 200 OK/, /console\.url: expected an http, https, ws or wss URL, got "vnc:\/\/h:5900"/);
+      expect(r.stdout).toBe('');
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('console auth token lookup: a port that is not a number', async () => {
     await login(env.t, ctx.sim, 'admin', { OS_PROJECT_NAME: 'demo' });
     const url = (await env.t.run(['console', 'get', 'web-1'])).stdout.split('\n')[0]!;
