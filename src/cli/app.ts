@@ -86,7 +86,7 @@ function globalsOf(cmd: Command): GlobalOptions {
   return {
     debug: opts.debug ?? false,
     color: opts.color ?? true,
-    timeoutMs: opts.timeout === undefined ? DEFAULT_TIMEOUT_MS : opts.timeout * 1000,
+    timeoutMs: opts.timeout === undefined ? DEFAULT_TIMEOUT_MS : Math.round(opts.timeout * 1000),
   };
 }
 

@@ -31,7 +31,7 @@ export function buildProgram(app: App): Command {
     .addOption(envOption('--debug', 'log requests and responses (credentials redacted) and stack traces to stderr', 'OSCONSOLE_DEBUG'))
     .addOption(new Option('--no-color', 'never colour the output (NO_COLOR and TERM=dumb do the same)'))
     .addOption(
-      envOption('--timeout <seconds>', 'connect and response timeout for each request (default: 30)', 'OSCONSOLE_TIMEOUT').argParser(
+      envOption('--timeout <seconds>', 'connect and response timeout for each request, 0.001 to 86400 (default: 30)', 'OSCONSOLE_TIMEOUT').argParser(
         parseTimeout,
       ),
     );
@@ -42,10 +42,18 @@ export function buildProgram(app: App): Command {
   return program;
 }
 
-function parseTimeout(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError('expected a positive number of seconds');
+/** Longest --timeout: one day. Longer is a typo, and undici refuses timers above 2^31-1 ms. */
+export const MAX_TIMEOUT_S = 86_400;
+
+/**
+ * Seconds as a plain decimal (30, 1.5, .5; no exponent, sign or hex), from
+ * 1 ms to a day; the caller rounds to whole milliseconds (undici takes integers only).
+ */
+export function parseTimeout(value: string): number {
+  const v = value.trim();
+  const n = Number(v);
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(v) || !(n >= 0.001 && n <= MAX_TIMEOUT_S)) {
+    throw new InvalidArgumentError(`expected a positive number of seconds, between 0.001 and ${MAX_TIMEOUT_S}`);
   }
   return n;
 }

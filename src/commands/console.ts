@@ -41,6 +41,9 @@ Examples:
   );
   cmd.action(
     app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
+      const { checkServerArgument } = await import('../core/servers.js');
+      // Before the session is read or renewed: nothing is sent for a name Nova cannot have.
+      checkServerArgument(server);
       const { getConsole } = await import('../core/console.js');
       const { printConsole } = await import('../output/console-format.js');
       const result = await getConsole(ctx, selectionOf(command, ctx), {

@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { ServerSummary } from '../openstack/compute.js';
 import { listServers } from '../openstack/compute.js';
+import { hasControl, quoted } from '../openstack/validate.js';
 import type { ComputeSession } from './compute-session.js';
 import { rememberServers } from './server-cache.js';
 
@@ -39,7 +40,26 @@ export function exactNamePattern(name: string): string {
   return `^${escapeRegex(name)}$`;
 }
 
+/** Nova api-ref: a server name has at most 255 characters (a UUID has 36). */
+export const MAX_SERVER_NAME = 255;
+
+/**
+ * Refuses, before any request (and before logging in), a server argument no
+ * Nova server can have: too long, or with control characters (Nova's name
+ * schema, parameter_types.py, admits printable characters only; argv cannot
+ * carry NUL, but an in-process caller can).
+ */
+export function checkServerArgument(ref: string): void {
+  if (ref.length > MAX_SERVER_NAME) {
+    throw new OsconsoleError('E_USAGE', `the server argument ${quoted(ref)} is ${ref.length} characters; Nova server names have at most ${MAX_SERVER_NAME}`);
+  }
+  if (hasControl(ref)) {
+    throw new OsconsoleError('E_USAGE', `the server argument ${quoted(ref)} contains a control character, which no Nova server name has`);
+  }
+}
+
 export async function resolveServer(ctx: Context, cs: ComputeSession, ref: string, allProjects: boolean): Promise<ServerRef> {
+  checkServerArgument(ref);
   if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
   if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
   const found = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }));
@@ -50,10 +70,10 @@ export async function resolveServer(ctx: Context, cs: ComputeSession, ref: strin
   const prompter = await ctx.prompter();
   if (!prompter) {
     const list = exact.map((s) => `${s.id} (${s.status}, created ${s.created})`).join(', ');
-    throw new OsconsoleError('E_USAGE', `${exact.length} servers are named "${ref}": ${list}`, { hint: 'pass the id of the one you mean' });
+    throw new OsconsoleError('E_USAGE', `${exact.length} servers are named ${quoted(ref, 80)}: ${list}`, { hint: 'pass the id of the one you mean' });
   }
   const chosen = await prompter.select(
-    `${exact.length} servers are named "${ref}"; which one?`,
+    `${exact.length} servers are named ${quoted(ref, 80)}; which one?`,
     exact.map((s) => ({ name: `${s.name}  ${s.id}  ${s.status}  created ${s.created}`, value: s })),
   );
   return pick(chosen);
@@ -68,19 +88,26 @@ function pick(s: ServerSummary): ServerRef {
   return { id: s.id, name: s.name, status: s.status };
 }
 
-/** Exit 4, suggesting names that are close (one more request, on this failure path only). */
+/**
+ * Exit 4, suggesting names that are close from one more request (one page of
+ * the project's servers), on this failure path only. Not with --all-projects:
+ * a page of every project's servers is an arbitrary sample of a large cloud,
+ * so it costs a big request for suggestions that mean little.
+ */
 async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): Promise<OsconsoleError> {
   let suggestions: string[] = [];
-  try {
-    // One page (up to 1000 servers) is plenty to suggest from.
-    const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { allProjects }, 1));
-    remember(cs.ctx, cs, all);
-    suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
-  } catch {
-    // Suggestions are a courtesy; the not-found error stands on its own.
+  if (!allProjects) {
+    try {
+      // One page (up to Nova's max_limit, 1000 by default) is plenty to suggest from.
+      const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, {}, 1));
+      remember(cs.ctx, cs, all);
+      suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
+    } catch {
+      // Suggestions are a courtesy; the not-found error stands on its own.
+    }
   }
   const where = allProjects ? 'in any project' : `in project ${cs.session.project?.name ?? '?'}`;
-  return new OsconsoleError('E_NOT_FOUND', `no server named "${ref}" ${where}${suggestions.length ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : ''}`, {
+  return new OsconsoleError('E_NOT_FOUND', `no server named ${quoted(ref, 80)} ${where}${suggestions.length ? `; did you mean ${suggestions.map((s) => quoted(s, 80)).join(', ')}?` : ''}`, {
     hint: allProjects ? undefined : 'admins can search every project with --all-projects',
   });
 }

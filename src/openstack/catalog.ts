@@ -6,6 +6,7 @@
  */
 import { OsconsoleError } from '../errors.js';
 import type { CatalogService } from '../config/session-store.js';
+import { httpUrl, quoted, ShapeError } from './validate.js';
 
 export interface EndpointQuery {
   type: string;
@@ -18,8 +19,8 @@ export function findEndpoint(catalog: readonly CatalogService[], q: EndpointQuer
   const services = catalog.filter((s) => s.type === q.type);
   const endpoints = services.flatMap((s) => s.endpoints.filter((e) => e.url));
   const match = endpoints.find((e) => e.interface === q.interface && (!q.region || (e.region_id ?? e.region) === q.region || e.region === q.region));
-  if (match) return match.url;
   const where = `${q.interface} ${q.type} endpoint${q.region ? ` in region ${q.region}` : ''}`;
+  if (match) return checkedUrl(match.url, where);
   if (endpoints.length === 0) {
     const types = [...new Set(catalog.map((s) => s.type))].sort();
     throw new OsconsoleError('E_NOT_FOUND', `no ${where}: the catalog has no ${q.type} service (it has: ${types.join(', ') || 'nothing'})`);
@@ -28,4 +29,16 @@ export function findEndpoint(catalog: readonly CatalogService[], q: EndpointQuer
   throw new OsconsoleError('E_NOT_FOUND', `no ${where}; the catalog offers ${q.type} at: ${offered}`, {
     hint: 'choose with --os-region-name (OS_REGION_NAME) and --os-interface (OS_INTERFACE)',
   });
+}
+
+/** A catalog URL that is no URL would fail later as a bare "Invalid URL": say which entry is wrong. */
+function checkedUrl(url: string, where: string): string {
+  try {
+    return httpUrl(url, 'url');
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    throw new OsconsoleError('E_UNEXPECTED', `the catalog's ${where} is not an http or https URL: ${quoted(url, 80)}`, {
+      hint: 'the cloud operator should fix the endpoint in Keystone',
+    });
+  }
 }

@@ -9,9 +9,11 @@
  */
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
-import { expectObject, malformed } from '../http/client.js';
+import { malformed } from '../http/client.js';
 import { isObject } from '../http/service-errors.js';
 import { joinUrl, queryString, urlPath } from '../http/url.js';
+import type { Check } from './validate.js';
+import { consoleUrl, httpUrl, list, matching, nullable, num, obj, optional, parseBody, parseWith, str } from './validate.js';
 
 export interface RawRange {
   min: string;
@@ -28,11 +30,11 @@ export async function fetchVersionRange(http: HttpClient, endpoint: string, proj
   const base = stripProjectId(endpoint, projectId);
   const versioned = /\/v\d+(\.\d+)?$/.test(new URL(base).pathname);
   const first = await tryGet(http, `${base}/`);
-  const fromFirst = first && rangeFrom(first.body);
+  const fromFirst = first && rangeFrom(first);
   if (fromFirst) return fromFirst;
   if (versioned) {
     const root = await tryGet(http, `${base.replace(/\/v\d+(\.\d+)?$/, '')}/`);
-    const fromRoot = root && rangeFrom(root.body);
+    const fromRoot = root && rangeFrom(root);
     if (fromRoot) return fromRoot;
   }
   const res = first ?? (await http.request({ method: 'GET', url: `${base}/` }));
@@ -55,19 +57,30 @@ async function tryGet(http: HttpClient, url: string): Promise<HttpResponse | und
   }
 }
 
-/** {version: {version, min_version}} or {versions: [..., {id: v2.1, ...}]}. */
-function rangeFrom(body: unknown): RawRange | undefined {
+/** `2.100`, or empty (no microversions: the v2.0 entry). nova api_version_request.py */
+const MICROVERSION = matching(/^(\d+\.\d+)?$/, 'a microversion X.Y');
+
+/**
+ * {version: {version, min_version}} or {versions: [..., {id: v2.1, ...}]};
+ * undefined when the body is no version document, an error when it is one
+ * with versions that are not X.Y.
+ */
+function rangeFrom(res: HttpResponse): RawRange | undefined {
+  const body = res.body;
   if (!isObject(body)) return undefined;
-  const pick = (v: unknown): RawRange | undefined => {
-    if (!isObject(v) || typeof v.version !== 'string') return undefined;
-    const min = typeof v.min_version === 'string' && v.min_version ? v.min_version : '2.1';
+  const pick = (v: unknown, path: string): RawRange | undefined => {
+    if (!isObject(v) || v.version === undefined) return undefined;
+    const { version, min_version: minVersion } = parseWith(res, () => obj({ version: MICROVERSION, min_version: optional(MICROVERSION) })(v, path));
+    const min = minVersion || '2.1';
     // An empty `version` means no microversions: only the base 2.1 behaviour.
-    return { min, max: v.version || min };
+    return { min, max: version || min };
   };
-  if (isObject(body.version)) return pick(body.version);
-  const list = Array.isArray(body.versions) ? body.versions : Array.isArray(body.choices) ? body.choices : [];
-  const current = list.find((v) => isObject(v) && v.status === 'CURRENT') ?? list.find((v) => isObject(v) && v.id === 'v2.1');
-  return pick(current);
+  if (isObject(body.version)) return pick(body.version, 'version');
+  const key = Array.isArray(body.versions) ? 'versions' : Array.isArray(body.choices) ? 'choices' : undefined;
+  const entries: unknown[] = key ? (body[key] as unknown[]) : [];
+  let i = entries.findIndex((v) => isObject(v) && v.status === 'CURRENT');
+  if (i < 0) i = entries.findIndex((v) => isObject(v) && v.id === 'v2.1');
+  return i < 0 ? undefined : pick(entries[i], `${key}[${i}]`);
 }
 
 export interface ServerSummary {
@@ -94,18 +107,25 @@ export async function listServers(
   let url: string | undefined = joinUrl(endpoint, `servers/detail${queryString({ name: query.name, all_tenants: query.allProjects ? 1 : undefined })}`);
   for (let page = 0; url && page < maxPages; page++) {
     const res: HttpResponse = await http.request({ method: 'GET', url, token });
-    const body = res.body;
-    if (!isObject(body) || !Array.isArray(body.servers)) throw malformed(res, 'expected a "servers" list');
+    const body = parseWith(res, () => SERVER_PAGE(res.body, ''));
     for (const s of body.servers) {
-      if (isObject(s) && typeof s.id === 'string' && typeof s.name === 'string') {
-        out.push({ id: s.id, name: s.name, status: String(s.status ?? ''), created: String(s.created ?? ''), project_id: typeof s.tenant_id === 'string' ? s.tenant_id : undefined });
-      }
+      out.push({ id: s.id, name: s.name, status: s.status ?? '', created: s.created ?? '', project_id: s.tenant_id });
     }
-    const next = Array.isArray(body.servers_links) ? body.servers_links.find((l) => isObject(l) && l.rel === 'next') : undefined;
-    url = isObject(next) && typeof next.href === 'string' ? rebase(next.href, endpoint) : undefined;
+    const i = (body.servers_links ?? []).findIndex((l) => l.rel === 'next');
+    url = i < 0 ? undefined : rebase(parseWith(res, () => httpUrl(body.servers_links?.[i]?.href, `servers_links[${i}].href`)), endpoint);
   }
   return out;
 }
+
+/**
+ * What osconsole reads of GET /servers/detail (nova api-ref: id, name, status,
+ * created, tenant_id). No microversion is sent, so the name-less entries of
+ * servers in a down cell (2.69+) never come: a server without a name is a fault.
+ */
+const SERVER_PAGE = obj({
+  servers: list(obj({ id: str, name: str, status: optional(str), created: optional(str), tenant_id: optional(str) })),
+  servers_links: optional(list(obj({ rel: optional(str), href: optional(str) }))),
+});
 
 /** Next links name Nova's own idea of its URL; keep the scheme, host and prefix we were given. */
 function rebase(href: string, endpoint: string): string {
@@ -139,9 +159,8 @@ export async function createRemoteConsole(
     microversion: { service: 'compute', version: microversion },
     json: { remote_console: { protocol, type } },
   });
-  const rc = expectObject(res, 'remote_console');
-  if (typeof rc.url !== 'string') throw malformed(res, 'remote_console has no url');
-  return { protocol: String(rc.protocol ?? protocol), type: String(rc.type ?? type), url: rc.url };
+  const rc = parseBody(res, 'remote_console', obj({ protocol: optional(str), type: optional(str), url: consoleUrl }));
+  return { protocol: rc.protocol ?? protocol, type: rc.type ?? type, url: rc.url };
 }
 
 /** POST /servers/{id}/action {"os-get*Console": {"type"}} (2.1–2.5 only). */
@@ -161,9 +180,8 @@ export async function legacyConsole(
     microversion: { service: 'compute', version: microversion },
     json: { [action]: { type } },
   });
-  const c = expectObject(res, 'console');
-  if (typeof c.url !== 'string') throw malformed(res, 'console has no url');
-  return { type: String(c.type ?? type), url: c.url };
+  const c = parseBody(res, 'console', obj({ type: optional(str), url: consoleUrl }));
+  return { type: c.type ?? type, url: c.url };
 }
 
 export interface ConsoleConnection {
@@ -182,7 +200,16 @@ export async function getConsoleConnection(http: HttpClient, endpoint: string, t
     token,
     microversion: { service: 'compute', version: microversion },
   });
-  const c = expectObject(res, 'console');
-  if (typeof c.instance_uuid !== 'string') throw malformed(res, 'console has no instance_uuid');
-  return c as unknown as ConsoleConnection;
+  parseBody(res, 'console', CONNECTION);
+  // Nova's object as sent (inspect --json prints it whole), now known to have this shape.
+  return (res.body as { console: ConsoleConnection }).console;
 }
+
+/** nova api-ref os-console-auth-tokens: host, port and internal_access_path may be null; tls_port from 2.99. */
+const CONNECTION: Check<unknown> = obj({
+  instance_uuid: str,
+  host: nullable(str),
+  port: nullable(num),
+  tls_port: nullable(num),
+  internal_access_path: nullable(str),
+});

@@ -13,9 +13,10 @@
  */
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
-import { expectObject, httpError, malformed } from '../http/client.js';
+import { httpError, malformed } from '../http/client.js';
 import { isObject } from '../http/service-errors.js';
 import { joinUrl } from '../http/url.js';
+import { bool, list, nullable, obj, optional, parseBody, parseWith, str, timestamp } from './validate.js';
 
 /** The token body Keystone returns (only the fields osconsole reads). */
 export interface TokenBody {
@@ -96,31 +97,65 @@ export async function postToken(http: HttpClient, identityUrl: string, auth: unk
   }
   const token = res.headers['x-subject-token'];
   if (!token) throw malformed(res, 'no X-Subject-Token header in the token response');
-  const body = expectObject(res, 'token');
-  checkTokenBody(res, body);
-  return { kind: 'token', token, body: body as unknown as TokenBody };
+  return { kind: 'token', token, body: tokenBody(res) };
 }
 
-function checkTokenBody(res: HttpResponse, body: Record<string, unknown>): void {
-  const user = body.user;
-  if (typeof body.expires_at !== 'string' || !isObject(user) || typeof user.id !== 'string' || !Array.isArray(body.methods)) {
-    throw malformed(res, 'the token body lacks expires_at, user or methods');
-  }
-  if (body.catalog !== undefined && !Array.isArray(body.catalog)) throw malformed(res, 'the token catalog is not a list');
+const named = obj({ id: str, name: str });
+
+/**
+ * The fields of Keystone's token body osconsole reads (keystone api-ref
+ * authenticate-v3.inc). The domains of the user and project are always there
+ * in Keystone's answer, but keystoneauth (access/access.py) reads them as
+ * None when absent, and so does osconsole.
+ */
+const TOKEN = obj({
+  methods: list(str),
+  expires_at: timestamp,
+  issued_at: timestamp,
+  user: obj({ id: str, name: str, domain: optional(named) }),
+  project: optional(obj({ id: str, name: str, domain: optional(named) })),
+  domain: optional(named),
+  system: optional(obj({ all: bool })),
+  roles: optional(list(obj({ id: optional(str), name: str }))),
+  application_credential: optional(obj({ id: str, name: str, restricted: optional(bool) })),
+  catalog: optional(
+    list(
+      obj({
+        type: str,
+        name: optional(str),
+        endpoints: list(obj({ interface: str, region: nullable(str), region_id: nullable(str), url: str })),
+      }),
+    ),
+  ),
+});
+
+function tokenBody(res: HttpResponse): TokenBody {
+  const t = parseBody(res, 'token', TOKEN);
+  const noDomain = { id: '', name: '' };
+  return {
+    ...t,
+    user: { ...t.user, domain: t.user.domain ?? noDomain },
+    project: t.project && { ...t.project, domain: t.project.domain ?? noDomain },
+    roles: t.roles?.map((r) => ({ id: r.id ?? '', name: r.name })),
+  };
 }
+
+/** keystone api-ref authenticate-v3.inc, "Authenticating with a Multi-Factor Authentication receipt". */
+const RECEIPT = obj({
+  receipt: obj({ methods: list(str), user: obj({ id: str, name: str }), expires_at: optional(str) }),
+  required_auth_methods: list(list(str)),
+});
 
 function parseReceipt(res: HttpResponse, id: string): Receipt {
-  const body = res.body;
-  const r = isObject(body) && isObject(body.receipt) ? body.receipt : undefined;
-  const rules = isObject(body) && Array.isArray(body.required_auth_methods) ? body.required_auth_methods : undefined;
-  if (!r || !rules || !Array.isArray(r.methods) || !isObject(r.user)) throw malformed(res, 'the MFA receipt body is incomplete');
-  return {
-    id,
-    methods: r.methods.filter((m): m is string => typeof m === 'string'),
-    requiredAuthMethods: rules.filter(Array.isArray).map((rule: unknown[]) => rule.filter((m): m is string => typeof m === 'string')),
-    user: { id: String(r.user.id ?? ''), name: String(r.user.name ?? '') },
-    expiresAt: typeof r.expires_at === 'string' ? r.expires_at : '',
-  };
+  let parsed: ReturnType<typeof RECEIPT>;
+  try {
+    parsed = parseWith(res, () => RECEIPT(res.body, ''));
+  } catch (err) {
+    // Without the 401 details: callers read a 401 as refused credentials.
+    throw err instanceof OsconsoleError ? new OsconsoleError(err.code, err.message, { cause: err }) : err;
+  }
+  const { receipt, required_auth_methods: rules } = parsed;
+  return { id, methods: receipt.methods, requiredAuthMethods: rules, user: receipt.user, expiresAt: receipt.expires_at ?? '' };
 }
 
 export interface ProjectRef {
@@ -133,9 +168,8 @@ export interface ProjectRef {
 /** GET /v3/auth/projects: the projects the token's user can scope to (unscoped tokens too). */
 export async function listAuthProjects(http: HttpClient, identityUrl: string, token: string): Promise<ProjectRef[]> {
   const res = await http.request<unknown>({ method: 'GET', url: joinUrl(identityUrl, 'auth/projects'), token });
-  const body = res.body;
-  if (!isObject(body) || !Array.isArray(body.projects)) throw malformed(res, 'expected a "projects" list');
-  return body.projects.filter((p): p is ProjectRef => isObject(p) && typeof p.id === 'string' && typeof p.name === 'string');
+  const projects = parseBody(res, 'projects', list(obj({ id: str, name: str, domain_id: optional(str), enabled: optional(bool) })));
+  return projects.map((p) => ({ ...p, domain_id: p.domain_id ?? '' }));
 }
 
 /** DELETE /v3/auth/tokens for the token itself; an already invalid token (401/404) is not an error. */

@@ -58,7 +58,7 @@ describe('osconsole binary', () => {
   it('a bad OSCONSOLE_TIMEOUT names the variable', async () => {
     const r = await runCli(['status'], { env: cleanEnv('/tmp', { OSCONSOLE_TIMEOUT: 'soon' }) });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('osconsole: invalid value for OSCONSOLE_TIMEOUT: expected a positive number of seconds\n');
+    expect(r.stderr).toBe('osconsole: invalid value for OSCONSOLE_TIMEOUT: expected a positive number of seconds, between 0.001 and 86400\n');
   });
 });
 

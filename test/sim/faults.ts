@@ -16,6 +16,8 @@ export type FaultAction =
   | { kind: 'corrupt' }
   /** Send the real status with this JSON body instead (a body of the wrong shape). */
   | { kind: 'replace'; body: unknown }
+  /** Send the real status and headers with the real JSON body passed through `edit` (in-process use only). */
+  | { kind: 'json'; edit: (body: unknown) => unknown }
   /** Drop one response header (e.g. X-Subject-Token). */
   | { kind: 'dropHeader'; header: string }
   /** Never answer; the socket stays open until the client gives up or the simulator stops. */

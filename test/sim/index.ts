@@ -384,6 +384,7 @@ export class Simulator {
 
     let response = this.dispatch(req, mount);
     if (action?.kind === 'replace') response = { ...response, headers: { ...response.headers, 'Content-Type': 'application/json' }, body: JSON.stringify(action.body) };
+    if (action?.kind === 'json') response = { ...response, body: JSON.stringify(action.edit(JSON.parse(response.body))) };
     if (action?.kind === 'corrupt') response = { ...response, body: response.body.slice(0, Math.floor(response.body.length / 2)) };
     if (action?.kind === 'dropHeader') {
       const drop = action.header.toLowerCase();
