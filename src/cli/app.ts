@@ -73,6 +73,7 @@ export class App {
     return Output.create(this.deps, this.deps.env, {
       color: !this.argv.includes('--no-color'),
       debug: this.argv.includes('--debug') || truthy(this.deps.env.OSCONSOLE_DEBUG),
+      platform: this.deps.platform,
     });
   }
 
