@@ -22,8 +22,14 @@ export interface Prompter {
   select<T>(message: string, choices: Array<Choice<T>>): Promise<T>;
 }
 
-/** Inquirer's marks in ASCII, for a non-UTF-8 locale or TERM=dumb. */
-const ASCII_THEME = { prefix: { idle: '?', done: 'OK' }, icon: { cursor: '>' } };
+/** Inquirer's marks and key names in ASCII, for a non-UTF-8 locale or TERM=dumb. */
+const ASCII_THEME = { prefix: { idle: '?', done: 'OK' } };
+const ASCII_KEYS: Record<string, string> = { '↑↓': 'up/down', '⏎': 'enter' };
+const ASCII_SELECT_THEME = {
+  ...ASCII_THEME,
+  icon: { cursor: '>' },
+  style: { keysHelpTip: (keys: Array<[string, string]>) => keys.map(([k, action]) => `${ASCII_KEYS[k] ?? k} ${action}`).join(', ') },
+};
 
 export function inquirerPrompter(streams: Streams, options: { ascii?: boolean } = {}): Prompter {
   const context = { input: streams.stdin, output: streams.stderr as NodeJS.WritableStream, clearPromptOnDone: false };
@@ -40,7 +46,7 @@ export function inquirerPrompter(streams: Streams, options: { ascii?: boolean } 
     async select(message, choices) {
       const { select } = await import('@inquirer/prompts');
       const safe = choices.map((c) => ({ ...c, name: escapeControls(c.name), description: c.description === undefined ? undefined : escapeControls(c.description) }));
-      return select({ message: escapeControls(message), choices: safe, pageSize: 12, theme }, context);
+      return select({ message: escapeControls(message), choices: safe, pageSize: 12, theme: options.ascii ? ASCII_SELECT_THEME : undefined }, context);
     },
   };
 }

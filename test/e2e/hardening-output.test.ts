@@ -209,6 +209,16 @@ describe('ASCII for a non-UTF-8 locale or TERM=dumb', () => {
     expect(s.stdout).not.toMatch(BOX);
   });
 
+  it('LC_ALL=C: the duplicate-server picker draws in ASCII too (cursor, prefix, key help)', async () => {
+    await login(env.t, ctx.sim);
+    const r = await env.t.pty(['console', 'get', 'dup'], [{ expect: 'which one', send: '\r' }], { LC_ALL: 'C' });
+    expect(r.failedStep, r.stdout).toBeNull();
+    expect(r.code, r.stdout).toBe(0);
+    expect(plain(r.stdout)).toMatch(/^> dup /m);
+    expect(r.stdout).toMatch(/up\/down navigate/);
+    expect(r.stdout).not.toMatch(/[^\u0000-\u007f]/);
+  });
+
   it('LC_ALL=C.UTF-8 over LANG=C, or LC_ALL empty and LC_CTYPE=en_US.utf8: box drawing as before', async () => {
     for (const extra of [{ LC_ALL: 'C.UTF-8', LANG: 'C' }, { LC_ALL: '', LC_CTYPE: 'en_US.utf8', LANG: 'C' }]) {
       const r = await env.t.pty(['login'], [], { ...ctx.sim.env('demo'), ...extra });
