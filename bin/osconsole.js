@@ -14,9 +14,12 @@ setFlagsFromString('--liftoff-only');
 // unhandled it is a stack trace. README "Exit status": EPIPE on stdout is not
 // an error (the status stays the command's own); any other write error on
 // stdout is exit 1 with one line.
+let stdoutError; // the first one; later writes to the dead stream may fail again
 let stdoutFailed = false;
 process.stdout.on('error', (err) => {
-  if (err?.code === 'EPIPE' || stdoutFailed) return;
+  if (stdoutError) return;
+  stdoutError = err;
+  if (err?.code === 'EPIPE') return;
   stdoutFailed = true;
   process.stderr.write(`osconsole: cannot write to stdout: ${describeErrno(err)}\n`);
   process.exitCode = 1;

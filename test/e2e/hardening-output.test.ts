@@ -87,6 +87,10 @@ describe('closed pipes and write errors on stdout', () => {
       expect(r.stderr, `${args.join(' ')} | ${reader}`).toBe('');
       expect(r.code, `${args.join(' ')} | ${reader}`).toBe(0);
     }
+    // Several writes (field<TAB>value lines) after the pipe broke: still quiet.
+    const inspect = await runWithStdout(env.t, ['console', 'inspect', url], 'closed-pipe');
+    expect(inspect.stderr).toBe('');
+    expect(inspect.code).toBe(0);
   });
 
   it('stdout on a full disk: exit 1 and one line naming the error, for every command including --version and --help', async () => {
