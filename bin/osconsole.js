@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Entry point: the only code that touches process.exitCode.
+import { getSystemErrorMap } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 
 // undici parses HTTP with llhttp compiled to WebAssembly; V8's optimising WASM
@@ -8,20 +9,45 @@ import { setFlagsFromString } from 'node:v8';
 // compiler alone is enough (figures: README "Speed").
 setFlagsFromString('--liftoff-only');
 
+// Node ignores SIGPIPE, so a reader that went away (`| head -1`) or a full disk
+// arrives as an 'error' event on the stream, maybe after main() returned, and
+// unhandled it is a stack trace. README "Exit status": EPIPE on stdout is not
+// an error (the status stays the command's own); any other write error on
+// stdout is exit 1 with one line.
+let stdoutError; // the first one; later writes to the dead stream may fail again
+let stdoutFailed = false;
+process.stdout.on('error', (err) => {
+  if (stdoutError) return;
+  stdoutError = err;
+  if (err?.code === 'EPIPE') return;
+  stdoutFailed = true;
+  process.stderr.write(`osconsole: cannot write to stdout: ${describeErrno(err)}\n`);
+  process.exitCode = 1;
+});
+// A failing stderr leaves nowhere to report anything; the exit status still tells.
+process.stderr.on('error', () => undefined);
+
+function describeErrno(err) {
+  // "no space left on device (ENOSPC)": libuv's text, as coreutils prints strerror.
+  const known = typeof err?.errno === 'number' ? getSystemErrorMap().get(err.errno) : undefined;
+  return known ? `${known[1]} (${known[0]})` : String(err?.message ?? err);
+}
+
 // `--version` alone needs nothing but package.json.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   const { readFileSync } = await import('node:fs');
+  // No process.exit(): a write error is reported on the next tick.
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
-  process.exit(0);
+} else {
+  let cli;
+  try {
+    cli = await import('../dist/bundle/main.js');
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    process.stderr.write('osconsole: the built code is missing (dist/bundle); run: npm ci (or npm run build)\n');
+    process.exit(1);
+  }
+  const code = await cli.main(argv, cli.createDeps());
+  process.exitCode = stdoutFailed && code === 0 ? 1 : code;
 }
-
-let cli;
-try {
-  cli = await import('../dist/bundle/main.js');
-} catch (err) {
-  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  process.stderr.write('osconsole: the built code is missing (dist/bundle); run: npm ci (or npm run build)\n');
-  process.exit(1);
-}
-process.exitCode = await cli.main(argv, cli.createDeps());

@@ -28,7 +28,7 @@ export class Context {
   ) {}
 
   static async create(deps: Deps, globals: GlobalOptions): Promise<Context> {
-    const output = await Output.create(deps, deps.env, { color: globals.color, debug: globals.debug });
+    const output = await Output.create(deps, deps.env, { color: globals.color, debug: globals.debug, platform: deps.platform });
     return new Context(deps, globals, output);
   }
 
@@ -72,7 +72,7 @@ export class Context {
     if (!this.output.canPrompt) return undefined;
     if (this.deps.prompter) return this.deps.prompter;
     const { inquirerPrompter } = await import('./ui/prompt.js');
-    return inquirerPrompter(this.deps);
+    return inquirerPrompter(this.deps, { ascii: this.output.ascii });
   }
 
   async dispose(): Promise<void> {

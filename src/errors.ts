@@ -36,8 +36,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** The rows of the exit-status table, in order, for help text and docs. */
 export const EXIT_STATUS_TABLE: ReadonlyArray<readonly [number, string]> = [
-  [EXIT.OK, 'success'],
-  [EXIT.UNEXPECTED, 'unexpected error (a bug, a 5xx from the cloud, a malformed answer)'],
+  [EXIT.OK, 'success (also when the reader of stdout went away, as in | head -1)'],
+  [EXIT.UNEXPECTED, 'unexpected error (a bug, a 5xx from the cloud, a malformed answer, a failed write to stdout)'],
   [EXIT.USAGE, 'usage error (bad flag, argument or configuration)'],
   [EXIT.AUTH, 'authentication needed or failed'],
   [EXIT.NOT_FOUND, 'not found (server, console token, endpoint)'],

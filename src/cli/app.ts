@@ -15,8 +15,12 @@ import { applyEnvDefaults } from './options.js';
 
 export type RunFn<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<void>;
 
+/** Advice for an unknown option of one command (a flag from another tool), or undefined. */
+export type OptionAdvisor = (flag: string) => Promise<string | undefined>;
+
 export class App {
   private context?: Context;
+  private advice?: { flag: string; advisor: OptionAdvisor };
 
   constructor(
     readonly deps: Deps,
@@ -35,6 +39,18 @@ export class App {
       const ctx = await this.contextFor(cmd);
       await run(ctx, ...(args as A));
     };
+  }
+
+  /**
+   * Lets `cmd` answer an unknown option with advice ("use --type novnc")
+   * instead of commander's suggestion; the advisor may import what it needs.
+   */
+  adviseUnknownOptions(cmd: Command, advisor: OptionAdvisor): void {
+    cmd.exitOverride((err) => {
+      const flag = /unknown option '([^']+)'/.exec(err.message)?.[1];
+      if (err.code === 'commander.unknownOption' && flag) this.advice = { flag, advisor };
+      throw err;
+    });
   }
 
   private async contextFor(cmd: Command): Promise<Context> {
@@ -62,6 +78,11 @@ export class App {
     if (err.exitCode === 0) return EXIT.OK;
     if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed') return EXIT.USAGE;
     const output = this.context?.output ?? (await this.fallbackOutput());
+    const advice = err.code === 'commander.unknownOption' ? await this.advice?.advisor(this.advice.flag) : undefined;
+    if (advice) {
+      output.error(`unknown option '${this.advice?.flag}'; ${advice}`);
+      return EXIT.USAGE;
+    }
     // Commander may add a second line ("(Did you mean …?)"); keep the error to one.
     const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
     output.error(`${message} (see 'osconsole --help')`);
@@ -73,6 +94,7 @@ export class App {
     return Output.create(this.deps, this.deps.env, {
       color: !this.argv.includes('--no-color'),
       debug: this.argv.includes('--debug') || truthy(this.deps.env.OSCONSOLE_DEBUG),
+      platform: this.deps.platform,
     });
   }
 

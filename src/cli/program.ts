@@ -76,6 +76,7 @@ Environment:
   OSCONSOLE_DEBUG       same as --debug
   OSCONSOLE_TIMEOUT     same as --timeout
   NO_COLOR              disable colour (so do --no-color and TERM=dumb)
+  LC_ALL, LC_CTYPE, LANG  a non-UTF-8 locale (or TERM=dumb) gets ASCII tables and marks
   BROWSER               the browser for --open; none disables it
 
 Exit status:

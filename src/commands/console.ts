@@ -25,6 +25,10 @@ function registerGet(group: Command, app: App): void {
     .option('--open', 'open the URL in the default browser too (not for serial websockets)')
     .option('--json', 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout');
   addCloudOptions(cmd, 'session');
+  app.adviseUnknownOptions(cmd, async (flag) => {
+    const type = await typeForOscFlag(flag);
+    return type ? `use --type ${type}` : undefined;
+  });
   cmd.addHelpText(
     'after',
     `
@@ -55,6 +59,20 @@ Examples:
       await printConsole(ctx, result, { json: opts.json === true, open: opts.open === true });
     }),
   );
+}
+
+/**
+ * `openstack console url show` takes the type as a flag (openstackclient
+ * compute/v2/console.py: --novnc, --xvpvnc, --spice = spice-html5, --rdp =
+ * rdp-html5, --serial, --mks = webmks, --spice-direct): the flag is a type's
+ * name, its name without "-html5", or the protocol of a single live type.
+ */
+export async function typeForOscFlag(flag: string): Promise<string | undefined> {
+  const { TYPES, DEAD_TYPES } = await import('../core/console.js');
+  const word = flag.replace(/^--/, '');
+  const names = [...Object.keys(TYPES), ...Object.keys(DEAD_TYPES)];
+  const byProtocol = Object.entries(TYPES).filter(([, t]) => t.protocol === word);
+  return names.find((n) => n === word) ?? names.find((n) => n === `${word}-html5`) ?? (byProtocol.length === 1 ? byProtocol[0]?.[0] : undefined);
 }
 
 interface GetOptions {

@@ -33,7 +33,7 @@ export async function printConsole(ctx: Context, r: ConsoleResult, opts: { json:
     }
   }
   if (out.stderrIsTTY) {
-    out.info(out.err.dim(`${r.type} console of ${r.server.name ? `${r.server.name} (${r.server.id})` : r.server.id}; the link works for about 10 minutes`));
+    out.note(`${r.type} console of ${r.server.name ? `${r.server.name} (${r.server.id})` : r.server.id}; the link works for about 10 minutes`);
   }
   if (opts.open) await open(ctx, r);
 }

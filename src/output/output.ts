@@ -4,6 +4,11 @@
  * stdout carries the result only (a URL, JSON, a table or tab-separated rows);
  * progress, prompts, warnings and errors go to stderr. Colour is decided once
  * per stream: only on a TTY, never with NO_COLOR, --no-color or TERM=dumb.
+ *
+ * Every writer escapes terminal controls in the text it is given, so cloud
+ * text (server, project and user names, fault messages, URLs) can never
+ * retitle or clear the user's terminal; colour is added after escaping, by
+ * this module only. A non-UTF-8 locale or TERM=dumb gets ASCII tables and marks.
  */
 import type { ChalkInstance } from 'chalk';
 
@@ -29,7 +34,65 @@ export interface OutputOptions {
   /** false when --no-color was given. */
   color?: boolean;
   debug?: boolean;
+  /** Windows terminals take UTF-8 without any locale variable. */
+  platform?: NodeJS.Platform;
 }
+
+/**
+ * C0 controls except tab and newline, DEL, C1 (0x9b is a one-byte CSI), and
+ * the bidi embeddings, overrides and isolates that reorder what is shown.
+ */
+// eslint-disable-next-line no-control-regex -- matching controls is the point
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Shows each control as a visible escape: ESC as \x1b, U+202E as \u202e. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * JSON.stringify escapes C0 but leaves DEL, C1 and bidi controls raw; as
+ * \uXXXX they parse back to the same string. Outside strings JSON is ASCII.
+ */
+function escapeJsonControls(json: string): string {
+  return json.replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * UTF-8 unless the locale says otherwise: like glibc, the first non-empty of
+ * LC_ALL, LC_CTYPE and LANG decides, and none at all is the C locale.
+ */
+export function utf8Locale(env: Env, platform: NodeJS.Platform = process.platform): boolean {
+  if (platform === 'win32') return true;
+  const locale = [env.LC_ALL, env.LC_CTYPE, env.LANG].find((v) => v !== undefined && v !== '') ?? 'C';
+  return /(^|\.)utf-?8(@|$)/i.test(locale);
+}
+
+/** Our own non-ASCII marks and their ASCII forms. */
+const ASCII_GLYPHS: Record<string, string> = { '✓': 'OK', '✗': 'x', '…': '...', '→': '->', '←': '<-', '–': '-' };
+const GLYPHS = new RegExp(`[${Object.keys(ASCII_GLYPHS).join('')}]`, 'g');
+
+/** cli-table3 borders in plain ASCII. */
+const ASCII_TABLE = {
+  top: '-',
+  'top-mid': '+',
+  'top-left': '+',
+  'top-right': '+',
+  bottom: '-',
+  'bottom-mid': '+',
+  'bottom-left': '+',
+  'bottom-right': '+',
+  left: '|',
+  'left-mid': '+',
+  mid: '-',
+  'mid-mid': '+',
+  right: '|',
+  'right-mid': '+',
+  middle: '|',
+};
 
 /** A stream gets colour when it is a TTY, unless NO_COLOR, --no-color or TERM=dumb says otherwise. */
 export function colorEnabled(stream: WritableLike, env: Env, flag = true): boolean {
@@ -60,20 +123,23 @@ function palette(chalk: ChalkInstance): Palette {
 }
 
 export class Output {
-  /** Colours for stdout and stderr (identity functions when colour is off). */
-  readonly out: Palette;
-  readonly err: Palette;
+  /** Colours for stdout and stderr (identity functions when colour is off), applied after escaping. */
+  private readonly out: Palette;
+  private readonly err: Palette;
   readonly debugEnabled: boolean;
+  /** ASCII tables and marks: a non-UTF-8 locale or TERM=dumb. */
+  readonly ascii: boolean;
 
   private constructor(
     private readonly streams: Streams,
     private readonly env: Env,
     palettes: { out: Palette; err: Palette },
-    debug: boolean,
+    options: { debug: boolean; ascii: boolean },
   ) {
     this.out = palettes.out;
     this.err = palettes.err;
-    this.debugEnabled = debug;
+    this.debugEnabled = options.debug;
+    this.ascii = options.ascii;
   }
 
   /** chalk is imported only when some stream will actually be coloured. */
@@ -87,7 +153,8 @@ export class Output {
       if (outColor) out = palette(new Chalk({ level: 1 }));
       if (errColor) err = palette(new Chalk({ level: 1 }));
     }
-    return new Output(streams, env, { out, err }, options.debug ?? false);
+    const ascii = env.TERM === 'dumb' || !utf8Locale(env, options.platform);
+    return new Output(streams, env, { out, err }, { debug: options.debug ?? false, ascii });
   }
 
   get stdoutIsTTY(): boolean {
@@ -103,16 +170,31 @@ export class Output {
     return this.streams.stdin.isTTY === true && this.streams.stdout.isTTY === true && !isCi(this.env);
   }
 
+  /** Escaped text for a person, with our marks in ASCII when the terminal may not show UTF-8. */
+  private text(s: string): string {
+    const safe = escapeControls(s);
+    return this.ascii ? safe.replace(GLYPHS, (g) => ASCII_GLYPHS[g] as string) : safe;
+  }
+
+  private stdout(s: string): void {
+    this.streams.stdout.write(s);
+  }
+
+  private stderr(s: string): void {
+    this.streams.stderr.write(s);
+  }
+
   // ---- stdout: results only ----
 
   /** One result line (a URL, an id) followed by a newline. */
   result(text: string): void {
-    this.streams.stdout.write(`${text}\n`);
+    // Data for scripts too (cron often runs with no locale): escaped, never transliterated.
+    this.stdout(`${escapeControls(text)}\n`);
   }
 
   /** Stable, pretty-printed JSON; callers build objects with snake_case keys in a fixed order. */
   json(value: unknown): void {
-    this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.stdout(`${escapeJsonControls(JSON.stringify(value, null, 2))}\n`);
   }
 
   /**
@@ -121,42 +203,49 @@ export class Output {
    */
   async table(head: string[], rows: string[][]): Promise<void> {
     if (!this.stdoutIsTTY) {
-      for (const row of rows) this.streams.stdout.write(`${row.map(tsvCell).join('\t')}\n`);
+      for (const row of rows) this.stdout(`${row.map((c) => escapeControls(tsvCell(c))).join('\t')}\n`);
       return;
     }
     const { default: Table } = await import('cli-table3');
     const table = new Table({
-      head: head.map((h) => this.out.bold(h)),
+      head: head.map((h) => this.out.bold(this.text(h))),
       style: { head: [], border: [] },
+      ...(this.ascii ? { chars: ASCII_TABLE } : {}),
     });
-    table.push(...rows);
-    this.streams.stdout.write(`${table.toString()}\n`);
+    table.push(...rows.map((row) => row.map((c) => this.text(c))));
+    this.stdout(`${table.toString()}\n`);
   }
 
   // ---- stderr: everything else ----
 
   info(message: string): void {
-    this.streams.stderr.write(`${message}\n`);
+    this.stderr(`${this.text(message)}\n`);
+  }
+
+  /** A secondary line for a person at the terminal (dim when coloured). */
+  note(message: string): void {
+    this.stderr(`${this.err.dim(this.text(message))}\n`);
   }
 
   success(message: string): void {
-    this.streams.stderr.write(`${this.err.green('✓')} ${message}\n`);
+    this.stderr(`${this.err.green(this.text('✓'))} ${this.text(message)}\n`);
   }
 
   warn(message: string): void {
-    this.streams.stderr.write(`${this.err.yellow('osconsole: warning:')} ${message}\n`);
+    this.stderr(`${this.err.yellow('osconsole: warning:')} ${this.text(message)}\n`);
   }
 
   error(message: string): void {
-    this.streams.stderr.write(`${this.err.red('osconsole:')} ${message}\n`);
+    this.stderr(`${this.err.red('osconsole:')} ${this.text(message)}\n`);
   }
 
   debug(message: string): void {
-    if (this.debugEnabled) this.streams.stderr.write(`${this.err.dim(`debug: ${message}`)}\n`);
+    if (this.debugEnabled) this.stderr(`${this.err.dim(this.text(`debug: ${message}`))}\n`);
   }
 
+  /** Text of our own making (a completion script), written as is. */
   stdoutRaw(text: string): void {
-    this.streams.stdout.write(text);
+    this.stdout(text);
   }
 }
 

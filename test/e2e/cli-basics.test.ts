@@ -92,7 +92,7 @@ describe('colour', () => {
     const capture = (isTTY: boolean) => ({ isTTY, text: '', write(s: string) { this.text += s; return true; } });
     for (const isTTY of [true, false]) {
       const out = capture(isTTY);
-      const o = await Output.create({ stdin: process.stdin, stdout: out, stderr: capture(false) }, { NO_COLOR: '1' });
+      const o = await Output.create({ stdin: process.stdin, stdout: out, stderr: capture(false) }, { NO_COLOR: '1', LANG: 'C.UTF-8' });
       await o.table(['HOST', 'PORT'], [['192.0.2.11', '5900']]);
       if (isTTY) expect(out.text).toMatch(/┌.*\n.*HOST.*PORT.*\n[\s\S]*192\.0\.2\.11.*5900/);
       else expect(out.text).toBe('192.0.2.11\t5900\n');
