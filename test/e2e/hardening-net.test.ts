@@ -175,6 +175,19 @@ describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
     expect(r.stderr).not.toContain('Pr0xyPw');
   });
 
+  it('a proxy that refuses the tunnel is named with its answer', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      // The test proxy answers 403 to CONNECT for any host but 127.0.0.1.
+      const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: `http://localhost:${ctx.sim.port}/identity/v3`, HTTP_PROXY: proxy.url });
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain(`osconsole: proxy ${proxy.url} (set by HTTP_PROXY) answered 403 Forbidden to the tunnel request for POST http://localhost:${ctx.sim.port}/identity/v3/auth/tokens`);
+      expect(proxy.targets).toEqual([`localhost:${ctx.sim.port}`]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   for (const noProxy of ['127.0.0.0/8', '10.0.0.0/8, 127.0.0.1/32', '*', `localhost,127.0.0.1:${'PORT'}`, '.example.com,127.0.0.1']) {
     it(`NO_PROXY=${noProxy} bypasses the proxy`, async () => {
       const proxy = await startConnectProxy();
