@@ -57,7 +57,7 @@ const json = (status: number, body: unknown) => (_req: IncomingMessage, res: Ser
   res.end(JSON.stringify(body));
 };
 
-// Glance api-ref (versions.inc, "List versions"): 300 Multiple Choices, a plain `versions` list, ids vN.M, links under /vN/.
+// Glance api-ref (versions/samples/image-versions-response.json; 300 Multiple Choices): a plain `versions` list, ids v2.N, links under /v2/.
 const glanceVersions = (host: string) => ({
   versions: [
     { id: 'v2.9', status: 'CURRENT', links: [{ rel: 'self', href: `${host}/v2/` }] },
@@ -73,7 +73,8 @@ const novaVersions = (host: string) => ({
   ],
 });
 
-// Cinder api-ref (versions-response.json): 300, a plain list whose v3.0 entry is the block-storage API, not Keystone.
+// Cinder api-ref (v3/samples/versions/versions-response.json; 300): a plain list whose v3.0 entry is the
+// block-storage API (media type application/vnd.openstack.volume+json;version=3), not Keystone.
 const cinderVersions = (host: string) => ({
   versions: [
     {
