@@ -32,10 +32,11 @@ export function tlsOf(cfg: Pick<CloudConfig, 'tls'>): TlsOptions {
 }
 
 export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOptions = {}): Promise<AuthResult> {
+  refuseUserinfo(cfg);
   await fillMissing(cfg, opts.prompter);
   if (!cfg.tls.verify) ctx.output.warn('TLS certificate verification is disabled (--insecure); anyone on the path can read your credentials');
   const http = await ctx.http(tlsOf(cfg));
-  const identityUrl = await discoverIdentity(http, cfg.values.auth_url as string);
+  const identityUrl = await discoverIdentity(http, cfg.values.auth_url as string, authUrlLabel(cfg));
   const v = cfg.values;
   const scope = canRequestScope(cfg) ? scopeFor(v) : undefined;
   // With a person at the terminal and no project given, log in unscoped and let them pick.
@@ -60,6 +61,38 @@ export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOpt
     }
   }
   return { token, body, identityUrl };
+}
+
+/** Where the auth URL was set, for messages: the flag, the variable, or the clouds.yaml key and file. */
+export function authUrlLabel(cfg: Pick<CloudConfig, 'name' | 'origin' | 'sources'>): string {
+  switch (cfg.sources.auth_url) {
+    case 'flag':
+      return '--os-auth-url';
+    case 'env':
+      return 'OS_AUTH_URL';
+    case 'clouds.yaml':
+      return `clouds.${cfg.name}.auth.auth_url in ${cfg.origin}`;
+    default:
+      return 'the auth URL';
+  }
+}
+
+/**
+ * `https://user:password@host/v3`: refused (exit 2) before anything is sent,
+ * prompted, logged or cached; the message names the setting, never the URL.
+ */
+function refuseUserinfo(cfg: CloudConfig): void {
+  let u: URL;
+  try {
+    u = new URL(cfg.values.auth_url ?? '');
+  } catch {
+    return; // the URL's form is checked where the config is resolved
+  }
+  if (u.username === '' && u.password === '') return;
+  const use: Record<string, string> = { flag: '--os-username and --os-password', env: 'OS_USERNAME and OS_PASSWORD' };
+  throw new OsconsoleError('E_USAGE', `${authUrlLabel(cfg)} must not contain a user name or password`, {
+    hint: `use ${use[cfg.sources.auth_url ?? ''] ?? 'auth.username and auth.password (secure.yaml)'}`,
+  });
 }
 
 /** Prompts for each missing value, or fails with exit 3 naming the flag and variable. */

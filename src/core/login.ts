@@ -9,6 +9,7 @@ import { envCloudName, normalizeInterface, resolveCloud } from '../config/cloud-
 import type { StoredSession } from '../config/session-store.js';
 import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
+import type { TokenBody } from '../openstack/identity.js';
 import { authenticate } from './authenticate.js';
 import type { Selection } from './sessions.js';
 import { saveSession, toStoredSession } from './sessions.js';
@@ -17,10 +18,25 @@ export async function login(ctx: Context, sel: Selection): Promise<StoredSession
   const prompter = await ctx.prompter();
   const cfg = await resolveOrStartFresh(ctx, sel, prompter !== undefined);
   const result = await authenticate(ctx, cfg, { prompter });
+  warnUnknownRegion(ctx, cfg, result.body);
   const previous = (await ctx.sessions()).read().sessions[cfg.name];
   const session = toStoredSession(cfg, result, previous);
   await saveSession(ctx, session);
   return session;
+}
+
+/**
+ * A region the catalog lacks would only fail at the first console command:
+ * say so at login, with the regions of the compute endpoints (the ones
+ * osconsole uses), matched as findEndpoint matches them. The login stands.
+ */
+function warnUnknownRegion(ctx: Context, cfg: CloudConfig, body: TokenBody): void {
+  const region = cfg.regionName;
+  const endpoints = (body.catalog ?? []).filter((s) => s.type === 'compute').flatMap((s) => s.endpoints ?? []);
+  if (!region || endpoints.length === 0) return;
+  if (endpoints.some((e) => e.region_id === region || e.region === region)) return;
+  const regions = [...new Set(endpoints.map((e) => e.region_id ?? e.region ?? '(no region)'))].sort();
+  ctx.output.warn(`region ${region} is not in the catalog of cloud ${cfg.name}; its compute endpoints are in ${regions.join(', ')}`);
 }
 
 /** With nothing configured at all, a person at a terminal starts from an empty `envvars` cloud and is asked. */

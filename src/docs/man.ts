@@ -40,7 +40,10 @@ const ENV_EXTRA: Array<[string, string]> = [
   ['OSCONSOLE_CONFIG_DIR', 'The directory of the session cache (default: $XDG_CONFIG_HOME/osconsole, ~/.config/osconsole).'],
   ['OSCONSOLE_DEBUG', 'As --debug.'],
   ['OSCONSOLE_TIMEOUT', 'As --timeout.'],
-  ['HTTPS_PROXY, HTTP_PROXY, NO_PROXY', 'Proxies for HTTPS and HTTP requests, and the hosts that bypass them (either case).'],
+  [
+    'HTTPS_PROXY, HTTP_PROXY, NO_PROXY',
+    'The proxy for HTTPS, and for HTTP, requests (either case, lower case first; no scheme means http://), and the hosts that bypass them: names (a leading dot is allowed), host:port, IP addresses, CIDR blocks such as 10.0.0.0/8 or ::1/128, or * for all.',
+  ],
   ['BROWSER', 'The browser for --open; none disables it.'],
   ['NO_COLOR', 'Disables colour when set to anything but the empty string; so do --no-color and TERM=dumb. FORCE_COLOR forces it on.'],
   ['CI', 'When set (not 0 or false), osconsole never prompts.'],

@@ -9,11 +9,13 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { EnvHttpProxyAgent } from './undici.js';
+import { Agent, ProxyAgent } from './undici.js';
 import { OsconsoleError, codeForHttpStatus } from '../errors.js';
 import type { HttpErrorDetails } from '../errors.js';
 import { USER_AGENT } from '../version.js';
-import { redactHeaders, redactUrl } from './redact.js';
+import { redactHeaders, redactUrl, redactUserinfo } from './redact.js';
+import type { ProxyChoice } from './proxy.js';
+import { proxyFor } from './proxy.js';
 import { isObject, serviceMessage, excerpt } from './service-errors.js';
 import { hostOf } from './url.js';
 import { DEFAULT_TIMEOUT_MS } from './defaults.js';
@@ -36,7 +38,7 @@ export interface HttpClientOptions {
   /** Connect and response timeouts, each, in milliseconds. */
   timeoutMs?: number;
   tls?: TlsOptions;
-  /** Environment for HTTP_PROXY/HTTPS_PROXY/NO_PROXY (either case). */
+  /** Environment for HTTP_PROXY/HTTPS_PROXY/NO_PROXY (either case; see proxy.ts). */
   env?: Record<string, string | undefined>;
   userAgent?: string;
   /** Receives one line per debug message; requests and responses are redacted. */
@@ -95,7 +97,8 @@ export interface HttpResponse<T = unknown> {
 const LEGACY_MICROVERSION_HEADER: Record<string, string> = { compute: 'X-OpenStack-Nova-API-Version' };
 
 export class HttpClient {
-  private dispatcher?: Dispatcher;
+  /** One dispatcher per proxy URL; '' is the direct one. */
+  private readonly dispatchers = new Map<string, Dispatcher>();
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly now: () => number;
@@ -110,10 +113,11 @@ export class HttpClient {
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     const mode = req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' ? 'safe' : 'connect');
     const deadline = this.now() + this.timeoutMs;
+    const proxy = proxyFor(req.url, this.options.env ?? {});
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse<T>;
       try {
-        response = await this.send<T>(req);
+        response = await this.send<T>(req, proxy);
       } catch (err) {
         const code = errorCode(err);
         const again = code !== undefined && (NOT_SENT.has(code) || (mode === 'safe' && BROKEN.has(code)));
@@ -123,7 +127,7 @@ export class HttpClient {
           await sleep(wait);
           continue;
         }
-        throw transportError(err, req, this.timeoutMs);
+        throw transportError(err, req, this.timeoutMs, proxy);
       }
       if (isOk(response.status, req.accept)) {
         if (response.body === undefined && response.text.trim() !== '' && looksJson(response.headers)) {
@@ -144,13 +148,13 @@ export class HttpClient {
   }
 
   /** One exchange: send, read the whole body, log both sides. */
-  private async send<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+  private async send<T>(req: HttpRequest, proxy: ProxyChoice | undefined): Promise<HttpResponse<T>> {
     const headers = this.buildHeaders(req);
     const body = req.json === undefined ? undefined : JSON.stringify(req.json);
-    this.logRequest(req, headers);
+    this.logRequest(req, headers, proxy);
     const started = this.now();
     const u = new URL(req.url);
-    const res = await this.getDispatcher().request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: req.method, headers, body });
+    const res = await this.dispatcherFor(proxy).request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: req.method, headers, body });
     const text = await res.body.text();
     const response = parseResponse<T>(req, res, text, this.now() - started);
     this.logResponse(response);
@@ -159,9 +163,9 @@ export class HttpClient {
 
   /** Closes pooled connections so the process can exit at once. */
   async close(): Promise<void> {
-    const d = this.dispatcher;
-    this.dispatcher = undefined;
-    if (d) await d.destroy();
+    const all = [...this.dispatchers.values()];
+    this.dispatchers.clear();
+    await Promise.all(all.map((d) => d.destroy()));
   }
 
   private buildHeaders(req: HttpRequest): Record<string, string> {
@@ -177,15 +181,21 @@ export class HttpClient {
     return { ...h, ...req.headers };
   }
 
-  private getDispatcher(): Dispatcher {
-    if (!this.dispatcher) this.dispatcher = createDispatcher(this.options, this.timeoutMs);
-    return this.dispatcher;
+  private dispatcherFor(proxy: ProxyChoice | undefined): Dispatcher {
+    const key = proxy?.url ?? '';
+    let d = this.dispatchers.get(key);
+    if (!d) {
+      d = createDispatcher(this.options, this.timeoutMs, proxy);
+      this.dispatchers.set(key, d);
+    }
+    return d;
   }
 
-  private logRequest(req: HttpRequest, headers: Record<string, string>): void {
+  private logRequest(req: HttpRequest, headers: Record<string, string>, proxy: ProxyChoice | undefined): void {
     const debug = this.options.debug;
     if (!debug) return;
     debug(`→ ${req.method} ${redactUrl(req.url)}`);
+    if (proxy) debug(`  via proxy ${redactUserinfo(proxy.url)} (${proxy.variable})`);
     for (const [k, v] of Object.entries(redactHeaders(headers))) debug(`  ${k}: ${v}`);
   }
 
@@ -197,21 +207,13 @@ export class HttpClient {
   }
 }
 
-function createDispatcher(options: HttpClientOptions, timeoutMs: number): Dispatcher {
+/** A direct agent, or one that tunnels through `proxy` (CONNECT, also for http targets). */
+function createDispatcher(options: HttpClientOptions, timeoutMs: number, proxy: ProxyChoice | undefined): Dispatcher {
   const tls = readTls(options.tls ?? {});
-  const env = options.env ?? {};
-  const pick = (name: string) => env[name] ?? env[name.toLowerCase()];
-  return new EnvHttpProxyAgent({
-    // Pass empty strings, not undefined, so undici never reads process.env itself.
-    httpProxy: pick('HTTP_PROXY') ?? '',
-    httpsProxy: pick('HTTPS_PROXY') ?? '', // undici falls back to the HTTP proxy
-    noProxy: pick('NO_PROXY') ?? '',
-    connect: { timeout: timeoutMs, ...tls },
-    requestTls: tls,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    keepAliveTimeout: 1_000,
-  });
+  const common = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 1_000 };
+  if (!proxy) return new Agent({ ...common, connect: { timeout: timeoutMs, ...tls } });
+  // The cloud's CA and client certificate apply to the tunnelled connection, not to the proxy.
+  return new ProxyAgent({ ...common, uri: proxy.url, proxyTls: { timeout: timeoutMs }, requestTls: { timeout: timeoutMs, ...tls } });
 }
 
 function readTls(tls: TlsOptions): { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } {
@@ -298,7 +300,7 @@ function details(res: HttpResponse, message: string): HttpErrorDetails {
 export function httpError(res: HttpResponse): OsconsoleError {
   const message = serviceMessage(res.body, res.text);
   const id = requestIdOf(res.headers);
-  const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${message}${id ? ` (request id ${id})` : ''}`;
+  const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${redactUserinfo(message)}${id ? ` (request id ${id})` : ''}`;
   const after = res.headers['retry-after'];
   const hint = after ? `the service asks to retry after ${/^\d+$/.test(after.trim()) ? `${after.trim()} s` : after}` : undefined;
   return new OsconsoleError(codeForHttpStatus(res.status), line, { http: details(res, message), hint });
@@ -306,7 +308,7 @@ export function httpError(res: HttpResponse): OsconsoleError {
 
 /** A 2xx whose body is not what the API documents: a proxy page, truncated JSON, the wrong shape. */
 export function malformed(res: HttpResponse, what: string): OsconsoleError {
-  const message = `${what} (${excerpt(res.text)})`;
+  const message = `${what} (${redactUserinfo(excerpt(res.text))})`;
   return new OsconsoleError(
     'E_UNEXPECTED',
     `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)} with an unexpected body: ${message}`,
@@ -336,13 +338,15 @@ const TLS_CODES = new Set([
 ]);
 
 /** Maps a transport failure to exit status 7 with the host and the phase that failed. */
-export function transportError(err: unknown, req: HttpRequest, timeoutMs: number): OsconsoleError {
+export function transportError(err: unknown, req: HttpRequest, timeoutMs: number, proxy?: ProxyChoice): OsconsoleError {
   if (err instanceof OsconsoleError) return err;
   const host = hostOf(req.url);
   const code = errorCode(err);
   const secs = `${Math.round(timeoutMs / 100) / 10} s`;
   const what = `${req.method} ${redactUrl(req.url)}`;
   const mk = (message: string, hint?: string) => new OsconsoleError('E_NETWORK', message, { hint, cause: err });
+  const viaProxy = proxy && proxyFailure(err, code, secs, `proxy ${redactUserinfo(proxy.url)} (set by ${proxy.variable})`, what);
+  if (viaProxy) return mk(viaProxy, `check ${proxy.variable}, or list the host in NO_PROXY`);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return mk(`timed out after ${secs} connecting to ${host} (${what})`, 'check the network, or raise --timeout');
@@ -364,9 +368,29 @@ export function transportError(err: unknown, req: HttpRequest, timeoutMs: number
       return mk(`the answer from ${host} was cut short (${what})`);
   }
   if (code && TLS_CODES.has(code)) {
-    return mk(`TLS verification of ${host} failed: ${errorMessage(err)} (${code})`, 'pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure');
+    return mk(`TLS verification of ${host} failed: ${redactUserinfo(errorMessage(err))} (${code})`, 'pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure');
   }
-  return new OsconsoleError('E_NETWORK', `request to ${host} failed: ${errorMessage(err)}${code ? ` (${code})` : ''} (${what})`, { cause: err });
+  return new OsconsoleError('E_NETWORK', `request to ${host} failed: ${redactUserinfo(errorMessage(err))}${code ? ` (${code})` : ''} (${what})`, { cause: err });
+}
+
+/**
+ * A failure that happened at the proxy, not the target: with a proxy, the
+ * socket undici opens is to the proxy, so refused/unresolved/timed-out
+ * connects are the proxy's; a CONNECT answered with a non-200 status is too.
+ */
+function proxyFailure(err: unknown, code: string | undefined, secs: string, proxy: string, what: string): string | undefined {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to ${proxy} for ${what}: connection refused`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot connect to ${proxy} for ${what}: cannot resolve the proxy's host`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `cannot connect to ${proxy} for ${what}: timed out after ${secs}`;
+  }
+  // undici proxy-agent.js: `Proxy response (${statusCode}) !== 200 when HTTP Tunneling`
+  const status = /Proxy response \((\d+)\)/.exec(errorMessage(err))?.[1];
+  return status ? `${proxy} answered ${statusLine(Number(status))} to the tunnel request for ${what}` : undefined;
 }
 
 function errorCode(err: unknown): string | undefined {

@@ -41,14 +41,29 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   return out;
 }
 
-/** Hides console tokens in a URL: the os-console-auth-tokens path segment and token-bearing query values. */
+/** `scheme://user:password@`: userinfo is a credential wherever a URL appears. */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]*@/gi;
+
+/** Replaces the userinfo of every URL in a text (error messages, proxy URLs) with `<redacted>`. */
+export function redactUserinfo(text: string): string {
+  return text.replace(USERINFO, '$1<redacted>@');
+}
+
+/**
+ * Hides secrets in a URL: userinfo (no fingerprint: a password's short hash
+ * could be guessed offline), the os-console-auth-tokens path segment and
+ * token-bearing query values.
+ */
 export function redactUrl(url: string): string {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return url;
+    return redactUserinfo(url);
   }
+  const userinfo = u.username !== '' || u.password !== '';
+  u.username = '';
+  u.password = '';
   u.pathname = u.pathname.replace(/(\/os-console-auth-tokens\/)([^/]+)/, (_m, head: string, tok: string) => head + redacted(decodeURIComponent(tok)));
   for (const key of [...u.searchParams.keys()]) {
     if (SECRET_QUERY.has(key.toLowerCase())) {
@@ -56,5 +71,6 @@ export function redactUrl(url: string): string {
       u.searchParams.set(key, redacted(v));
     }
   }
-  return decodeURI(u.toString());
+  const out = decodeURI(u.toString());
+  return userinfo ? out.replace('//', '//<redacted>@') : out;
 }

@@ -5,9 +5,10 @@
  * mixes the request API into Dispatcher (undici index.js `Object.assign`).
  */
 import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
-import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
+import Agent from 'undici/lib/dispatcher/agent.js';
+import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 import api from 'undici/lib/api/index.js';
 
 Object.assign(Dispatcher.prototype, api);
 
-export { EnvHttpProxyAgent };
+export { Agent, ProxyAgent };

@@ -13,7 +13,8 @@
  */
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
-import { httpError, malformed } from '../http/client.js';
+import { httpError, malformed, statusLine } from '../http/client.js';
+import { redactUserinfo } from '../http/redact.js';
 import { isObject } from '../http/service-errors.js';
 import { joinUrl } from '../http/url.js';
 import { bool, list, nullable, obj, optional, parseBody, parseWith, str, timestamp } from './validate.js';
@@ -45,33 +46,66 @@ export type TokenResult = { kind: 'token'; token: string; body: TokenBody } | { 
 
 /**
  * The Keystone v3 root for an auth URL: a URL already ending in /v3 is used as
- * is; otherwise the version document is read (300 or 200) and the v3 entry's
- * self link taken; if discovery fails, `<auth_url>/v3` (keystoneauth's fallback).
+ * is; otherwise the version document is read (300 or 200) and Keystone's v3
+ * entry's self link taken. Anything else stops here, before credentials are
+ * sent anywhere: `label` names where the URL came from (`OS_AUTH_URL`, ...).
+ *
+ * keystoneauth1 identity/generic/base.py `_do_create_plugin`: when discovery
+ * fails (HTTP error, connection or TLS error, no version data) it only uses the
+ * auth URL itself if its path starts with /v3 (or /v2.0), else raises "Could
+ * not find versioned identity endpoints ... check that your auth_url is
+ * correct"; it never appends /v3. So a 404, an HTML page or another service's
+ * version document is an error (exit 2); a 5xx or a network failure keeps its
+ * own exit status, since it says nothing about what the URL is.
  */
-export async function discoverIdentity(http: HttpClient, authUrl: string): Promise<string> {
+export async function discoverIdentity(http: HttpClient, authUrl: string, label = 'the auth URL'): Promise<string> {
   const trimmed = authUrl.replace(/\/+$/, '');
   if (/\/v3$/.test(new URL(trimmed).pathname)) return trimmed;
+  const url = `${trimmed}/`;
   let res: HttpResponse;
   try {
-    res = await http.request({ method: 'GET', url: `${trimmed}/`, accept: [300] });
+    res = await http.request({ method: 'GET', url, accept: [300] });
   } catch (err) {
-    // A network failure would fail the token request too: report it here.
-    if (err instanceof OsconsoleError && err.code === 'E_NETWORK') throw err;
-    return joinUrl(trimmed, 'v3');
+    const status = err instanceof OsconsoleError ? err.http?.status : undefined;
+    if (status === undefined || status >= 500) throw err;
+    throw notKeystone(label, authUrl, `GET on it answered ${statusLine(status)}`);
   }
-  const href = v3SelfLink(res.body);
-  return href ? href.replace(/\/+$/, '') : joinUrl(trimmed, 'v3');
+  const href = keystoneV3Link(res.body);
+  if (href) return href.replace(/\/+$/, '');
+  const what = versionList(res.body) ? 'lists no Keystone v3' : 'is not a version document';
+  throw notKeystone(label, authUrl, `its answer (${statusLine(res.status)}) ${what}`);
 }
 
-/** Accepts Keystone's `versions.values`, a plain `versions` list, or a single `version`. */
-function v3SelfLink(body: unknown): string | undefined {
+function notKeystone(label: string, authUrl: string, why: string): OsconsoleError {
+  return new OsconsoleError('E_USAGE', `${label} ${redactUserinfo(authUrl)} is not a Keystone endpoint: ${why}`, {
+    hint: "give Keystone's URL (often https://<host>:5000/v3 or https://<host>/identity/v3)",
+  });
+}
+
+/** keystoneauth1 discover.py get_version_data: `versions.values`, a plain `versions` list, or a single `version`. */
+function versionList(body: unknown): unknown[] | undefined {
   if (!isObject(body)) return undefined;
   const versions = body.versions;
-  const list: unknown[] = isObject(versions) && Array.isArray(versions.values) ? versions.values : Array.isArray(versions) ? versions : isObject(body.version) ? [body.version] : [];
-  for (const v of list) {
+  if (isObject(versions) && Array.isArray(versions.values)) return versions.values;
+  if (Array.isArray(versions)) return versions;
+  return isObject(body.version) ? [body.version] : undefined;
+}
+
+/**
+ * The self link of Keystone's v3 entry. Other services list a "v3" too (Cinder:
+ * id v3.0, media type application/vnd.openstack.volume+json), so the entry
+ * must be Keystone's: its media type is identity-v3 (keystone api/discovery.py
+ * MEDIA_TYPE_JSON), or the document has Keystone's own `versions.values` shape.
+ */
+function keystoneV3Link(body: unknown): string | undefined {
+  const keystoneShape = isObject(body) && isObject(body.versions) && Array.isArray(body.versions.values);
+  for (const v of versionList(body) ?? []) {
     if (!isObject(v) || typeof v.id !== 'string' || !v.id.startsWith('v3')) continue;
     const status = typeof v.status === 'string' ? v.status.toLowerCase() : '';
     if (status === 'experimental' || status === 'deprecated') continue;
+    const media = Array.isArray(v['media-types']) ? v['media-types'] : [];
+    const identity = media.some((m) => isObject(m) && typeof m.type === 'string' && m.type.includes('vnd.openstack.identity'));
+    if (!identity && !keystoneShape) continue;
     const links = Array.isArray(v.links) ? v.links : [];
     const self = links.find((l): l is { href: string } => isObject(l) && l.rel === 'self' && typeof l.href === 'string');
     if (self) return self.href;
