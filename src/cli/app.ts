@@ -9,6 +9,7 @@ import type { GlobalOptions } from '../context.js';
 import type { Deps } from '../deps.js';
 import { EXIT, OsconsoleError, isOsconsoleError } from '../errors.js';
 import { DEFAULT_TIMEOUT_MS } from '../http/defaults.js';
+import { redactText } from '../http/redact.js';
 import { Output } from '../output/output.js';
 import { truthy } from '../config/settings.js';
 import { applyEnvDefaults } from './options.js';
@@ -63,7 +64,8 @@ export class App {
     if (err instanceof CommanderError) return this.failCommander(err);
     const output = this.context?.output ?? (await this.fallbackOutput());
     const error = toOsconsoleError(err);
-    output.error(error.line);
+    // Defence in depth: no error line shows a URL's password or a console token.
+    output.error(redactText(error.line));
     if (output.debugEnabled) {
       const stack = error.code === 'E_UNEXPECTED' && !isOsconsoleError(err) ? err : (error.cause ?? error);
       output.debug(stack instanceof Error ? (stack.stack ?? stack.message) : String(stack));

@@ -13,7 +13,7 @@ import { Agent, ProxyAgent } from './undici.js';
 import { OsconsoleError, codeForHttpStatus } from '../errors.js';
 import type { HttpErrorDetails } from '../errors.js';
 import { USER_AGENT } from '../version.js';
-import { redactHeaders, redactUrl, redactUserinfo } from './redact.js';
+import { redactHeaders, redactText, redactUrl, redactUserinfo } from './redact.js';
 import type { ProxyChoice } from './proxy.js';
 import { proxyFor } from './proxy.js';
 import { isObject, serviceMessage, excerpt } from './service-errors.js';
@@ -300,7 +300,7 @@ function details(res: HttpResponse, message: string): HttpErrorDetails {
 export function httpError(res: HttpResponse): OsconsoleError {
   const message = serviceMessage(res.body, res.text);
   const id = requestIdOf(res.headers);
-  const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${redactUserinfo(message)}${id ? ` (request id ${id})` : ''}`;
+  const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${redactText(message)}${id ? ` (request id ${id})` : ''}`;
   const after = res.headers['retry-after'];
   const hint = after ? `the service asks to retry after ${/^\d+$/.test(after.trim()) ? `${after.trim()} s` : after}` : undefined;
   return new OsconsoleError(codeForHttpStatus(res.status), line, { http: details(res, message), hint });
@@ -308,7 +308,7 @@ export function httpError(res: HttpResponse): OsconsoleError {
 
 /** A 2xx whose body is not what the API documents: a proxy page, truncated JSON, the wrong shape. */
 export function malformed(res: HttpResponse, what: string): OsconsoleError {
-  const message = `${what} (${redactUserinfo(excerpt(res.text))})`;
+  const message = `${what} (${redactText(excerpt(res.text))})`;
   return new OsconsoleError(
     'E_UNEXPECTED',
     `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)} with an unexpected body: ${message}`,

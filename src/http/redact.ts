@@ -49,6 +49,14 @@ export function redactUserinfo(text: string): string {
   return text.replace(USERINFO, '$1<redacted>@');
 }
 
+/** `token=…` (also percent-encoded, as in noVNC's `path=%3Ftoken%3D…`) inside free text such as a body excerpt. */
+const QUERY_SECRET_IN_TEXT = /((?:token|password|secret|passcode)(?:=|%3D))[^&"'\s\\%]+/gi;
+
+/** Hides userinfo and token-bearing query values in free text (error lines, body excerpts). */
+export function redactText(text: string): string {
+  return redactUserinfo(text).replace(QUERY_SECRET_IN_TEXT, '$1<redacted>');
+}
+
 /**
  * Hides secrets in a URL: userinfo (no fingerprint: a password's short hash
  * could be guessed offline), the os-console-auth-tokens path segment and

@@ -199,11 +199,14 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'json', edit: (b: any) => ((b.remote_console.protocol = 7), b) } });
     const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
     malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles returned 200 OK/, /remote_console\.protocol: expected a string/);
+    // The excerpt of the body shows the URL, but not the live console token in it.
+    expect(r.stderr).toMatch(/token(=|%3D)<redacted>/);
+    expect(r.stderr).not.toMatch(/token(=|%3D)[0-9a-f]{8}-/);
   });
 
   for (const [what, url, shown] of [
     ['an OSC title escape', 'http://h/vnc_lite.html?token=1\u001b]0;pwned\u0007', /\\u001b\]0;pwned\\u0007/],
-    ['a space', 'http://h/vnc lite.html?token=1', /"http:\/\/h\/vnc lite\.html\?token=1"/],
+    ['a space', 'http://h/vnc lite.html?token=1', /"http:\/\/h\/vnc lite\.html\?token=<redacted>"/],
     ['a javascript: URL', 'javascript:alert(1)', /"javascript:alert\(1\)"/],
     ['no URL at all', 'see the dashboard', /"see the dashboard"/],
   ] as const) {

@@ -1,7 +1,7 @@
 /** Issue 10, network hardening: the proxy decision and URL redaction, as pure functions. */
 import { describe, expect, it } from 'vitest';
 import { bypassesProxy, proxyFor } from '../../src/http/proxy.js';
-import { redactUrl, redactUserinfo } from '../../src/http/redact.js';
+import { redactText, redactUrl, redactUserinfo } from '../../src/http/redact.js';
 
 const bypass = (url: string, noProxy: string) => bypassesProxy(new URL(url), noProxy);
 
@@ -70,6 +70,13 @@ describe('userinfo redaction', () => {
     expect(consoleUrl).toMatch(/^https:\/\/<redacted>@h\/vnc_auto\.html\?path=<redacted/);
     expect(consoleUrl).not.toContain('abcdef');
     expect(redactUrl('https://h.example/v3')).toBe('https://h.example/v3');
+  });
+
+  it('redactText hides userinfo and console tokens in free text, plain or percent-encoded', () => {
+    const text = '{"url": "http://h:6080/vnc_lite.html?path=%3Ftoken%3Dabc-123&x=1", "u": "ws://u:pw@h/?token=def"}';
+    const out = redactText(text);
+    expect(out).toBe('{"url": "http://h:6080/vnc_lite.html?path=%3Ftoken%3D<redacted>&x=1", "u": "ws://<redacted>@h/?token=<redacted>"}');
+    expect(out).not.toMatch(/abc-123|def|pw/);
   });
 
   it('redactUserinfo hides it in any text, even in URLs that do not parse', () => {
