@@ -5,6 +5,7 @@
  * project from GET /v3/auth/projects when none was given.
  */
 import type { CloudConfig } from '../config/cloud-config.js';
+import { checkAuthUrl } from '../config/cloud-config.js';
 import type { SettingKey } from '../config/settings.js';
 import { howToSet } from '../config/settings.js';
 import type { Context } from '../context.js';
@@ -103,6 +104,11 @@ async function fillMissing(cfg: CloudConfig, prompter: Prompter | undefined): Pr
     }
     const value = n.secret ? await prompter.secret(n.label) : await prompter.text(n.label);
     cfg.values[n.key] = value.trim() === '' ? value : n.secret ? value : value.trim();
+    // A typed auth URL gets the checks a configured one got before any prompt.
+    if (n.key === 'auth_url') {
+      checkAuthUrl(cfg.values.auth_url ?? '', 'the auth URL typed at the prompt');
+      refuseUserinfo(cfg);
+    }
   }
 }
 

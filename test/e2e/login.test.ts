@@ -342,6 +342,16 @@ describe('prompts on a terminal', () => {
     expect(r.code, r.stdout).toBe(0);
   });
 
+  it('an auth URL typed at the prompt is checked like a configured one: no scheme, or a password in it, is exit 2', async () => {
+    for (const typed of ['keystone.example.com:5000/v3', `${ctx.sim.authUrl.replace('//', '//demo:S3cr3tPw@')}`]) {
+      const r = await env.t.pty(['login'], [{ expect: 'Auth URL', send: `${typed}\r` }], {});
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stdout).toMatch(/the auth URL typed at the prompt "keystone\.example\.com:5000\/v3" is not an http:\/\/ or https:\/\/ URL|the auth URL must not contain a user name or password/);
+      expect(r.stdout).not.toMatch(/Username|S3cr3tPw.*must not/);
+    }
+    expect(ctx.sim.requests('identity')).toHaveLength(0);
+  });
+
   it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
     const r = await env.t.pty(['login'], [{ expect: 'Password', send: '\u0003' }], { OS_AUTH_URL: ctx.sim.authUrl, OS_USERNAME: 'demo' });
     expect(r.code).toBe(130);
