@@ -218,7 +218,11 @@ async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promis
   }
 }
 
-/** The spice-direct tuple; null (with a note on stderr) when policy keeps it to admins. */
+/**
+ * The spice-direct tuple; null (with a warning) when the lookup fails: the
+ * console exists and its URL is the user's, so only a 404 of the token (the
+ * console is gone already) or a Ctrl-C ends the command.
+ */
 async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
   try {
     return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);
@@ -227,7 +231,10 @@ async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Prom
       ctx.output.warn('the host and ports behind a spice-direct console are shown only to admins (policy os_compute_api:os-console-auth-tokens); printing the URL only');
       return null;
     }
-    throw err;
+    if (err instanceof OsconsoleError && (err.code === 'E_NOT_FOUND' || err.code === 'E_CANCELLED')) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    ctx.output.warn(`could not look up the host and ports of the spice-direct console (${why}); printing the URL only`);
+    return null;
   }
 }
 
