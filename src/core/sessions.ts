@@ -227,7 +227,11 @@ export async function renewSession(ctx: Context, sel: Selection, name: string, p
 }
 
 function notLoggedIn(name: string, previous: StoredSession | undefined, cause?: unknown): OsconsoleError {
-  const why = previous ? `the session for cloud "${name}" has expired` : `not logged in to cloud "${name}"`;
+  const why = !previous
+    ? `not logged in to cloud "${name}"`
+    : previous.rejected_at && Date.parse(previous.expires_at) > Date.parse(previous.rejected_at)
+      ? `the token of cloud "${name}" was rejected by Keystone before its expiry (${previous.expires_at})`
+      : `the session for cloud "${name}" has expired`;
   const detail = cause instanceof OsconsoleError ? ` (${cause.message})` : '';
   return new OsconsoleError('E_AUTH', `${why} and cannot be renewed without you${detail}`, { hint: `run: osconsole login${name === 'envvars' ? '' : ` --os-cloud ${name}`}`, cause });
 }

@@ -247,6 +247,7 @@ describe('a token Keystone rejected before its expiry', () => {
     // No credentials in the environment: the session cannot be renewed without a person.
     const c = await env.t.run(['console', 'get', 'web-1']);
     expect(c.code).toBe(3);
+    expect(c.stderr).toMatch(/^osconsole: the token of cloud "envvars" was rejected by Keystone before its expiry \(20\d\d-.*\) and cannot be renewed without you/);
     expect(env.t.sessions().sessions.envvars!.expires_at).toBe(s.expires_at);
     const tsv = await env.t.run(['status']);
     expect(tsv.code).toBe(0);
