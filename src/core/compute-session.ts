@@ -15,7 +15,7 @@ import { findEndpoint } from '../openstack/catalog.js';
 import { fetchVersionRange } from '../openstack/compute.js';
 import { tlsOf } from './authenticate.js';
 import type { Version, VersionRange } from './microversion.js';
-import { CLIENT_MAX, compare, describeRange, format, inRange, mustParse } from './microversion.js';
+import { CLIENT_MAX, RangeRefusal, compare, describeRange, format, inRange, mustParse } from './microversion.js';
 import type { Selection } from './sessions.js';
 import { liveSession, renewSession } from './sessions.js';
 
@@ -89,8 +89,9 @@ export class ComputeSession {
    * Runs a call at a version chosen from the endpoint's range. When the cloud
    * may have changed since the range was cached, reads the version document
    * again and retries once: after a 406 (upgraded or downgraded), and when the
-   * cached range itself refused the call (E_UNSUPPORTED before any request,
+   * cached range itself refused the call (a RangeRefusal before any request,
    * e.g. spice-direct needs 2.99 and the cache says 2.93: maybe an upgrade).
+   * Anything else keeps the 24 h reuse.
    */
   async withRange<T>(call: (range: VersionRange) => Promise<T>): Promise<T> {
     try {
@@ -98,7 +99,7 @@ export class ComputeSession {
     } catch (err) {
       if (!(err instanceof OsconsoleError)) throw err;
       const refusedByCloud = err.http?.status === 406;
-      const refusedByCache = err.code === 'E_UNSUPPORTED' && !err.http && !this.rangeIsFresh;
+      const refusedByCache = err instanceof RangeRefusal && !this.rangeIsFresh;
       if (!refusedByCloud && !refusedByCache) throw err;
       this.ctx.output.debug(
         refusedByCloud ? 'the compute API refused the microversion (406); reading its version document again' : `${err.message}; reading the version document again in case the cloud was upgraded`,
@@ -127,7 +128,7 @@ export class ComputeSession {
    */
   checkPinned(v: Version, range: VersionRange): Version {
     if (!inRange(v, range)) {
-      throw new OsconsoleError('E_UNSUPPORTED', `the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`, {
+      throw new RangeRefusal(`the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`, {
         hint: 'change --os-compute-api-version / OS_COMPUTE_API_VERSION',
       });
     }

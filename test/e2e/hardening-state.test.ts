@@ -306,6 +306,16 @@ describe('a cloud upgrade is noticed', () => {
     expect(versionGets(sim)).toHaveLength(1);
   });
 
+  it('a refusal that no upgrade could change (a pin below the type\'s floor) does not re-read the version document', async () => {
+    await login(env.t, sim);
+    expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
+    sim.clearLog();
+    const r = await env.t.run(['console', 'get', 'web-1', '--type', 'webmks', '--os-compute-api-version', '2.6']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/webmks needs compute API 2\.8 .*; the version is pinned to 2\.6/);
+    expect(versionGets(sim)).toHaveLength(0);
+  });
+
   it('login drops the cached range, so the next command reads the version document anew', async () => {
     await login(env.t, sim);
     expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
