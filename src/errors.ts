@@ -38,7 +38,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const EXIT_STATUS_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT.OK, 'success (also when the reader of stdout went away, as in | head -1)'],
   [EXIT.UNEXPECTED, 'unexpected error (a bug, a 5xx from the cloud, a malformed answer, a failed write to stdout)'],
-  [EXIT.USAGE, 'usage error (bad flag, argument or configuration)'],
+  [EXIT.USAGE, 'usage error (bad flag, argument or configuration, an unsafe OSCONSOLE_CONFIG_DIR)'],
   [EXIT.AUTH, 'authentication needed or failed'],
   [EXIT.NOT_FOUND, 'not found (server, console token, endpoint)'],
   [EXIT.CONFLICT, 'conflict or not ready (HTTP 409)'],

@@ -18,6 +18,8 @@ export function register(program: Command, app: App): void {
 Without --os-cloud (or OS_CLOUD), logs out of the current session. A token that
 is already invalid is simply removed; one that cannot be revoked (network
 down) is removed too, with a warning that it stays valid until it expires.
+With no current session there is nothing to do (exit 0); the clouds that still
+have live sessions are named, with the command to log out of them.
 
 Examples:
   $ osconsole logout
@@ -29,17 +31,30 @@ Examples:
       const sel = selectionOf(command, ctx);
       if (opts.all && sel.cloud) throw usageError('--all and --os-cloud cannot be combined');
       const { logout, sessionsToLogOut } = await import('../core/logout.js');
-      const { names, sessions } = await sessionsToLogOut(ctx, sel, opts.all === true);
+      const { names, sessions, others } = await sessionsToLogOut(ctx, sel, opts.all === true);
+      if (others.length > 0) {
+        ctx.output.info(`No current session; nothing to do. ${othersHint(others)}`);
+        return;
+      }
       if (sessions.length === 0) {
         ctx.output.info(`Not logged in${names[0] && !opts.all ? ` to ${names[0]}` : ''}; nothing to do.`);
         if (opts.all) await logout(ctx, [], true);
         return;
       }
       for (const o of await logout(ctx, sessions, opts.all === true)) {
-        if (o.revoked === 'failed') ctx.output.warn(`could not revoke the token of ${o.cloud} (${o.reason}); it stays valid until ${o.expiresAt}`);
+        if (o.revoked === 'failed') {
+          const after = o.rejected ? `Keystone had already rejected it (it would have expired at ${o.expiresAt})` : `it stays valid until ${o.expiresAt}`;
+          ctx.output.warn(`could not revoke the token of ${o.cloud} (${o.reason}); ${after}`);
+        }
         const detail = o.revoked === 'revoked' ? '; the token is revoked' : o.revoked === 'already-invalid' ? ' (the token was already invalid)' : '';
         ctx.output.success(`Logged out of ${o.cloud}${detail}`);
       }
     }),
   );
+}
+
+/** `logout` with no current session names what is left instead of a bare "nothing to do". */
+function othersHint(others: string[]): string {
+  if (others.length === 1) return `A session for "${others[0]}" exists: osconsole logout --os-cloud ${others[0]}`;
+  return `Sessions exist for ${others.map((n) => `"${n}"`).join(', ')}: osconsole logout --os-cloud NAME, or --all`;
 }

@@ -1,10 +1,11 @@
 /**
  * A live session bound to the compute endpoint a command uses: region and
  * interface (flags > OS_* > the session's own), the cached microversion range
- * (read once per endpoint, kept 24 h), a pinned microversion if any, and one
- * silent re-login when Nova says 401 (never a loop).
+ * (read once per endpoint, kept 24 h, read again once when it refuses what a
+ * command asks), a pinned microversion if any, and one silent re-login when
+ * Nova says 401 (never a loop).
  */
-import type { StoredSession } from '../config/session-store.js';
+import type { SessionStore, StoredSession } from '../config/session-store.js';
 import { absolute, computeVersionOf, envValues, normalizeInterface } from '../config/cloud-config.js';
 import { truthy } from '../config/settings.js';
 import type { Context } from '../context.js';
@@ -14,7 +15,7 @@ import { findEndpoint } from '../openstack/catalog.js';
 import { fetchVersionRange } from '../openstack/compute.js';
 import { tlsOf } from './authenticate.js';
 import type { Version, VersionRange } from './microversion.js';
-import { CLIENT_MAX, compare, describeRange, format, inRange, mustParse } from './microversion.js';
+import { CLIENT_MAX, RangeRefusal, compare, describeRange, format, inRange, mustParse } from './microversion.js';
 import type { Selection } from './sessions.js';
 import { liveSession, renewSession } from './sessions.js';
 
@@ -23,6 +24,8 @@ const VERSION_CACHE_MS = 24 * 3600 * 1000;
 export class ComputeSession {
   private reauthenticated = false;
   private warnedCap = false;
+  /** The range came from the cloud during this run, not from the cache. */
+  private rangeIsFresh = false;
 
   private constructor(
     readonly ctx: Context,
@@ -32,6 +35,7 @@ export class ComputeSession {
     public endpoint: string,
     private readonly region: string | undefined,
     private readonly iface: string,
+    private readonly store: SessionStore,
   ) {}
 
   static async open(ctx: Context, sel: Selection): Promise<ComputeSession> {
@@ -48,8 +52,11 @@ export class ComputeSession {
     const tls = sessionTls(ctx, sel, session);
     if (tls.insecure) ctx.output.warn('TLS certificate verification is disabled (--insecure)');
     const http = await ctx.http(tls);
-    return new ComputeSession(ctx, sel, session, http, endpoint, region, iface);
+    return new ComputeSession(ctx, sel, session, http, endpoint, region, iface, await ctx.sessions());
   }
+
+  /** For servers.json, the other optional cache: true after the store warned once that the disk refused a write. */
+  readonly cacheWriteRefused = (err: unknown): boolean => this.store.writeRefused(err);
 
   get token(): string {
     return this.session.token;
@@ -73,40 +80,42 @@ export class ComputeSession {
     }
     const raw = await fetchVersionRange(this.http, this.endpoint, this.session.project?.id);
     const range = { min: mustParse(raw.min, 'the compute min_version'), max: mustParse(raw.max, 'the compute version') };
+    this.rangeIsFresh = true;
     await this.saveRange(raw);
     return range;
   }
 
   /**
-   * Runs a call at a version chosen from the endpoint's range. After a 406
-   * (the cloud was upgraded or downgraded since the range was cached) reads
-   * the version document again and retries once.
+   * Runs a call at a version chosen from the endpoint's range. When the cloud
+   * may have changed since the range was cached, reads the version document
+   * again and retries once: after a 406 (upgraded or downgraded), and when the
+   * cached range itself refused the call (a RangeRefusal before any request,
+   * e.g. spice-direct needs 2.99 and the cache says 2.93: maybe an upgrade).
+   * Anything else keeps the 24 h reuse.
    */
   async withRange<T>(call: (range: VersionRange) => Promise<T>): Promise<T> {
     try {
       return await call(await this.range());
     } catch (err) {
-      if (!(err instanceof OsconsoleError) || err.http?.status !== 406) throw err;
-      this.ctx.output.debug('the compute API refused the microversion (406); reading its version document again');
-      await this.forgetRange();
+      if (!(err instanceof OsconsoleError)) throw err;
+      const refusedByCloud = err.http?.status === 406;
+      const refusedByCache = err instanceof RangeRefusal && !this.rangeIsFresh;
+      if (!refusedByCloud && !refusedByCache) throw err;
+      this.ctx.output.debug(
+        refusedByCloud ? 'the compute API refused the microversion (406); reading its version document again' : `${err.message}; reading the version document again in case the cloud was upgraded`,
+      );
+      // Only in memory: range() overwrites the cached entry with what it reads.
+      delete this.session.compute_versions?.[this.endpoint];
       return call(await this.range());
     }
-  }
-
-  private async forgetRange(): Promise<void> {
-    const endpoint = this.endpoint;
-    delete this.session.compute_versions?.[endpoint];
-    const store = await this.ctx.sessions();
-    await store.update((f) => {
-      delete f.sessions[this.session.cloud]?.compute_versions?.[endpoint];
-    });
   }
 
   private async saveRange(raw: { min: string; max: string }): Promise<void> {
     const entry = { min: raw.min, max: raw.max, checked_at: new Date(this.ctx.now()).toISOString() };
     this.session.compute_versions = { ...(this.session.compute_versions ?? {}), [this.endpoint]: entry };
     const store = await this.ctx.sessions();
-    await store.update((f) => {
+    // A cache: a full or read-only disk costs a warning and the next command one more GET.
+    await store.updateOptional((f) => {
       const s = f.sessions[this.session.cloud];
       // Only if that entry is still our token's (a concurrent login may have replaced it).
       if (s) s.compute_versions = { ...(s.compute_versions ?? {}), [this.endpoint]: entry };
@@ -119,7 +128,7 @@ export class ComputeSession {
    */
   checkPinned(v: Version, range: VersionRange): Version {
     if (!inRange(v, range)) {
-      throw new OsconsoleError('E_UNSUPPORTED', `the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`, {
+      throw new RangeRefusal(`the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`, {
         hint: 'change --os-compute-api-version / OS_COMPUTE_API_VERSION',
       });
     }
@@ -140,10 +149,13 @@ export class ComputeSession {
       if (!(err instanceof OsconsoleError) || err.http?.status !== 401 || this.reauthenticated || isNovaOwn401(err)) throw err;
       this.reauthenticated = true;
       this.ctx.output.debug('the compute API refused the cached token (401); logging in again');
+      // Marked rejected, expires_at kept: status and logout then say what happened and when it would have expired.
+      const rejectedAt = new Date(this.ctx.now()).toISOString();
+      this.session.rejected_at = rejectedAt;
       const store = await this.ctx.sessions();
-      await store.update((f) => {
+      await store.updateOptional((f) => {
         const s = f.sessions[this.session.cloud];
-        if (s && s.token === this.session.token) s.expires_at = new Date(0).toISOString();
+        if (s && s.token === this.session.token) s.rejected_at = rejectedAt;
       });
       this.session = await renewSession(this.ctx, this.sel, this.session.cloud, this.session);
       try {

@@ -17,7 +17,7 @@ import { createRemoteConsole, getConsoleConnection, legacyConsole } from '../ope
 import { ComputeSession } from './compute-session.js';
 import { extractConsoleToken } from './console-url.js';
 import type { Version, VersionRange } from './microversion.js';
-import { V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
+import { RangeRefusal, V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
 import type { ServerRef } from './servers.js';
 import { resolveServer } from './servers.js';
 import type { Selection } from './sessions.js';
@@ -155,7 +155,7 @@ export function planConsole(cs: Pick<ComputeSession, 'pinned' | 'checkPinned'>, 
     const top = compare(range.max, LEGACY_MAX) < 0 ? range.max : LEGACY_MAX;
     return { version: top, legacy: info.legacy };
   }
-  throw new OsconsoleError('E_UNSUPPORTED', `${type} needs compute API ${describeFloor(info.floor)}; this cloud offers ${describeRange(range)}`, {
+  throw new RangeRefusal(`${type} needs compute API ${describeFloor(info.floor)}; this cloud offers ${describeRange(range)}`, {
     hint: auto ? undefined : 'try --type auto',
   });
 }
@@ -218,7 +218,11 @@ async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promis
   }
 }
 
-/** The spice-direct tuple; null (with a note on stderr) when policy keeps it to admins. */
+/**
+ * The spice-direct tuple; null (with a warning) when the lookup fails: the
+ * console exists and its URL is the user's, so only a 404 of the token (the
+ * console is gone already) or a Ctrl-C ends the command.
+ */
 async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
   try {
     return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);
@@ -227,7 +231,10 @@ async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Prom
       ctx.output.warn('the host and ports behind a spice-direct console are shown only to admins (policy os_compute_api:os-console-auth-tokens); printing the URL only');
       return null;
     }
-    throw err;
+    if (err instanceof OsconsoleError && (err.code === 'E_NOT_FOUND' || err.code === 'E_CANCELLED')) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    ctx.output.warn(`could not look up the host and ports of the spice-direct console (${why}); printing the URL only`);
+    return null;
   }
 }
 
@@ -238,9 +245,8 @@ async function lookupToken(cs: ComputeSession, token: string, want: Version): Pr
       const asked = cs.pinned();
       const pinned = asked && cs.checkPinned(asked, range);
       const v = pinned ? (compare(pinned, TOKENS_FLOOR) >= 0 ? pinned : undefined) : negotiate(range, TOKENS_FLOOR, want);
-      if (!v) {
-        throw new OsconsoleError('E_UNSUPPORTED', `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; ${pinned ? `the version is pinned to ${format(pinned)}` : `this cloud offers ${describeRange(range)}`}`);
-      }
+      if (!v && pinned) throw new OsconsoleError('E_UNSUPPORTED', `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; the version is pinned to ${format(pinned)}`);
+      if (!v) throw new RangeRefusal(`console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; this cloud offers ${describeRange(range)}`);
       return cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
     });
   } catch (err) {

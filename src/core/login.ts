@@ -15,12 +15,14 @@ import type { Selection } from './sessions.js';
 import { saveSession, toStoredSession } from './sessions.js';
 
 export async function login(ctx: Context, sel: Selection): Promise<StoredSession> {
+  // The cache directory is checked first: a token Keystone issues must have somewhere to go.
+  await ctx.sessions();
   const prompter = await ctx.prompter();
   const cfg = await resolveOrStartFresh(ctx, sel, prompter !== undefined);
   const result = await authenticate(ctx, cfg, { prompter });
   warnUnknownRegion(ctx, cfg, result.body);
-  const previous = (await ctx.sessions()).read().sessions[cfg.name];
-  const session = toStoredSession(cfg, result, previous);
+  // No previous session: a login reads the compute version range anew (the cloud may have been upgraded).
+  const session = toStoredSession(cfg, result);
   await saveSession(ctx, session);
   return session;
 }

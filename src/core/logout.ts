@@ -10,23 +10,34 @@ import { OsconsoleError } from '../errors.js';
 import { revokeToken } from '../openstack/identity.js';
 import { tlsOf } from './authenticate.js';
 import type { Selection } from './sessions.js';
-import { sessionName } from './sessions.js';
+import { isLive, sessionName } from './sessions.js';
 
-export type LogoutOutcome = { cloud: string; revoked: 'revoked' | 'already-invalid' | 'failed'; expiresAt: string; reason?: string };
+export type LogoutOutcome = { cloud: string; revoked: 'revoked' | 'already-invalid' | 'failed'; expiresAt: string; rejected: boolean; reason?: string };
+
+export interface LogoutTargets {
+  names: string[];
+  sessions: StoredSession[];
+  /** With nothing selected and no current session: the live sessions of other clouds, to name them. */
+  others: string[];
+}
 
 /** The sessions `logout` means: all of them, or the one the selection names (none when there is nothing to log out of). */
-export async function sessionsToLogOut(ctx: Context, sel: Selection, all: boolean): Promise<{ names: string[]; sessions: StoredSession[] }> {
+export async function sessionsToLogOut(ctx: Context, sel: Selection, all: boolean): Promise<LogoutTargets> {
   const file = (await ctx.sessions()).read();
-  if (all) return { names: Object.keys(file.sessions), sessions: Object.values(file.sessions) };
+  if (all) return { names: Object.keys(file.sessions), sessions: Object.values(file.sessions), others: [] };
   let name: string;
   try {
     name = sessionName(ctx, sel, file);
   } catch (err) {
-    if (err instanceof OsconsoleError && err.code === 'E_AUTH') return { names: [], sessions: [] };
-    throw err;
+    if (!(err instanceof OsconsoleError && err.code === 'E_AUTH')) throw err;
+    const others = Object.values(file.sessions)
+      .filter((s) => isLive(s, ctx.now()))
+      .map((s) => s.cloud)
+      .sort();
+    return { names: [], sessions: [], others };
   }
   const session = file.sessions[name];
-  return { names: [name], sessions: session ? [session] : [] };
+  return { names: [name], sessions: session ? [session] : [], others: [] };
 }
 
 export async function logout(ctx: Context, sessions: StoredSession[], purgeDamaged: boolean): Promise<LogoutOutcome[]> {
@@ -46,8 +57,9 @@ async function revoke(ctx: Context, s: StoredSession): Promise<LogoutOutcome> {
   try {
     const tls = tlsOf({ tls: { verify: s.tls.verify, cacert: s.tls.cacert ?? undefined, cert: s.tls.cert ?? undefined, key: s.tls.key ?? undefined } });
     const revoked = await revokeToken(await ctx.http(tls), s.identity_url, s.token);
-    return { cloud: s.cloud, revoked, expiresAt: s.expires_at };
+    return { cloud: s.cloud, revoked, expiresAt: s.expires_at, rejected: Boolean(s.rejected_at) };
   } catch (err) {
-    return { cloud: s.cloud, revoked: 'failed', expiresAt: s.expires_at, reason: err instanceof OsconsoleError ? err.message : String(err) };
+    const reason = err instanceof OsconsoleError ? err.message : String(err);
+    return { cloud: s.cloud, revoked: 'failed', expiresAt: s.expires_at, rejected: Boolean(s.rejected_at), reason };
   }
 }

@@ -4,6 +4,7 @@
  * messages. Facts: nova api_version_request.py (format), rest_api_version_history
  * (floors), the max microversion of each release (nova.md §4.4).
  */
+import type { OsconsoleErrorOptions } from '../errors.js';
 import { OsconsoleError } from '../errors.js';
 
 export interface Version {
@@ -17,6 +18,16 @@ export interface VersionRange {
 }
 
 const FORMAT = /^([1-9]\d*)\.(0|[1-9]\d*)$/;
+
+/**
+ * Unsupported because of the cloud's version range (not because of a pin): a
+ * cached range may predate an upgrade, so it is worth one re-read.
+ */
+export class RangeRefusal extends OsconsoleError {
+  constructor(message: string, options: OsconsoleErrorOptions = {}) {
+    super('E_UNSUPPORTED', message, options);
+  }
+}
 
 export function parseVersion(s: string): Version | undefined {
   const m = FORMAT.exec(s.trim());

@@ -3,9 +3,10 @@
  * touch the network). Name lookups record what Nova listed; entries older than
  * a day are not offered. A cache, not a credential: written atomically (temp
  * file and rename, 0600) without a lock, since losing an update only loses a
- * completion.
+ * completion. A write the disk refuses (full, read-only) is reported through
+ * `writeRefused` (one warning per run) and never fails the command.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PathContext } from '../config/paths.js';
 import { configDir } from '../config/paths.js';
@@ -31,7 +32,12 @@ function read(dir: string): CacheFile {
 }
 
 /** Records servers just listed for `cloud`; writes only when something new was seen. */
-export function rememberServers(ctx: PathContext & { now: () => number }, cloud: string, servers: Array<{ id: string; name: string }>): void {
+export function rememberServers(
+  ctx: PathContext & { now: () => number },
+  cloud: string,
+  servers: Array<{ id: string; name: string }>,
+  writeRefused: (err: unknown) => boolean = () => true,
+): void {
   if (servers.length === 0) return;
   const dir = configDir(ctx);
   const file = read(dir);
@@ -51,8 +57,14 @@ export function rememberServers(ctx: PathContext & { now: () => number }, cloud:
   try {
     writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
     renameSync(tmp, path);
-  } catch {
-    // A completion cache must never fail a command.
+  } catch (err) {
+    // A completion cache must never fail a command, nor leave a half-written temp file.
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // a read-only disk: nothing was created
+    }
+    writeRefused(err);
   }
 }
 

@@ -81,7 +81,7 @@ export async function resolveServer(ctx: Context, cs: ComputeSession, ref: strin
 
 /** Feeds shell completion of server names (a local file; see server-cache.ts). */
 function remember(ctx: Context, cs: ComputeSession, servers: ServerSummary[]): void {
-  rememberServers({ ...ctx.deps, now: () => ctx.now() }, cs.session.cloud, servers);
+  rememberServers({ ...ctx.deps, now: () => ctx.now() }, cs.session.cloud, servers, cs.cacheWriteRefused);
 }
 
 function pick(s: ServerSummary): ServerRef {

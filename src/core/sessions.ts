@@ -23,8 +23,9 @@ export interface Selection {
   flags: Values;
 }
 
-export function isLive(s: Pick<StoredSession, 'expires_at'>, now: number): boolean {
-  return Date.parse(s.expires_at) - now > MIN_TOKEN_LIFE_MS;
+/** Unexpired by the clock and not refused by a service meanwhile (rejected_at). */
+export function isLive(s: Pick<StoredSession, 'expires_at' | 'rejected_at'>, now: number): boolean {
+  return !s.rejected_at && Date.parse(s.expires_at) - now > MIN_TOKEN_LIFE_MS;
 }
 
 /** The cache entry for a fresh login. Holds the token but never the secret that got it. */
@@ -54,7 +55,9 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
     tls: { verify: cfg.tls.verify, cacert: cfg.tls.cacert ?? null, cert: cfg.tls.cert ?? null, key: cfg.tls.key ?? null },
     compute_api_version: cfg.computeApiVersion ?? null,
     application_credential: b.application_credential ? { id: b.application_credential.id, name: b.application_credential.name } : null,
-    // Version ranges belong to endpoints, not tokens: keep what the last session learnt.
+    rejected_at: null,
+    // Version ranges belong to endpoints, not tokens: a silent renewal keeps what the last session
+    // learnt; `login` passes no previous session, so a cloud upgrade is read anew.
     compute_versions: previous?.compute_versions ?? {},
   };
 }
@@ -65,10 +68,14 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
  */
 export async function saveSession(ctx: Context, session: StoredSession, makeCurrent = true): Promise<void> {
   const store = await ctx.sessions();
-  await store.update((file) => {
+  const change = (file: SessionFile) => {
     file.sessions[session.cloud] = session;
     if (makeCurrent || !file.current || !(file.current in file.sessions)) file.current = session.cloud;
-  });
+  };
+  // A login exists to save its session; a silent renewal already has its token, and a full or
+  // read-only disk only costs the next command another renewal.
+  if (makeCurrent) await store.update(change);
+  else await store.updateOptional(change);
 }
 
 /**
@@ -220,14 +227,20 @@ export async function renewSession(ctx: Context, sel: Selection, name: string, p
 }
 
 function notLoggedIn(name: string, previous: StoredSession | undefined, cause?: unknown): OsconsoleError {
-  const why = previous ? `the session for cloud "${name}" has expired` : `not logged in to cloud "${name}"`;
+  const why = !previous
+    ? `not logged in to cloud "${name}"`
+    : previous.rejected_at && Date.parse(previous.expires_at) > Date.parse(previous.rejected_at)
+      ? `the token of cloud "${name}" was rejected by Keystone before its expiry (${previous.expires_at})`
+      : `the session for cloud "${name}" has expired`;
   const detail = cause instanceof OsconsoleError ? ` (${cause.message})` : '';
   return new OsconsoleError('E_AUTH', `${why} and cannot be renewed without you${detail}`, { hint: `run: osconsole login${name === 'envvars' ? '' : ` --os-cloud ${name}`}`, cause });
 }
 
 /** The session fields scripts see (`login --json`, `status --json`), snake_case. */
 export function summarize(s: StoredSession, current: boolean, now: number) {
-  const left = Math.floor((Date.parse(s.expires_at) - now) / 1000);
+  const rejected = Boolean(s.rejected_at);
+  // A rejected token has no time left, whatever its expires_at (kept as Keystone issued it).
+  const left = rejected ? 0 : Math.floor((Date.parse(s.expires_at) - now) / 1000);
   return {
     cloud: s.cloud,
     current,
@@ -244,6 +257,7 @@ export function summarize(s: StoredSession, current: boolean, now: number) {
     expires_at: s.expires_at,
     expires_in: Math.max(0, left),
     valid: left * 1000 > MIN_TOKEN_LIFE_MS,
+    rejected,
   };
 }
 

@@ -37,7 +37,12 @@ export async function printStatus(ctx: Context, current: string | null, sessions
       s.region_name ?? 'any',
       s.interface,
       s.auth_url,
-      s.valid ? `${shortUtc(s.expires_at)} (in ${timeLeft(s.expires_in * 1000)})` : 'expired',
+      expiry(s),
     ]),
   );
+}
+
+function expiry(s: SessionSummary): string {
+  if (s.rejected) return `rejected by Keystone (expires ${shortUtc(s.expires_at)})`;
+  return s.valid ? `${shortUtc(s.expires_at)} (in ${timeLeft(s.expires_in * 1000)})` : 'expired';
 }

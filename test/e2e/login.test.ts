@@ -36,9 +36,9 @@ describe('login from an openrc (OS_* variables)', () => {
     const r = await env.t.run(['login', '--json'], ctx.sim.env('demo'));
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual([
-      'cloud', 'current', 'auth_url', 'user', 'project', 'domain', 'system', 'roles', 'region_name', 'interface', 'methods', 'issued_at', 'expires_at', 'expires_in', 'valid',
+      'cloud', 'current', 'auth_url', 'user', 'project', 'domain', 'system', 'roles', 'region_name', 'interface', 'methods', 'issued_at', 'expires_at', 'expires_in', 'valid', 'rejected',
     ]);
-    expect(j).toMatchObject({ cloud: 'envvars', current: true, project: { name: 'demo' }, valid: true, methods: ['password'] });
+    expect(j).toMatchObject({ cloud: 'envvars', current: true, project: { name: 'demo' }, valid: true, rejected: false, methods: ['password'] });
   });
 
   it('OS_CLOUD_NAME renames the envvars cloud', async () => {
