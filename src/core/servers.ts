@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { ServerSummary } from '../openstack/compute.js';
 import { listServers } from '../openstack/compute.js';
-import { hasControl, quoted } from '../openstack/validate.js';
+import { hasControl, quoted } from '../text.js';
 import type { ComputeSession } from './compute-session.js';
 import { rememberServers } from './server-cache.js';
 

@@ -6,7 +6,8 @@
  */
 import { OsconsoleError } from '../errors.js';
 import type { CatalogService } from '../config/session-store.js';
-import { httpUrl, quoted, ShapeError } from './validate.js';
+import { quoted } from '../text.js';
+import { httpUrl, ShapeError } from './validate.js';
 
 export interface EndpointQuery {
   type: string;

@@ -11,6 +11,7 @@
 import type { HttpResponse } from '../http/client.js';
 import { malformed } from '../http/client.js';
 import { isObject } from '../http/service-errors.js';
+import { hasControl, quoted } from '../text.js';
 
 /** Reads a value at a path (e.g. `token.user`), or throws ShapeError. */
 export type Check<T> = (value: unknown, path: string) => T;
@@ -135,28 +136,3 @@ function urlOf(schemes: string[], expected: string): Check<string> {
   };
 }
 
-/**
- * Text from the command line or the cloud, for a one-line message: control
- * characters escaped (\n, \u001b: a string must not retitle or clear the
- * terminal) and at most `max` characters, with an ellipsis.
- */
-export function quoted(s: string, max = 40): string {
-  const cut = s.length > max ? `${s.slice(0, max - 1)}…` : s;
-  return `"${cut.replace(CONTROL_G, escapeChar)}"`;
-}
-
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-function escapeChar(c: string): string {
-  return SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
-// C0 controls, DEL and C1 controls (Unicode category Cc).
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_G = new RegExp(CONTROL.source, 'g');
-
-/** True when the text holds a C0 or C1 control character (NUL, ESC, DEL, ...). */
-export function hasControl(s: string): boolean {
-  return CONTROL.test(s);
-}

@@ -11,6 +11,7 @@
  * this module only. A non-UTF-8 locale or TERM=dumb gets ASCII tables and marks.
  */
 import type { ChalkInstance } from 'chalk';
+import { escapeControls } from '../text.js';
 
 export interface WritableLike {
   write(chunk: string): unknown;
@@ -36,21 +37,6 @@ export interface OutputOptions {
   debug?: boolean;
   /** Windows terminals take UTF-8 without any locale variable. */
   platform?: NodeJS.Platform;
-}
-
-/**
- * C0 controls except tab and newline, DEL, C1 (0x9b is a one-byte CSI), and
- * the bidi embeddings, overrides and isolates that reorder what is shown.
- */
-// eslint-disable-next-line no-control-regex -- matching controls is the point
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Shows each control as a visible escape: ESC as \x1b, U+202E as \u202e. */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (c) => {
-    const n = c.charCodeAt(0);
-    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-  });
 }
 
 /**

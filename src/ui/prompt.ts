@@ -6,7 +6,7 @@
  * Messages and choices often carry cloud text (project and server names), so
  * they are escaped as the Output module escapes everything it writes.
  */
-import { escapeControls } from '../output/output.js';
+import { escapeControls } from '../text.js';
 import type { Streams } from '../output/output.js';
 
 export interface Choice<T> {

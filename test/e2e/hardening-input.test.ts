@@ -77,7 +77,7 @@ describe('server arguments Nova cannot hold', () => {
   it('with a control character: exit 2 before any request (and login), escaped', async () => {
     for (const [arg, shown] of [
       ['web-1\n', 'web-1\\n'],
-      ['\u001b]0;pwned\u0007', '\\u001b]0;pwned\\u0007'],
+      ['\u001b]0;pwned\u0007', '\\x1b]0;pwned\\x07'],
     ] as const) {
       const r = await env.t.run(['console', 'get', arg], ctx.sim.env('demo'));
       expect(r.code, arg).toBe(2);
@@ -93,7 +93,7 @@ describe('server arguments Nova cannot hold', () => {
     const r = await runMain(['console', 'get', 'web\u00001'], { env: env.t.env(ctx.sim.env('demo')) });
     expect(r.code, r.stderr).toBe(2);
     oneLine(r.stderr);
-    expect(r.stderr).toContain('"web\\u00001"');
+    expect(r.stderr).toContain('"web\\x001"');
     expect(ctx.sim.requests()).toHaveLength(0);
   });
 
@@ -205,7 +205,7 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   });
 
   for (const [what, url, shown] of [
-    ['an OSC title escape', 'http://h/vnc_lite.html?token=1\u001b]0;pwned\u0007', /\\u001b\]0;pwned\\u0007/],
+    ['an OSC title escape', 'http://h/vnc_lite.html?token=1\u001b]0;pwned\u0007', /\\x1b\]0;pwned\\x07/],
     ['a space', 'http://h/vnc lite.html?token=1', /"http:\/\/h\/vnc lite\.html\?token=<redacted>"/],
     ['a javascript: URL', 'javascript:alert(1)', /"javascript:alert\(1\)"/],
     ['no URL at all', 'see the dashboard', /"see the dashboard"/],

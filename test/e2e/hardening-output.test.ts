@@ -107,6 +107,9 @@ describe('closed pipes and write errors on stdout', () => {
 // ESC ] 0 ; title BEL retitles the terminal, ESC [ 2 J clears it; CSI as one C1 byte; a bidi override.
 const EVIL = 'evil\u001b]0;pwned\u0007\u001b[2J\u009b2J\u202e';
 const EVIL_IDS = ['e0e0e0e0-0000-4000-8000-000000000001', 'e0e0e0e0-0000-4000-8000-000000000002'];
+/** Twins: a name an argument can carry (Nova's names are printable), with hostile text in what the cloud says about them. */
+const TWIN = 'evil-twin';
+const TWIN_IDS = ['e0e0e0e0-0000-4000-8000-000000000003', 'e0e0e0e0-0000-4000-8000-000000000004'];
 const EVIL_PROJECT_ID = 'e0e0e0e0e0e04000800000000000000a';
 /** Terminal controls that must never come from cloud text (tab and newline are ours). */
 // eslint-disable-next-line no-control-regex -- the controls are what is looked for
@@ -121,6 +124,7 @@ describe('cloud text is escaped on every stream', () => {
     const web1 = nova.servers.find((s) => s.id === SERVER_IDS.web1)!;
     // Two servers with the hostile name (the duplicate picker), in the demo project.
     EVIL_IDS.forEach((id, i) => nova.servers.push({ ...web1, id, name: EVIL, slot: 10 + i, created: `2026-01-06T0${i}:00:00Z` }));
+    TWIN_IDS.forEach((id, i) => nova.servers.push({ ...web1, id, name: TWIN, status: `ACTIVE${EVIL}` as 'ACTIVE', slot: 20 + i, created: `2026-01-07T0${i}:00:00Z` }));
     // A project with the hostile name, for the project picker, the success line and status.
     ctx.sim.identity.projects.push({ ...ctx.sim.identity.projects.find((p) => p.id === PROJECT_IDS.other)!, id: EVIL_PROJECT_ID, name: EVIL });
     ctx.sim.identity.assignments.push({ user_id: USER_IDS.noproj, role_id: ROLE_IDS.member, project_id: EVIL_PROJECT_ID });
@@ -131,11 +135,12 @@ describe('cloud text is escaped on every stream', () => {
     await login(env.t, ctx.sim);
     const near = await env.t.run(['console', 'get', 'evil']);
     expect(near.code).toBe(4);
-    expect(near.stderr).toMatch(/did you mean "evil\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b2J\\u202e"/);
+    expect(near.stderr).toMatch(/did you mean .*"evil\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b2J\\u202e"/);
     expect(near.stderr).not.toMatch(CONTROL);
-    const dup = await env.t.run(['console', 'get', EVIL]);
+    const dup = await env.t.run(['console', 'get', TWIN]);
     expect(dup.code).toBe(2);
-    expect(dup.stderr).toContain(EVIL_IDS[0]);
+    expect(dup.stderr).toContain(TWIN_IDS[0]);
+    expect(dup.stderr).toContain('ACTIVEevil\\x1b]0;pwned');
     expect(dup.stderr).not.toMatch(CONTROL);
   });
 
@@ -182,7 +187,7 @@ describe('cloud text is escaped on every stream', () => {
     expect(table.stdout).not.toMatch(INJECTED);
 
     await login(env.t, ctx.sim);
-    const dup = await env.t.pty(['console', 'get', EVIL], [{ expect: 'which one', send: '\r' }]);
+    const dup = await env.t.pty(['console', 'get', TWIN], [{ expect: 'which one', send: '\r' }]);
     expect(dup.failedStep, dup.stdout).toBeNull();
     expect(dup.code, dup.stdout).toBe(0);
     expect(dup.stdout).toContain('evil\\x1b]0;pwned');
