@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { CliResult } from '../helpers/cli.js';
 import { TestEnv } from '../helpers/env.js';
-import { describeReal } from './realcloud.js';
+import { describeReal, keystoneRoot } from './realcloud.js';
 import { totpCode } from './totp.js';
 
 describeReal('osconsole against real OpenStack', (f) => {
@@ -38,6 +38,18 @@ describeReal('osconsole against real OpenStack', (f) => {
     const fromEnv = await run(['login', '--json'], openrc('demo'));
     ok(fromEnv);
     expect(JSON.parse(fromEnv.stdout).roles.sort()).toEqual(['member', 'reader']);
+  });
+
+  it("login with the root auth URL (no /v3) follows real Keystone's version discovery; Nova's root is refused before any credential is sent", async () => {
+    const root = await run(['login', '--json', '--debug'], { ...openrc('demo'), OS_AUTH_URL: keystoneRoot(f) });
+    ok(root);
+    expect(JSON.parse(root.stdout)).toMatchObject({ user: { name: 'demo' }, project: { id: f.projects.demo } });
+    expect(root.stderr).toMatch(/POST .*\/v3\/auth\/tokens/);
+    // Nova's version document (300 at its root) is not Keystone's: exit 2, no token request anywhere.
+    const nova = await run(['login', '--debug'], { ...openrc('demo'), OS_AUTH_URL: new URL(f.compute_url).origin });
+    expect(nova.code, nova.stderr).toBe(2);
+    expect(nova.stderr).toMatch(/OS_AUTH_URL http:\/\/127\.0\.0\.1:\d+ is not a Keystone endpoint/);
+    expect(nova.stderr).not.toMatch(/POST /);
   });
 
   it('login with an application credential', async () => {
