@@ -1,5 +1,6 @@
 // The fast suite: unit tests and end-to-end tests of the built CLI against the
 // simulator. The real-OpenStack tier has its own config (vitest.openstack.config.ts).
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,9 @@ export default defineConfig({
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     exclude: ['test/openstack/**', 'test/package/**', 'dist/**', 'node_modules/**'],
+    // Most files wait on child processes and sockets, not on the CPU: one worker per core
+    // (vitest's default leaves one core idle), and never fewer than two.
+    maxWorkers: Math.max(2, availableParallelism()),
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

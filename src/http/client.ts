@@ -44,6 +44,8 @@ export interface HttpClientOptions {
   /** Receives one line per debug message; requests and responses are redacted. */
   debug?: (line: string) => void;
   now?: () => number;
+  /** Waits between retries; tests pass one that records the wait and returns at once. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface Microversion {
@@ -102,11 +104,13 @@ export class HttpClient {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: HttpClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleep;
   }
 
   /** Sends a request; resolves for 2xx (and `accept`ed statuses), throws OsconsoleError otherwise. */
@@ -124,7 +128,7 @@ export class HttpClient {
         const wait = backoff(attempt);
         if (again && attempt < MAX_TRIES && this.now() + wait < deadline) {
           this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${code} (try ${attempt + 1} of ${MAX_TRIES})`);
-          await sleep(wait);
+          await this.sleep(wait);
           continue;
         }
         throw transportError(err, req, this.timeoutMs, proxy);
@@ -139,7 +143,7 @@ export class HttpClient {
         const wait = retryAfterMs(response.headers['retry-after'], this.now()) ?? backoff(attempt);
         if (this.now() + wait < deadline) {
           this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${response.status} (try ${attempt + 1} of ${MAX_TRIES})`);
-          await sleep(wait);
+          await this.sleep(wait);
           continue;
         }
       }

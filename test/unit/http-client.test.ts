@@ -24,8 +24,12 @@ afterEach(async () => {
   servers.splice(0).forEach((s) => s.close());
 });
 
+/** The waits between retries, recorded instead of slept (the retry tests take no real time). */
+const waits: number[] = [];
+afterEach(() => void waits.splice(0));
+
 function client(opts: HttpClientOptions = {}): HttpClient {
-  const c = new HttpClient({ env: {}, ...opts });
+  const c = new HttpClient({ env: {}, sleep: async (ms) => void waits.push(ms), ...opts });
   clients.push(c);
   return c;
 }
@@ -216,6 +220,7 @@ describe('retries', () => {
     ctx.sim.addFault({ action: { kind: 'status', status: 503, retryAfter: 0 }, times: 2 });
     expect((await get()).status).toBe(200);
     expect(ctx.sim.requests()).toHaveLength(3);
+    expect(waits).toEqual([0, 0]); // Retry-After: 0 is taken as said
     ctx.sim.clearLog();
     ctx.sim.addFault({ action: { kind: 'status', status: 503, retryAfter: 0 }, times: 3 });
     const err = await failure(get());
@@ -226,10 +231,14 @@ describe('retries', () => {
   it('GET: a reset connection and 502/504 are retried with backoff', async () => {
     ctx.sim.addFault({ action: { kind: 'drop' } });
     ctx.sim.addFault({ action: { kind: 'status', status: 504 } });
-    const started = Date.now();
     expect((await get()).status).toBe(200);
     expect(ctx.sim.requests().map((e) => e.status)).toEqual([0, 504, 200]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250 + 500);
+    // Exponential backoff with up to 100 ms of jitter: ~250 ms, then ~500 ms.
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeGreaterThanOrEqual(250);
+    expect(waits[0]).toBeLessThan(350);
+    expect(waits[1]).toBeGreaterThanOrEqual(500);
+    expect(waits[1]).toBeLessThan(600);
   });
 
   it('a Retry-After beyond the timeout is not waited for; the error says what the service asked', async () => {

@@ -149,7 +149,10 @@ describe('microversions', () => {
 describe('configuration merging', () => {
   const scalar = fc.oneof(fc.string(), fc.integer(), fc.boolean());
   const tree = fc.letrec((tie) => ({
-    node: fc.dictionary(fc.constantFrom('auth', 'region_name', 'username', 'password', 'a', 'b'), fc.oneof({ depthSize: 'small' }, scalar, tie('node'))),
+    // Bounded (4 keys, depth 3): deeper trees add seconds and no new cases to a per-key merge.
+    node: fc.dictionary(fc.constantFrom('auth', 'region_name', 'username', 'password', 'a', 'b'), fc.oneof({ depthSize: 'small', maxDepth: 3 }, scalar, tie('node')), {
+      maxKeys: 4,
+    }),
   })).node as fc.Arbitrary<Record<string, unknown>>;
 
   it('secure.yaml over clouds.yaml: its scalars win, mappings merge, nothing is lost', () => {
