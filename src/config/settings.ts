@@ -6,7 +6,7 @@
  *
  * Sources: keystoneauth loading/opts.py (OS_<OPT> for each plugin option),
  * osc-lib shell.py and cli/client_config.py, openstacksdk config/loader.py;
- * see keystone-and-config facts §7–§8.
+ * summed up in docs/facts/keystone-and-config.md §2–§3.
  */
 
 export type SettingKey =

@@ -6,9 +6,9 @@
  * one request (the POST), by name two (the list, then the POST); spice-direct
  * adds the token lookup that returns its host and ports.
  *
- * Facts: nova.md §1 (type/protocol pairs, floors 2.6/2.8/2.99, error mapping),
- * §2 (legacy actions 2.1–2.5), §3 (os-console-auth-tokens, 2.31, 2.99 tls_port),
- * §7 (token TTL 600 s); openstacksdk compute/v2/_proxy.py create_console.
+ * Facts (docs/facts/nova.md): §1 type/protocol pairs, floors 2.6/2.8/2.99 and
+ * the error mapping, §2 legacy actions 2.1–2.5, §3 os-console-auth-tokens (2.31,
+ * 2.99 tls_port), §5 token TTL 600 s; openstacksdk compute/v2/_proxy.py create_console.
  */
 import type { Context } from '../context.js';
 import { OsconsoleError, usageError } from '../errors.js';
