@@ -44,6 +44,8 @@ export interface HttpClientOptions {
   /** Receives one line per debug message; requests and responses are redacted. */
   debug?: (line: string) => void;
   now?: () => number;
+  /** Waits between tries; tests pass one that records instead of waiting real seconds. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface Microversion {
@@ -124,7 +126,7 @@ export class HttpClient {
         const wait = backoff(attempt);
         if (again && attempt < MAX_TRIES && this.now() + wait < deadline) {
           this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${code} (try ${attempt + 1} of ${MAX_TRIES})`);
-          await sleep(wait);
+          await (this.options.sleep ?? sleep)(wait);
           continue;
         }
         throw transportError(err, req, this.timeoutMs, proxy);
@@ -139,7 +141,7 @@ export class HttpClient {
         const wait = retryAfterMs(response.headers['retry-after'], this.now()) ?? backoff(attempt);
         if (this.now() + wait < deadline) {
           this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${response.status} (try ${attempt + 1} of ${MAX_TRIES})`);
-          await sleep(wait);
+          await (this.options.sleep ?? sleep)(wait);
           continue;
         }
       }
