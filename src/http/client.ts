@@ -44,7 +44,7 @@ export interface HttpClientOptions {
   /** Receives one line per debug message; requests and responses are redacted. */
   debug?: (line: string) => void;
   now?: () => number;
-  /** Waits between retries; tests pass one that records the wait and returns at once. */
+  /** Waits between tries; tests pass one that records instead of waiting real seconds. */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -104,13 +104,11 @@ export class HttpClient {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: HttpClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? sleep;
   }
 
   /** Sends a request; resolves for 2xx (and `accept`ed statuses), throws OsconsoleError otherwise. */
@@ -128,7 +126,7 @@ export class HttpClient {
         const wait = backoff(attempt);
         if (again && attempt < MAX_TRIES && this.now() + wait < deadline) {
           this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${code} (try ${attempt + 1} of ${MAX_TRIES})`);
-          await this.sleep(wait);
+          await (this.options.sleep ?? sleep)(wait);
           continue;
         }
         throw transportError(err, req, this.timeoutMs, proxy);
@@ -143,7 +141,7 @@ export class HttpClient {
         const wait = retryAfterMs(response.headers['retry-after'], this.now()) ?? backoff(attempt);
         if (this.now() + wait < deadline) {
           this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${response.status} (try ${attempt + 1} of ${MAX_TRIES})`);
-          await this.sleep(wait);
+          await (this.options.sleep ?? sleep)(wait);
           continue;
         }
       }

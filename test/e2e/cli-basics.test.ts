@@ -13,7 +13,7 @@ const VERSION = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { v
 describe('osconsole binary', () => {
   it('--help prints usage, the exit-status table and examples on stdout, exit 0', async () => {
     const r = await runCli(['--help']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^Usage: osconsole \[options\] \[command\]/);
     expect(r.stdout).toContain('Exit status:');
@@ -24,40 +24,40 @@ describe('osconsole binary', () => {
   it('--version and -V print the package version', async () => {
     for (const flag of ['--version', '-V']) {
       const r = await runCli([flag]);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(`${VERSION}\n`);
     }
   });
 
   it('an unknown option is one line on stderr, exit 2, nothing on stdout, no stack trace', async () => {
     const r = await runCli(['--bogus']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe("osconsole: unknown option '--bogus' (see 'osconsole --help')\n");
   });
 
   it('an unknown command suggests the closest one', async () => {
     const r = await runCli(['consle']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown command 'consle'.*Did you mean console\?/);
   });
 
   it('a bad --timeout value is a usage error', async () => {
     const r = await runCli(['--timeout', '0', 'status']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^osconsole: option '--timeout <seconds>' argument '0' is invalid\. expected a positive number of seconds/);
   });
 
   it('--debug adds nothing to a usage error but never a stack trace for one', async () => {
     const r = await runCli(['--debug', '--bogus']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a bad OSCONSOLE_TIMEOUT names the variable', async () => {
     const r = await runCli(['status'], { env: cleanEnv('/tmp', { OSCONSOLE_TIMEOUT: 'soon' }) });
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toBe('osconsole: invalid value for OSCONSOLE_TIMEOUT: expected a positive number of seconds, between 0.001 and 86400\n');
   });
 });

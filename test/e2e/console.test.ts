@@ -15,12 +15,14 @@ const ctx = useSimulator();
 const env = useTestEnv();
 
 async function login(t: TestEnv, sim: Simulator, user: 'demo' | 'admin' | 'reader' = 'demo', extra: Record<string, string | undefined> = {}) {
-  const r = await t.run(['login'], { ...sim.env(user), ...extra });
+  const r = await t.main(['login'], { ...sim.env(user), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
 
 /** Runs with no OS_* variables: the command must use the cached (current) session. */
-const get = (args: string[], extra: Record<string, string | undefined> = {}) => env.t.run(['console', 'get', ...args], extra);
+const get = (args: string[], extra: Record<string, string | undefined> = {}) => env.t.main(['console', 'get', ...args], extra);
+/** The same as separate processes, for what only processes show (concurrency, locks). */
+const getProcess = (args: string[]) => env.t.run(['console', 'get', ...args]);
 
 async function withSim<T>(opts: SimulatorOptions, fn: (sim: Simulator) => Promise<T>): Promise<T> {
   const sim = await Simulator.start(opts);
@@ -43,7 +45,7 @@ describe('round trips with a cached session', () => {
     expect(computeCalls(ctx.sim)).toEqual(['GET /', `POST /servers/${SERVER_IDS.web1}/remote-consoles`]);
     ctx.sim.clearLog();
     const second = await get([SERVER_IDS.web1]);
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     expect(ctx.sim.requests()).toHaveLength(1);
     expect(computeCalls(ctx.sim)).toEqual([`POST /servers/${SERVER_IDS.web1}/remote-consoles`]);
   });
@@ -106,7 +108,7 @@ describe('every console type', () => {
 
   it('spice-direct as a member: the URL, a note that the tuple needs admin, exit 0', async () => {
     const r = await get(['web-1', '--type', 'spice-direct']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
     expect(r.stderr).toMatch(/shown only to admins \(policy os_compute_api:os-console-auth-tokens\); printing the URL only/);
     expect(JSON.parse((await get(['web-1', '--type', 'spice-direct', '--json'])).stdout).connection).toBeNull();
@@ -115,17 +117,17 @@ describe('every console type', () => {
   it('dead types and a mismatched --protocol are refused before any request', async () => {
     ctx.sim.clearLog();
     const xvp = await get(['web-1', '--type', 'xvpvnc']);
-    expect(xvp.code).toBe(6);
+    expect(xvp.code, xvp.stderr).toBe(6);
     expect(xvp.stderr).toMatch(/xvpvnc consoles were removed from Nova in 21\.0\.0 \(Ussuri\)/);
     const rdp = await get(['web-1', '--type', 'rdp-html5']);
-    expect(rdp.code).toBe(6);
+    expect(rdp.code, rdp.stderr).toBe(6);
     expect(rdp.stderr).toMatch(/Hyper-V driver, removed from Nova in 29\.0\.0 \(2024\.1 Caracal\)/);
     const mismatch = await get(['web-1', '--type', 'serial', '--protocol', 'vnc']);
-    expect(mismatch.code).toBe(2);
+    expect(mismatch.code, mismatch.stderr).toBe(2);
     expect(mismatch.stderr).toBe('osconsole: --protocol vnc does not match --type serial (its protocol is serial)\n');
     expect((await get(['web-1', '--type', 'serial', '--protocol', 'serial'])).code).toBe(0);
     const bogus = await get(['web-1', '--type', 'telnet']);
-    expect(bogus.code).toBe(2);
+    expect(bogus.code, bogus.stderr).toBe(2);
     expect(ctx.sim.requests('compute').filter((e) => e.method === 'POST')).toHaveLength(1);
   });
 
@@ -136,7 +138,7 @@ describe('every console type', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).type).toBe('spice-html5');
       const none = await get(['vnc-only-vm', '--type', 'auto']);
-      expect(none.code).toBe(6);
+      expect(none.code, none.stderr).toBe(6);
       expect(none.stderr).toMatch(/offers none of novnc, spice-html5, serial, webmks/);
     });
   });
@@ -155,7 +157,7 @@ describe('finding the server by name', () => {
 
   it('two servers with the name: off a TTY exit 2 listing the ids', async () => {
     const r = await get(['dup']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(SERVER_IDS.dupA);
     expect(r.stderr).toContain(SERVER_IDS.dupB);
     expect(r.stderr).toMatch(/pass the id of the one you mean/);
@@ -170,7 +172,7 @@ describe('finding the server by name', () => {
 
   it('no match: exit 4 suggesting close names', async () => {
     const r = await get(['web-2']);
-    expect(r.code).toBe(4);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/^osconsole: no server named "web-2" in project demo; did you mean "web-1", "web-10"\?/);
     const far = await get(['zzzzzzzz']);
     expect(far.stderr).not.toContain('did you mean');
@@ -178,7 +180,7 @@ describe('finding the server by name', () => {
 
   it('--all-projects: admins find other projects\' servers; members get exit 8', async () => {
     const member = await get(['other-vm', '--all-projects']);
-    expect(member.code).toBe(8);
+    expect(member.code, member.stderr).toBe(8);
     expect(member.stderr).toMatch(/listing every project's servers needs the admin role/);
     await login(env.t, ctx.sim, 'admin');
     expect((await get(['other-vm'])).code).toBe(4);
@@ -189,7 +191,7 @@ describe('finding the server by name', () => {
 
   it('a UUID goes straight to the console call; an unknown one is exit 4', async () => {
     const r = await get(['00000000-0000-4000-8000-000000000000']);
-    expect(r.code).toBe(4);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.stderr).toMatch(/no server 00000000-0000-4000-8000-000000000000 visible to this session/);
   });
 });
@@ -199,13 +201,13 @@ describe('Nova errors, mapped to exit statuses with the next step', () => {
 
   it('409: a server with no host yet → exit 5', async () => {
     const r = await get(['building-vm']);
-    expect(r.code).toBe(5);
+    expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toMatch(/server "building-vm" \(f4962c34-[^)]*\) is not ready for a console: .*not ready.*try again when it is ACTIVE/);
   });
 
   it('501: a hypervisor without the console → exit 6', async () => {
     const r = await get(['vnc-only-vm', '--type', 'spice-html5']);
-    expect(r.code).toBe(6);
+    expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toMatch(/has no spice-html5 console \(501 Not Implemented\)/);
   });
 
@@ -213,7 +215,7 @@ describe('Nova errors, mapped to exit statuses with the next step', () => {
     await withSim({ consoleEnabled: { serial: false } }, async (sim) => {
       await login(env.t, sim);
       const r = await get(['web-1', '--type', 'serial']);
-      expect(r.code).toBe(6);
+      expect(r.code, r.stderr).toBe(6);
       expect(r.stderr).toMatch(/serial consoles are disabled on this cloud \(\[serial_console\] enabled = false\)/);
     });
   });
@@ -221,20 +223,20 @@ describe('Nova errors, mapped to exit statuses with the next step', () => {
   it('403: a reader under the new policy defaults → exit 8', async () => {
     await login(env.t, ctx.sim, 'reader');
     const r = await get(['web-1']);
-    expect(r.code).toBe(8);
+    expect(r.code, r.stderr).toBe(8);
     expect(r.stderr).toMatch(/policy forbids you a console on server "web-1".*member role/);
   });
 
   it('500 → exit 1 with the request id', async () => {
     const r = await get(['migrating-vm']);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/\(request id req-[0-9a-f-]{36}\)/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('SHUTOFF servers get their URL with a warning', async () => {
     const r = await get(['stopped-vm']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/server stopped-vm is SHUTOFF/);
   });
 });
@@ -244,7 +246,7 @@ describe('microversions', () => {
     await withSim({ computeMaxVersion: '2.93' }, async (sim) => {
       await login(env.t, sim);
       const r = await get(['web-1', '--type', 'spice-direct']);
-      expect(r.code).toBe(6);
+      expect(r.code, r.stderr).toBe(6);
       expect(r.stderr).toBe('osconsole: spice-direct needs compute API 2.99 (2025.1 Epoxy); this cloud offers 2.1–2.93 (Zed); try --type auto\n');
       const ok = JSON.parse((await get(['web-1', '--json'])).stdout);
       expect(ok.microversion).toBe('2.93');
@@ -264,7 +266,7 @@ describe('microversions', () => {
       const serial = await get(['web-1', '--type', 'serial']);
       expect(serial.stdout).toMatch(/^ws:/);
       const mks = await get(['vmware-vm', '--type', 'webmks']);
-      expect(mks.code).toBe(6);
+      expect(mks.code, mks.stderr).toBe(6);
       expect(mks.stderr).toMatch(/webmks needs compute API 2\.8 \(Liberty\); this cloud offers 2\.1–2\.5/);
     });
   });
@@ -278,13 +280,13 @@ describe('microversions', () => {
     expect(JSON.parse(legacy.stdout).microversion).toBe('2.5');
     expect(ctx.sim.requests('compute').filter((e) => e.path.endsWith('/action'))).toHaveLength(1);
     const high = await get(['web-1'], { OS_COMPUTE_API_VERSION: '2.200' });
-    expect(high.code).toBe(6);
+    expect(high.code, high.stderr).toBe(6);
     expect(high.stderr).toMatch(/the pinned compute API version 2\.200 is outside this cloud's range 2\.1–2\.100/);
     const low = await get(['vmware-vm', '--type', 'webmks'], { OS_COMPUTE_API_VERSION: '2.7' });
-    expect(low.code).toBe(6);
+    expect(low.code, low.stderr).toBe(6);
     expect(low.stderr).toMatch(/webmks needs compute API 2\.8 \(Liberty\); the version is pinned to 2\.7/);
     const bad = await get(['web-1'], { OS_COMPUTE_API_VERSION: '2.x' });
-    expect(bad.code).toBe(2);
+    expect(bad.code, bad.stderr).toBe(2);
     const above = await get(['web-1', '--json'], { OS_COMPUTE_API_VERSION: '2.100' });
     expect(above.code, above.stderr).toBe(0);
     expect(JSON.parse(above.stdout).microversion).toBe('2.99');
@@ -293,7 +295,7 @@ describe('microversions', () => {
 
   it('compute_api_version in clouds.yaml keeps its text: 2.10 is not 2.1', async () => {
     env.t.write('.config/openstack/clouds.yaml', `clouds:\n  pinned:\n    compute_api_version: 2.10\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`);
-    expect((await env.t.run(['login'], { OS_CLOUD: 'pinned' })).code).toBe(0);
+    expect((await env.t.main(['login'], { OS_CLOUD: 'pinned' })).code).toBe(0);
     const r = await get(['web-1', '--json'], { OS_CLOUD: 'pinned' });
     expect(JSON.parse(r.stdout).microversion).toBe('2.10');
   });
@@ -334,7 +336,7 @@ describe('sessions in use', () => {
     ctx.sim.keystone.tokens.get(env.t.sessions().sessions.envvars!.token)!.revoked = true;
     ctx.sim.clearLog();
     const r = await get([SERVER_IDS.web1]);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/run: osconsole login/);
     expect(ctx.sim.requests('compute').filter((e) => e.method === 'POST')).toHaveLength(1);
   });
@@ -379,7 +381,7 @@ describe('sessions in use', () => {
   it('an unknown --os-cloud is a usage error (exit 2), not "run osconsole login"', async () => {
     await login(env.t, ctx.sim);
     const r = await get(['web-1', '--os-cloud', 'typo']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/cloud "typo" is not defined/);
   });
 
@@ -402,7 +404,7 @@ describe('sessions in use', () => {
 
   it('not logged in: exit 3', async () => {
     const r = await get(['web-1']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe('osconsole: not logged in; run: osconsole login\n');
   });
 
@@ -414,7 +416,7 @@ describe('sessions in use', () => {
     expect(JSON.parse(r.stdout).server.id).toBe(SERVER_IDS.r2);
     expect(ctx.sim.requests('compute').every((e) => e.region === 'RegionTwo' && e.path.startsWith(`/r2/compute/v2.1/${PROJECT_IDS.demo}/`) || e.path === '/r2/compute/v2.1/')).toBe(true);
     const nowhere = await get(['web-1'], { OS_REGION_NAME: 'RegionThree' });
-    expect(nowhere.code).toBe(4);
+    expect(nowhere.code, nowhere.stderr).toBe(4);
     expect(nowhere.stderr).toMatch(/no public compute endpoint in region RegionThree; the catalog offers compute at: RegionOne public, RegionOne internal, RegionOne admin, RegionTwo public/);
   });
 
@@ -427,7 +429,7 @@ describe('sessions in use', () => {
 
   it('20 concurrent console gets share one session and all succeed', async () => {
     await login(env.t, ctx.sim);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => get([i % 2 ? 'web-1' : SERVER_IDS.web10])));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => getProcess([i % 2 ? 'web-1' : SERVER_IDS.web10])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect(env.t.sessions().sessions.envvars!.token).toBeTruthy();
   });
@@ -480,7 +482,7 @@ describe('--open and URL checks', () => {
     await withSim({ consoleBaseUrls: { novnc: 'http://127.0.0.2:6080/vnc_auto.html' } }, async (sim) => {
       await login(env.t, sim);
       const r = await get(['web-1']);
-      expect(r.code).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/the console URL points at 127\.0\.0\.2:6080 \(loopback\)/);
       // The page-name hint is for someone about to open the page (a TTY, or --open), not for scripts.
       expect(r.stderr).not.toMatch(/vnc_auto/);
@@ -492,7 +494,7 @@ describe('--open and URL checks', () => {
 
   it('on a TTY stderr says which server and type and how long the link lives', async () => {
     const r = await env.t.pty(['console', 'get', 'web-1'], []);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/novnc console of web-1 \(cdee62cc-4ad5-474b-a3c3-ccab7a2be0f9\); the link works for about 10 minutes/);
   });
 });
@@ -507,32 +509,32 @@ describe('console inspect', () => {
   it('as admin: accepts noVNC, ws:// and bare tokens; prints field<TAB>value lines off a TTY', async () => {
     await login(env.t, ctx.sim, 'admin', { OS_PROJECT_NAME: 'demo' });
     const novnc = await consoleUrl();
-    const r = await env.t.run(['console', 'inspect', novnc]);
+    const r = await env.t.main(['console', 'inspect', novnc]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^instance_uuid\\t${SERVER_IDS.web1}\\nhost\\t192\\.0\\.2\\.11\\nport\\t\\d+\\ninternal_access_path\\t\\n$`));
     const serial = await consoleUrl('serial');
-    expect((await env.t.run(['console', 'inspect', serial])).code).toBe(0);
+    expect((await env.t.main(['console', 'inspect', serial])).code).toBe(0);
     const bare = new URL(serial).searchParams.get('token')!;
-    const j = JSON.parse((await env.t.run(['console', 'inspect', bare, '--json'])).stdout);
+    const j = JSON.parse((await env.t.main(['console', 'inspect', bare, '--json'])).stdout);
     expect(Object.keys(j).sort()).toEqual(['host', 'instance_uuid', 'internal_access_path', 'port']);
   });
 
   it('spice-direct tokens show tls_port (2.99)', async () => {
     await login(env.t, ctx.sim, 'admin', { OS_PROJECT_NAME: 'demo' });
     const url = await consoleUrl('spice-direct');
-    const j = JSON.parse((await env.t.run(['console', 'inspect', url, '--json'])).stdout);
+    const j = JSON.parse((await env.t.main(['console', 'inspect', url, '--json'])).stdout);
     expect(j.tls_port).toBe(j.port + 1);
   });
 
   it('a member gets exit 8 explaining the admin-only default; an unknown token exit 4 explaining expiry', async () => {
     await login(env.t, ctx.sim);
     const url = await consoleUrl();
-    const member = await env.t.run(['console', 'inspect', url]);
-    expect(member.code).toBe(8);
+    const member = await env.t.main(['console', 'inspect', url]);
+    expect(member.code, member.stderr).toBe(8);
     expect(member.stderr).toMatch(/only admins may inspect console tokens/);
     await login(env.t, ctx.sim, 'admin');
-    const bogus = await env.t.run(['console', 'inspect', '7b8a7a6e-0000-4000-8000-000000000000']);
-    expect(bogus.code).toBe(4);
+    const bogus = await env.t.main(['console', 'inspect', '7b8a7a6e-0000-4000-8000-000000000000']);
+    expect(bogus.code, bogus.stderr).toBe(4);
     expect(bogus.stderr).toMatch(/unknown or has expired.*600 s by default/);
   });
 
@@ -544,7 +546,7 @@ describe('console inspect', () => {
       match: { method: 'GET', path: /os-console-auth-tokens\// },
       action: { kind: 'status', status: 406, contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ computeFault: { code: 406, message: 'Version 2.99 is not supported by the API.' } }) },
     });
-    const r = await env.t.run(['console', 'inspect', url, '--json']);
+    const r = await env.t.main(['console', 'inspect', url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).instance_uuid).toBe(SERVER_IDS.web1);
     expect(computeCalls(ctx.sim).map((c) => c.replace(/\/os-console-auth-tokens\/.*/, '/os-console-auth-tokens/T'))).toEqual([
@@ -558,7 +560,7 @@ describe('console inspect', () => {
     await login(env.t, ctx.sim, 'admin');
     ctx.sim.clearLog();
     for (const arg of ['not a token', 'http://h/vnc_lite.html?path=novnc', 'ftp://x/?token=a b', 'http://h/?token=s3cr3t/x']) {
-      const r = await env.t.run(['console', 'inspect', arg]);
+      const r = await env.t.main(['console', 'inspect', arg]);
       expect(r.code, arg).toBe(2);
       expect(r.stderr).not.toContain(arg);
       expect(r.stderr).not.toContain('s3cr3t');
@@ -569,8 +571,8 @@ describe('console inspect', () => {
   it('a cloud below 2.31 cannot inspect tokens: exit 6 with why', async () => {
     await withSim({ computeMaxVersion: '2.25' }, async (sim) => {
       await login(env.t, sim, 'admin');
-      const r = await env.t.run(['console', 'inspect', '7b8a7a6e-0000-4000-8000-000000000000']);
-      expect(r.code).toBe(6);
+      const r = await env.t.main(['console', 'inspect', '7b8a7a6e-0000-4000-8000-000000000000']);
+      expect(r.code, r.stderr).toBe(6);
       expect(r.stderr).toMatch(/console token inspection needs compute API 2\.31 \(Newton\); this cloud offers 2\.1–2\.25 \(Mitaka\)/);
     });
   });

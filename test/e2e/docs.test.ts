@@ -27,7 +27,7 @@ describe('committed files are current (run `npm run docs` after changing command
   });
   it('`osconsole completion bash` prints the same script', async () => {
     const r = await env.t.run(['completion', 'bash']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(completionScript('bash'));
   });
 });

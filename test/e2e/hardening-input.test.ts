@@ -15,7 +15,7 @@ const ctx = useSimulator();
 const env = useTestEnv();
 
 async function login(t: TestEnv, sim: Simulator, user: 'demo' | 'admin' = 'demo', extra: Record<string, string | undefined> = {}) {
-  const r = await t.run(['login'], { ...sim.env(user), ...extra });
+  const r = await t.main(['login'], { ...sim.env(user), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
 
@@ -28,19 +28,19 @@ function oneLine(stderr: string): void {
 describe('--timeout and OSCONSOLE_TIMEOUT', () => {
   it('accepts decimals (1.5, .5): a stuck API times out after 1.5 s', async () => {
     await login(env.t, ctx.sim);
-    await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    await env.t.main(['console', 'get', SERVER_IDS.web1]);
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'hang' } });
-    const r = await env.t.run(['--timeout', '1.5', 'console', 'get', SERVER_IDS.web1]);
-    expect(r.code).toBe(7);
+    const r = await env.t.main(['--timeout', '1.5', 'console', 'get', SERVER_IDS.web1]);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/^osconsole: timed out after 1\.5 s waiting for /);
-    const half = await env.t.run(['--timeout', '.5', 'status']);
+    const half = await env.t.main(['--timeout', '.5', 'status']);
     expect(half.code, half.stderr).toBe(0);
   });
 
   for (const bad of ['0', '-1', '0.0001', '1e3', '0x10', 'Infinity', 'NaN', 'abc', '99999999999', '86401']) {
     it(`--timeout ${bad}: exit 2 naming the flag, before any request`, async () => {
-      const r = await env.t.run(['--timeout', bad, 'login'], ctx.sim.env('demo'));
-      expect(r.code).toBe(2);
+      const r = await env.t.main(['--timeout', bad, 'login'], ctx.sim.env('demo'));
+      expect(r.code, r.stderr).toBe(2);
       oneLine(r.stderr);
       expect(r.stderr).toMatch(/--timeout/);
       expect(r.stderr).toMatch(/expected a positive number of seconds, between 0\.001 and 86400 /);
@@ -50,13 +50,13 @@ describe('--timeout and OSCONSOLE_TIMEOUT', () => {
 
   it('OSCONSOLE_TIMEOUT=abc or 99999999999: exit 2 naming the variable, before any request', async () => {
     for (const bad of ['abc', '99999999999', '0']) {
-      const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OSCONSOLE_TIMEOUT: bad });
-      expect(r.code).toBe(2);
+      const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OSCONSOLE_TIMEOUT: bad });
+      expect(r.code, r.stderr).toBe(2);
       oneLine(r.stderr);
       expect(r.stderr).toMatch(/^osconsole: invalid value for OSCONSOLE_TIMEOUT: /);
     }
     expect(ctx.sim.requests()).toHaveLength(0);
-    const ok = await env.t.run(['login'], { ...ctx.sim.env('demo'), OSCONSOLE_TIMEOUT: '86400' });
+    const ok = await env.t.main(['login'], { ...ctx.sim.env('demo'), OSCONSOLE_TIMEOUT: '86400' });
     expect(ok.code, ok.stderr).toBe(0);
   });
 });
@@ -66,8 +66,8 @@ describe('server arguments Nova cannot hold', () => {
 
   it('longer than 255 characters: exit 2 before any request, the argument shortened', async () => {
     // No session at all: the check comes before login or session lookup.
-    const r = await env.t.run(['console', 'get', long], ctx.sim.env('demo'));
-    expect(r.code).toBe(2);
+    const r = await env.t.main(['console', 'get', long], ctx.sim.env('demo'));
+    expect(r.code, r.stderr).toBe(2);
     oneLine(r.stderr);
     expect(r.stderr).toMatch(/5004 characters; Nova server names have at most 255/);
     expect(r.stderr.length).toBeLessThan(300);
@@ -79,7 +79,7 @@ describe('server arguments Nova cannot hold', () => {
       ['web-1\n', 'web-1\\n'],
       ['\u001b]0;pwned\u0007', '\\x1b]0;pwned\\x07'],
     ] as const) {
-      const r = await env.t.run(['console', 'get', arg], ctx.sim.env('demo'));
+      const r = await env.t.main(['console', 'get', arg], ctx.sim.env('demo'));
       expect(r.code, arg).toBe(2);
       oneLine(r.stderr);
       expect(r.stderr).toContain(`"${shown}"`);
@@ -99,7 +99,7 @@ describe('server arguments Nova cannot hold', () => {
 
   it('255 characters is still looked up (exit 4, not 2)', async () => {
     await login(env.t, ctx.sim);
-    const r = await env.t.run(['console', 'get', 'y'.repeat(255)]);
+    const r = await env.t.main(['console', 'get', 'y'.repeat(255)]);
     expect(r.code, r.stderr).toBe(4);
   });
 });
@@ -115,14 +115,14 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
 
   it('token: project.domain missing is tolerated (keystoneauth reads it as None)', async () => {
     ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => (delete b.token.project.domain, b) } });
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(env.t.sessions().sessions.envvars!.project).toMatchObject({ name: 'demo', domain: { id: '', name: '' } });
   });
 
   it('token: project.domain of the wrong type', async () => {
     ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => ((b.token.project.domain = 'default'), b) } });
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 201 Created/, /token\.project\.domain: expected an object/);
   });
 
@@ -131,13 +131,13 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
       match: { method: 'POST', path: '/identity/v3/auth/tokens' },
       action: { kind: 'json', edit: (b: any) => ((b.token.catalog[0].endpoints[0].url = 42), b) },
     });
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     malformedAt(r, /auth\/tokens returned 201 Created/, /token\.catalog\[0\]\.endpoints\[0\]\.url: expected a string/);
   });
 
   it('token: a catalog entry whose endpoints is not a list', async () => {
     ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => ((b.token.catalog[1].endpoints = {}), b) } });
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     malformedAt(r, /auth\/tokens returned 201 Created/, /token\.catalog\[1\]\.endpoints: expected a list/);
   });
 
@@ -147,8 +147,8 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     });
     try {
       await login(env.t, sim);
-      const r = await env.t.run(['console', 'get', 'web-1']);
-      expect(r.code).toBe(1);
+      const r = await env.t.main(['console', 'get', 'web-1']);
+      expect(r.code, r.stderr).toBe(1);
       oneLine(r.stderr);
       expect(r.stderr).toBe(
         'osconsole: the catalog\'s public compute endpoint in region RegionOne is not an http or https URL: "compute.example:8774/v2.1"; the cloud operator should fix the endpoint in Keystone\n',
@@ -160,20 +160,20 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
 
   it('MFA receipt: a user without a name', async () => {
     ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => (delete b.receipt.user.name, b) } });
-    const r = await env.t.run(['login'], ctx.sim.env('mfa'));
+    const r = await env.t.main(['login'], ctx.sim.env('mfa'));
     malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 401 Unauthorized/, /receipt\.user\.name: expected a string/);
   });
 
   it('projects list: an entry without a name', async () => {
     ctx.sim.addFault({ match: { method: 'GET', path: '/identity/v3/auth/projects' }, action: { kind: 'replace', body: { projects: [{ id: 'p1', domain_id: 'default' }] } } });
-    const r = await env.t.run(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
+    const r = await env.t.main(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
     malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/projects returned 200 OK/, /projects\[0\]\.name: expected a string/);
   });
 
   it('servers list: a server without a name', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'GET', path: /servers\/detail$/ }, action: { kind: 'replace', body: { servers: [{ id: SERVER_IDS.web1, status: 'ACTIVE' }] } } });
-    const r = await env.t.run(['console', 'get', 'web-1']);
+    const r = await env.t.main(['console', 'get', 'web-1']);
     malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/detail\?name=.* returned 200 OK/, /servers\[0\]\.name: expected a string/);
   });
 
@@ -183,21 +183,21 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
       match: { method: 'GET', path: /servers\/detail$/ },
       action: { kind: 'json', edit: (b: any) => ({ ...b, servers_links: [{ rel: 'next', href: 'not a url' }] }) },
     });
-    const r = await env.t.run(['console', 'get', 'web-1']);
+    const r = await env.t.main(['console', 'get', 'web-1']);
     malformedAt(r, /servers\/detail\?name=.* returned 200 OK/, /servers_links\[0\]\.href: expected a URL/);
   });
 
   it('compute version document: a version that is not X.Y is exit 1, not a usage error', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'GET', path: /^\/compute\/(v2\.1\/)?$/ }, times: 2, action: { kind: 'replace', body: { version: { id: 'v2.1', version: 'latest', min_version: '2.1' } } } });
-    const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
     malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/ returned 200 OK/, /version\.version: expected a microversion X\.Y/);
   });
 
   it('remote console: protocol of the wrong type', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'json', edit: (b: any) => ((b.remote_console.protocol = 7), b) } });
-    const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
     malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles returned 200 OK/, /remote_console\.protocol: expected a string/);
     // The excerpt of the body shows the URL, but not the live console token in it.
     expect(r.stderr).toMatch(/token(=|%3D)<redacted>/);
@@ -213,7 +213,7 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     it(`remote console: a console URL with ${what} is an error, not output`, async () => {
       await login(env.t, ctx.sim);
       ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'json', edit: (b: any) => ((b.remote_console.url = url), b) } });
-      const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+      const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
       malformedAt(r, /remote-consoles returned 200 OK/, /remote_console\.url: expected an http, https, ws or wss URL/);
       expect(r.stderr).toMatch(shown);
       expect(r.stderr).not.toContain('\u001b');
@@ -226,7 +226,7 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     try {
       await login(env.t, sim);
       sim.addFault({ match: { method: 'POST', path: /\/action$/ }, action: { kind: 'json', edit: (b: any) => ((b.console.url = 'vnc://h:5900'), b) } });
-      const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+      const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
       malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/action returned 200 OK/, /console\.url: expected an http, https, ws or wss URL, got "vnc:\/\/h:5900"/);
       expect(r.stdout).toBe('');
     } finally {
@@ -236,9 +236,9 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
 
   it('console auth token lookup: a port that is not a number', async () => {
     await login(env.t, ctx.sim, 'admin', { OS_PROJECT_NAME: 'demo' });
-    const url = (await env.t.run(['console', 'get', 'web-1'])).stdout.split('\n')[0]!;
+    const url = (await env.t.main(['console', 'get', 'web-1'])).stdout.split('\n')[0]!;
     ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, action: { kind: 'json', edit: (b: any) => ((b.console.port = 'vnc'), b) } });
-    const r = await env.t.run(['console', 'inspect', url]);
+    const r = await env.t.main(['console', 'inspect', url]);
     malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/os-console-auth-tokens\/.* returned 200 OK/, /console\.port: expected a number or null/);
     expect(r.stdout).toBe('');
   });
@@ -248,8 +248,8 @@ describe('console get <name> --all-projects that finds nothing', () => {
   it('makes one bounded request, not a listing of every project', async () => {
     await login(env.t, ctx.sim, 'admin');
     ctx.sim.clearLog();
-    const r = await env.t.run(['console', 'get', 'no-such-vm', '--all-projects']);
-    expect(r.code).toBe(4);
+    const r = await env.t.main(['console', 'get', 'no-such-vm', '--all-projects']);
+    expect(r.code, r.stderr).toBe(4);
     oneLine(r.stderr);
     expect(r.stderr).toMatch(/^osconsole: no server named "no-such-vm" in any project/);
     const lists = ctx.sim.requests('compute').filter((e) => /servers\/detail$/.test(e.path));

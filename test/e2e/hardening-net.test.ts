@@ -108,9 +108,9 @@ describe('an auth URL that is not Keystone (bullet: version discovery)', () => {
       let host = '';
       const svc = await fakeService((req, res) => make(host)(req, res));
       host = svc.url;
-      const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: svc.url });
+      const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: svc.url });
       expect(r.stderr).toMatch(/^osconsole: OS_AUTH_URL http:\/\/127\.0\.0\.1:\d+ is not a Keystone endpoint/);
-      expect(r.code).toBe(2);
+      expect(r.code, r.stderr).toBe(2);
       expect(svc.seen.map((s) => `${s.method} ${s.url}`)).toEqual(['GET /']);
       expect(svc.seen.some((s) => s.body.includes('demopass'))).toBe(false);
       expect(existsSync(env.t.sessionsPath)).toBe(false);
@@ -119,22 +119,22 @@ describe('an auth URL that is not Keystone (bullet: version discovery)', () => {
 
   it('names --os-auth-url, or the clouds.yaml key and file, as the source', async () => {
     const svc = await fakeService((req, res) => json(300, glanceVersions('http://x'))(req, res));
-    const flag = await env.t.run(['login', '--os-auth-url', svc.url], ctx.sim.env('demo'));
-    expect(flag.code).toBe(2);
+    const flag = await env.t.main(['login', '--os-auth-url', svc.url], ctx.sim.env('demo'));
+    expect(flag.code, flag.stderr).toBe(2);
     expect(flag.stderr).toMatch(/^osconsole: --os-auth-url http:\/\/127\.0\.0\.1:\d+ is not a Keystone endpoint/);
     const file = env.t.write(
       '.config/openstack/clouds.yaml',
       `clouds:\n  glance:\n    auth:\n      auth_url: ${svc.url}\n      username: demo\n      password: demopass\n      project_name: demo\n      user_domain_name: Default\n      project_domain_name: Default\n`,
     );
-    const yaml = await env.t.run(['login', '--os-cloud', 'glance']);
-    expect(yaml.code).toBe(2);
+    const yaml = await env.t.main(['login', '--os-cloud', 'glance']);
+    expect(yaml.code, yaml.stderr).toBe(2);
     expect(yaml.stderr).toContain(`clouds.glance.auth.auth_url in ${file}`);
     expect(yaml.stderr).toContain('is not a Keystone endpoint');
     expect(svc.seen.filter((s) => s.method !== 'GET')).toEqual([]);
   });
 
   it('Keystone itself still works from its root, /v3, and with the version document at 200', async () => {
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: ctx.sim.identityUrl });
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: ctx.sim.identityUrl });
     expect(r.code, r.stderr).toBe(0);
   });
 });
@@ -142,8 +142,8 @@ describe('an auth URL that is not Keystone (bullet: version discovery)', () => {
 describe('credentials in the auth URL (bullet: userinfo)', () => {
   it('are refused with exit 2 before any request; the password is never echoed or stored', async () => {
     const withUser = ctx.sim.authUrl.replace('http://', 'http://demo:Sup3rS3cret@');
-    const r = await env.t.run(['login', '--debug'], { ...ctx.sim.env('demo'), OS_AUTH_URL: withUser });
-    expect(r.code).toBe(2);
+    const r = await env.t.main(['login', '--debug'], { ...ctx.sim.env('demo'), OS_AUTH_URL: withUser });
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/OS_AUTH_URL must not contain a user name or password; use OS_USERNAME and OS_PASSWORD/);
     expect(r.stderr + r.stdout).not.toContain('Sup3rS3cret');
     expect(ctx.sim.requests()).toEqual([]);
@@ -154,7 +154,7 @@ describe('credentials in the auth URL (bullet: userinfo)', () => {
     const proxy = await startConnectProxy();
     try {
       const proxyUrl = proxy.url.replace('http://', 'http://pxuser:Pr0xyPw@');
-      const r = await env.t.run(['login', '--debug'], { ...ctx.sim.env('demo'), HTTP_PROXY: proxyUrl });
+      const r = await env.t.main(['login', '--debug'], { ...ctx.sim.env('demo'), HTTP_PROXY: proxyUrl });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(`via proxy http://<redacted>@127.0.0.1:${new URL(proxy.url).port} (HTTP_PROXY)`);
       expect(r.stderr + r.stdout).not.toContain('Pr0xyPw');
@@ -168,8 +168,8 @@ describe('credentials in the auth URL (bullet: userinfo)', () => {
 describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
   it('a refused proxy is named (redacted), with the variable, not the target', async () => {
     const port = await closedPort();
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: `http://pxuser:Pr0xyPw@127.0.0.1:${port}` });
-    expect(r.code).toBe(7);
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: `http://pxuser:Pr0xyPw@127.0.0.1:${port}` });
+    expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(
       new RegExp(`^osconsole: cannot connect to proxy http://<redacted>@127\\.0\\.0\\.1:${port} \\(set by HTTP_PROXY\\) for POST http://127\\.0\\.0\\.1:${ctx.sim.port}/identity/v3/auth/tokens: connection refused`),
     );
@@ -180,8 +180,8 @@ describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
     const proxy = await startConnectProxy();
     try {
       // The test proxy answers 403 to CONNECT for any host but 127.0.0.1.
-      const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: `http://localhost:${ctx.sim.port}/identity/v3`, HTTP_PROXY: proxy.url });
-      expect(r.code).toBe(7);
+      const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: `http://localhost:${ctx.sim.port}/identity/v3`, HTTP_PROXY: proxy.url });
+      expect(r.code, r.stderr).toBe(7);
       expect(r.stderr).toContain(`osconsole: proxy ${proxy.url} (set by HTTP_PROXY) answered 403 Forbidden to the tunnel request for POST http://localhost:${ctx.sim.port}/identity/v3/auth/tokens`);
       expect(proxy.targets).toEqual([`localhost:${ctx.sim.port}`]);
     } finally {
@@ -194,7 +194,7 @@ describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
       const proxy = await startConnectProxy();
       try {
         const value = noProxy.replace('PORT', String(ctx.sim.port));
-        const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: proxy.url, no_proxy: value });
+        const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: proxy.url, no_proxy: value });
         expect(r.code, r.stderr).toBe(0);
         expect(proxy.targets).toEqual([]);
       } finally {
@@ -207,7 +207,7 @@ describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
     it(`NO_PROXY=${noProxy} does not match 127.0.0.1:<port>: the proxy is used`, async () => {
       const proxy = await startConnectProxy();
       try {
-        const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: proxy.url, NO_PROXY: noProxy });
+        const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: proxy.url, NO_PROXY: noProxy });
         expect(r.code, r.stderr).toBe(0);
         expect(proxy.targets).toEqual([`127.0.0.1:${ctx.sim.port}`]);
       } finally {
@@ -219,17 +219,17 @@ describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
 
 describe('a region the catalog lacks (bullet: OS_REGION_NAME)', () => {
   it('login warns at once listing the compute regions, exits 0 and caches; console get lists them too', async () => {
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_REGION_NAME: 'RegionX' });
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_REGION_NAME: 'RegionX' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('warning: region RegionX is not in the catalog of cloud envvars; its compute endpoints are in RegionOne, RegionTwo');
     expect(env.t.sessions().sessions.envvars!.region_name).toBe('RegionX');
-    const c = await env.t.run(['console', 'get', 'web-1'], { OS_REGION_NAME: 'RegionX' });
-    expect(c.code).toBe(4);
+    const c = await env.t.main(['console', 'get', 'web-1'], { OS_REGION_NAME: 'RegionX' });
+    expect(c.code, c.stderr).toBe(4);
     expect(c.stderr).toMatch(/no public compute endpoint in region RegionX; the catalog offers compute at: RegionOne public, .*RegionTwo public/);
   });
 
   it('a region the catalog has: no warning', async () => {
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_REGION_NAME: 'RegionTwo' });
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_REGION_NAME: 'RegionTwo' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('warning');
   });

@@ -90,7 +90,7 @@ describe('closed pipes and write errors on stdout', () => {
     // Several writes (field<TAB>value lines) after the pipe broke: still quiet.
     const inspect = await runWithStdout(env.t, ['console', 'inspect', url], 'closed-pipe');
     expect(inspect.stderr).toBe('');
-    expect(inspect.code).toBe(0);
+    expect(inspect.code, inspect.stderr).toBe(0);
   });
 
   it('stdout on a full disk: exit 1 and one line naming the error, for every command including --version and --help', async () => {
@@ -134,11 +134,11 @@ describe('cloud text is escaped on every stream', () => {
   it('a "did you mean" suggestion and the duplicate-name error escape the name', async () => {
     await login(env.t, ctx.sim);
     const near = await env.t.run(['console', 'get', 'evil']);
-    expect(near.code).toBe(4);
+    expect(near.code, near.stderr).toBe(4);
     expect(near.stderr).toMatch(/did you mean .*"evil\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b2J\\u202e"/);
     expect(near.stderr).not.toMatch(CONTROL);
     const dup = await env.t.run(['console', 'get', TWIN]);
-    expect(dup.code).toBe(2);
+    expect(dup.code, dup.stderr).toBe(2);
     expect(dup.stderr).toContain(TWIN_IDS[0]);
     expect(dup.stderr).toContain('ACTIVEevil\\x1b]0;pwned');
     expect(dup.stderr).not.toMatch(CONTROL);
@@ -151,7 +151,7 @@ describe('cloud text is escaped on every stream', () => {
       action: { kind: 'status', status: 409, body: JSON.stringify({ conflictingRequest: { code: 409, message: `Cannot get console: ${EVIL}` } }) },
     });
     const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
-    expect(r.code).toBe(5);
+    expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('Cannot get console: evil\\x1b]0;pwned');
     expect(r.stderr).not.toMatch(CONTROL);
   });
@@ -250,14 +250,14 @@ describe("openstackclient's console flags on console get", () => {
   ])('%s: exit 2, one line naming --type %s, no request', async (flag, type) => {
     const r = await env.t.run(['console', 'get', 'web-1', flag], ctx.sim.env('demo'));
     expect(r.stderr).toBe(`osconsole: unknown option '${flag}'; use --type ${type}\n`);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
     expect(ctx.sim.requests()).toEqual([]);
   });
 
   it('other unknown options keep commander\'s message and suggestion', async () => {
     const r = await env.t.run(['console', 'get', 'web-1', '--jsn']);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^osconsole: unknown option '--jsn' \(Did you mean --json\?\)/);
   });
 });

@@ -20,7 +20,7 @@ const ctx = useSimulator();
 const env = useTestEnv();
 
 async function login(t: TestEnv, sim: Simulator, extra: Record<string, string | undefined> = {}) {
-  const r = await t.run(['login'], { ...sim.env('demo'), ...extra });
+  const r = await t.main(['login'], { ...sim.env('demo'), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
 
@@ -71,7 +71,7 @@ describe.skipIf(!canMount)('optional cache writes on a full or read-only disk (n
     } catch (err) {
       expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
     }
-    const r = await env.t.run(['console', 'get', 'web-1'], extra);
+    const r = await env.t.main(['console', 'get', 'web-1'], extra);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/\S+\n$/);
     expect(r.stderr).toMatch(/^osconsole: warning: could not update the cache in .* \(ENOSPC[^\n]*\); carrying on without it\n$/);
@@ -83,7 +83,7 @@ describe.skipIf(!canMount)('optional cache writes on a full or read-only disk (n
     const dir = mountPoint();
     execFileSync('mount', ['--bind', env.t.configDir, dir]);
     execFileSync('mount', ['-o', 'remount,ro,bind', dir]);
-    const r = await env.t.run(['console', 'get', 'web-1'], { OSCONSOLE_CONFIG_DIR: dir });
+    const r = await env.t.main(['console', 'get', 'web-1'], { OSCONSOLE_CONFIG_DIR: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/\S+\n$/);
     expect(r.stderr).toMatch(/^osconsole: warning: could not update the cache in .* \(EROFS[^\n]*\); carrying on without it\n$/);
@@ -207,34 +207,34 @@ describe('lock takeover is atomic', () => {
 describe('an unsafe OSCONSOLE_CONFIG_DIR is refused (exit 2) before any login request', () => {
   it('a regular file', async () => {
     const file = env.t.write('not-a-dir', 'x');
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OSCONSOLE_CONFIG_DIR: file });
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OSCONSOLE_CONFIG_DIR: file });
     expect(r.stderr).toBe(`osconsole: OSCONSOLE_CONFIG_DIR ${file} is not a directory\n`);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(tokenPosts(ctx.sim)).toHaveLength(0);
   });
 
   it('a directory others can write (not sticky)', async () => {
     mkdirSync(env.t.configDir);
     chmodSync(env.t.configDir, 0o777);
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.stderr).toMatch(/^osconsole: refusing to use OSCONSOLE_CONFIG_DIR .*: other users can write to it \(mode 0777\); run: chmod 700 /);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(tokenPosts(ctx.sim)).toHaveLength(0);
   });
 
   it.runIf(process.getuid?.() === 0)('a directory owned by someone else', async () => {
     mkdirSync(env.t.configDir, { mode: 0o700 });
     chownSync(env.t.configDir, 65534, 65534);
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.stderr).toMatch(/^osconsole: refusing to use OSCONSOLE_CONFIG_DIR .*: it belongs to another user \(uid 65534\)/);
-    expect(r.code).toBe(2);
+    expect(r.code, r.stderr).toBe(2);
     expect(tokenPosts(ctx.sim)).toHaveLength(0);
   });
 
   it('a shared sticky directory (like /tmp) is still accepted', async () => {
     mkdirSync(env.t.configDir);
     chmodSync(env.t.configDir, 0o1777);
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
   });
 });
@@ -245,21 +245,21 @@ describe('a token Keystone rejected before its expiry', () => {
     const s = env.t.sessions().sessions.envvars!;
     ctx.sim.keystone.tokens.get(s.token)!.revoked = true;
     // No credentials in the environment: the session cannot be renewed without a person.
-    const c = await env.t.run(['console', 'get', 'web-1']);
-    expect(c.code).toBe(3);
+    const c = await env.t.main(['console', 'get', 'web-1']);
+    expect(c.code, c.stderr).toBe(3);
     expect(c.stderr).toMatch(/^osconsole: the token of cloud "envvars" was rejected by Keystone before its expiry \(20\d\d-.*\) and cannot be renewed without you/);
     expect(env.t.sessions().sessions.envvars!.expires_at).toBe(s.expires_at);
-    const tsv = await env.t.run(['status']);
-    expect(tsv.code).toBe(0);
+    const tsv = await env.t.main(['status']);
+    expect(tsv.code, tsv.stderr).toBe(0);
     expect(tsv.stdout).toBe(`*\tenvvars\tdemo\tdemo\tRegionOne\tpublic\t${s.expires_at}\t0\n`);
-    const json = JSON.parse((await env.t.run(['status', '--json'])).stdout) as { sessions: Array<Record<string, unknown>> };
+    const json = JSON.parse((await env.t.main(['status', '--json'])).stdout) as { sessions: Array<Record<string, unknown>> };
     expect(json.sessions[0]).toMatchObject({ expires_at: s.expires_at, expires_in: 0, valid: false, rejected: true });
     const table = await runMain(['status'], { tty: true, env: { OSCONSOLE_CONFIG_DIR: env.t.configDir } });
     expect(table.stdout).toMatch(/rejected by Keystone \(expires 20\d\d-/);
     expect(table.stdout).not.toMatch(/1970/);
     ctx.sim.addFault({ match: { method: 'DELETE', service: 'identity' }, times: 5, action: { kind: 'status', status: 500 } });
-    const out = await env.t.run(['logout']);
-    expect(out.code).toBe(0);
+    const out = await env.t.main(['logout']);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).not.toMatch(/1970/);
     expect(out.stderr).toMatch(/could not revoke the token of envvars \(.*\); Keystone had already rejected it \(it would have expired at /);
   });
@@ -281,49 +281,49 @@ describe('a cloud upgrade is noticed', () => {
 
   it('a type refused because of the cached range re-reads the version document once, then succeeds', async () => {
     await login(env.t, sim);
-    expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
+    expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
     expect(env.t.sessions().sessions.envvars!.compute_versions).toMatchObject({ [`${sim.url}/compute/v2.1`]: { max: '2.93' } });
     await upgrade('2.100');
     sim.clearLog();
-    const r = await env.t.run(['console', 'get', 'web-1', '--type', 'spice-direct']);
+    const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/spice-direct/);
     expect(versionGets(sim)).toHaveLength(1);
     expect(env.t.sessions().sessions.envvars!.compute_versions).toMatchObject({ [`${sim.url}/compute/v2.1`]: { max: '2.100' } });
     // The 24 h reuse stays for everything else: no version document read.
     sim.clearLog();
-    expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
+    expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
     expect(versionGets(sim)).toHaveLength(0);
   });
 
   it('a type the cloud really lacks is still refused after the one re-check (exit 6)', async () => {
     await login(env.t, sim);
-    expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
+    expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
     sim.clearLog();
-    const r = await env.t.run(['console', 'get', 'web-1', '--type', 'spice-direct']);
-    expect(r.code).toBe(6);
+    const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
+    expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toMatch(/spice-direct needs compute API 2\.99 .*; this cloud offers 2\.1–2\.93 \(Zed\)/);
     expect(versionGets(sim)).toHaveLength(1);
   });
 
   it('a refusal that no upgrade could change (a pin below the type\'s floor) does not re-read the version document', async () => {
     await login(env.t, sim);
-    expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
+    expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
     sim.clearLog();
-    const r = await env.t.run(['console', 'get', 'web-1', '--type', 'webmks', '--os-compute-api-version', '2.6']);
-    expect(r.code).toBe(6);
+    const r = await env.t.main(['console', 'get', 'web-1', '--type', 'webmks', '--os-compute-api-version', '2.6']);
+    expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toMatch(/webmks needs compute API 2\.8 .*; the version is pinned to 2\.6/);
     expect(versionGets(sim)).toHaveLength(0);
   });
 
   it('login drops the cached range, so the next command reads the version document anew', async () => {
     await login(env.t, sim);
-    expect((await env.t.run(['console', 'get', 'web-1'])).code).toBe(0);
+    expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
     await upgrade('2.100');
     await login(env.t, sim);
     expect(env.t.sessions().sessions.envvars!.compute_versions).toEqual({});
     sim.clearLog();
-    const r = await env.t.run(['console', 'get', 'web-1', '--json']);
+    const r = await env.t.main(['console', 'get', 'web-1', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ microversion: '2.99' });
     expect(versionGets(sim)).toHaveLength(1);
@@ -334,7 +334,7 @@ describe('spice-direct: a console already created is never discarded', () => {
   it('a 500 on the token lookup prints the URL with a warning (exit 0)', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, times: 5, action: { kind: 'status', status: 500 } });
-    const r = await env.t.run(['console', 'get', 'web-1', '--type', 'spice-direct']);
+    const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/spice-direct\S*\n$/);
     expect(r.stderr).toMatch(/^osconsole: warning: could not look up the host and ports of the spice-direct console \(.*500.*\); printing the URL only\n$/);
@@ -342,9 +342,9 @@ describe('spice-direct: a console already created is never discarded', () => {
 
   it('a timeout on the token lookup prints the URL with a warning (exit 0)', async () => {
     await login(env.t, ctx.sim);
-    await env.t.run(['console', 'get', 'web-1']);
+    await env.t.main(['console', 'get', 'web-1']);
     ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, action: { kind: 'hang' } });
-    const r = await env.t.run(['--timeout', '1', 'console', 'get', 'web-1', '--type', 'spice-direct']);
+    const r = await env.t.main(['--timeout', '1', 'console', 'get', 'web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/spice-direct\S*\n$/);
     expect(r.stderr).toMatch(/warning: could not look up the host and ports .*timed out.*; printing the URL only\n$/);
@@ -353,8 +353,8 @@ describe('spice-direct: a console already created is never discarded', () => {
   it('a 404 of the token is still an error (the console is gone)', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, action: { kind: 'status', status: 404, body: '{"itemNotFound": {"code": 404, "message": "The token could not be found"}}', contentType: 'application/json' } });
-    const r = await env.t.run(['console', 'get', 'web-1', '--type', 'spice-direct']);
-    expect(r.code).toBe(4);
+    const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
+    expect(r.code, r.stderr).toBe(4);
     expect(r.stdout).toBe('');
   });
 });
@@ -363,19 +363,19 @@ describe('logout with no current session', () => {
   it("names the other cloud's live session and how to log out of it (exit 0: nothing to do here)", async () => {
     await login(env.t, ctx.sim, { OS_CLOUD_NAME: 'other' });
     await login(env.t, ctx.sim, { OS_CLOUD_NAME: 'main' });
-    expect((await env.t.run(['logout'])).code).toBe(0);
+    expect((await env.t.main(['logout'])).code).toBe(0);
     expect(env.t.sessions().current).toBeNull();
-    const r = await env.t.run(['logout']);
-    expect(r.code).toBe(0);
+    const r = await env.t.main(['logout']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('No current session; nothing to do. A session for "other" exists: osconsole logout --os-cloud other\n');
     expect(Object.keys(env.t.sessions().sessions)).toEqual(['other']);
   });
 
   it('names every live session when there are several', async () => {
     for (const n of ['a', 'b', 'main']) await login(env.t, ctx.sim, { OS_CLOUD_NAME: n });
-    expect((await env.t.run(['logout'])).code).toBe(0);
-    const r = await env.t.run(['logout']);
-    expect(r.code).toBe(0);
+    expect((await env.t.main(['logout'])).code).toBe(0);
+    const r = await env.t.main(['logout']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('No current session; nothing to do. Sessions exist for "a", "b": osconsole logout --os-cloud NAME, or --all\n');
   });
 });

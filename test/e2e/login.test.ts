@@ -16,8 +16,8 @@ const cloudsYaml = (sim: Simulator, body: string) => body.replaceAll('AUTH_URL',
 
 describe('login from an openrc (OS_* variables)', () => {
   it('logs in, says who and where on stderr, and caches the session 0600 in a 0700 directory', async () => {
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
-    expect(r.code).toBe(0);
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/Logged in to envvars as demo \(Default\), project demo \(Default\), region RegionOne; token expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 59 min\)/);
     const file = env.t.sessions();
@@ -33,7 +33,7 @@ describe('login from an openrc (OS_* variables)', () => {
   });
 
   it('--json prints the session summary on stdout', async () => {
-    const r = await env.t.run(['login', '--json'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login', '--json'], ctx.sim.env('demo'));
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual([
       'cloud', 'current', 'auth_url', 'user', 'project', 'domain', 'system', 'roles', 'region_name', 'interface', 'methods', 'issued_at', 'expires_at', 'expires_in', 'valid', 'rejected',
@@ -42,50 +42,50 @@ describe('login from an openrc (OS_* variables)', () => {
   });
 
   it('OS_CLOUD_NAME renames the envvars cloud', async () => {
-    await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'lab' });
+    await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'lab' });
     expect(env.t.sessions().current).toBe('lab');
   });
 
   it('a wrong password is exit 3 with Keystone\'s words, and the cache is left as it was', async () => {
-    await env.t.run(['login'], ctx.sim.env('demo'));
+    await env.t.main(['login'], ctx.sim.env('demo'));
     const before = readFileSync(env.t.sessionsPath, 'utf8');
-    const r = await env.t.run(['login'], { ...ctx.sim.env('admin'), OS_PASSWORD: 'wrong' });
-    expect(r.code).toBe(3);
+    const r = await env.t.main(['login'], { ...ctx.sim.env('admin'), OS_PASSWORD: 'wrong' });
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe(`osconsole: Keystone at ${ctx.sim.authUrl} refused the credentials of admin (Default): The request you have made requires authentication.\n`);
     expect(readFileSync(env.t.sessionsPath, 'utf8')).toBe(before);
   });
 
   it('off a terminal a missing value is exit 3 naming its flag and variable, without prompting', async () => {
     const { OS_PASSWORD: _drop, ...noPassword } = ctx.sim.env('demo');
-    const r = await env.t.run(['login'], noPassword);
-    expect(r.code).toBe(3);
+    const r = await env.t.main(['login'], noPassword);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe('osconsole: missing password for cloud "envvars"; pass --os-password or set OS_PASSWORD\n');
   });
 
   it('scopes by project id, by domain and to the system', async () => {
     const base = ctx.sim.env('admin');
-    const byId = await env.t.run(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_PROJECT_ID: PROJECT_IDS.demo });
+    const byId = await env.t.main(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_PROJECT_ID: PROJECT_IDS.demo });
     expect(JSON.parse(byId.stdout).project.name).toBe('demo');
-    const domain = await env.t.run(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_DOMAIN_NAME: 'Default' });
+    const domain = await env.t.main(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_DOMAIN_NAME: 'Default' });
     expect(JSON.parse(domain.stdout)).toMatchObject({ project: null, domain: { name: 'Default' } });
-    const system = await env.t.run(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_SYSTEM_SCOPE: 'all' });
+    const system = await env.t.main(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_SYSTEM_SCOPE: 'all' });
     expect(JSON.parse(system.stdout)).toMatchObject({ project: null, system: true });
   });
 
   it('without a project, the default project is used; a user without one is told to pick (exit 3, projects listed)', async () => {
-    const r = await env.t.run(['login', '--json'], { ...ctx.sim.env('demo'), OS_PROJECT_NAME: undefined, OS_PROJECT_DOMAIN_NAME: undefined });
+    const r = await env.t.main(['login', '--json'], { ...ctx.sim.env('demo'), OS_PROJECT_NAME: undefined, OS_PROJECT_DOMAIN_NAME: undefined });
     expect(JSON.parse(r.stdout).project.name).toBe('demo');
-    const none = await env.t.run(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
-    expect(none.code).toBe(3);
+    const none = await env.t.main(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
+    expect(none.code, none.stderr).toBe(3);
     expect(none.stderr).toBe(
       'osconsole: no project given, and noproj has no default project (projects: demo, other); pass --os-project-name or set OS_PROJECT_NAME (or --os-project-id / OS_PROJECT_ID)\n',
     );
   });
 
   it('user and project domains default to "default" when only names are given (OS_DEFAULT_DOMAIN changes it)', async () => {
-    const r = await env.t.run(['login', '--json'], { ...ctx.sim.env('demo'), OS_USER_DOMAIN_NAME: undefined, OS_PROJECT_DOMAIN_NAME: undefined });
-    expect(r.code).toBe(0);
-    const alice = await env.t.run(['login', '--json'], {
+    const r = await env.t.main(['login', '--json'], { ...ctx.sim.env('demo'), OS_USER_DOMAIN_NAME: undefined, OS_PROJECT_DOMAIN_NAME: undefined });
+    expect(r.code, r.stderr).toBe(0);
+    const alice = await env.t.main(['login', '--json'], {
       ...ctx.sim.env('alice'),
       OS_USER_DOMAIN_NAME: undefined,
       OS_PROJECT_DOMAIN_NAME: undefined,
@@ -100,7 +100,7 @@ describe('auth URL forms', () => {
   it('accepts the root (discovery), /v3, and a trailing slash; discovery costs one GET', async () => {
     for (const url of [ctx.sim.identityUrl, `${ctx.sim.identityUrl}/`, ctx.sim.authUrl, `${ctx.sim.authUrl}/`]) {
       ctx.sim.clearLog();
-      const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: url });
+      const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: url });
       expect(r.code, `${url}: ${r.stderr}`).toBe(0);
       const paths = ctx.sim.requests('identity').map((e) => `${e.method} ${e.path}`);
       expect(paths).toEqual(url.includes('/v3') ? ['POST /identity/v3/auth/tokens'] : ['GET /identity/', 'POST /identity/v3/auth/tokens']);
@@ -110,7 +110,7 @@ describe('auth URL forms', () => {
   it('works with Keystone at the root of its host', async () => {
     const root = await Simulator.start({ identityPrefix: '' });
     try {
-      const r = await env.t.run(['login'], { ...root.env('demo'), OS_AUTH_URL: root.url });
+      const r = await env.t.main(['login'], { ...root.env('demo'), OS_AUTH_URL: root.url });
       expect(r.code, r.stderr).toBe(0);
       expect(env.t.sessions().sessions.envvars!.identity_url).toBe(`${root.url}/v3`);
     } finally {
@@ -119,8 +119,8 @@ describe('auth URL forms', () => {
   });
 
   it('an unreachable auth URL is exit 7 naming the host', async () => {
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: 'http://127.0.0.1:1/v3' });
-    expect(r.code).toBe(7);
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: 'http://127.0.0.1:1/v3' });
+    expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/connection refused by 127\.0\.0\.1:1 .*check the auth URL and region/);
   });
 });
@@ -146,7 +146,7 @@ describe('clouds.yaml and secure.yaml', () => {
   it('finds ~/.config/openstack/clouds.yaml, merges secure.yaml, picks the cloud by OS_CLOUD', async () => {
     env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, yaml));
     env.t.write('.config/openstack/secure.yaml', 'clouds:\n  sim:\n    auth:\n      password: demopass\n');
-    const r = await env.t.run(['login', '--json'], { OS_CLOUD: 'sim' });
+    const r = await env.t.main(['login', '--json'], { OS_CLOUD: 'sim' });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ cloud: 'sim', user: { name: 'demo' }, project: { name: 'other' } });
   });
@@ -154,14 +154,14 @@ describe('clouds.yaml and secure.yaml', () => {
   it('precedence: flags > environment > clouds.yaml', async () => {
     env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, yaml));
     env.t.write('.config/openstack/secure.yaml', 'clouds:\n  sim:\n    auth:\n      password: demopass\n');
-    const fromEnv = await env.t.run(['login', '--json'], { OS_CLOUD: 'sim', OS_PROJECT_NAME: 'demo' });
+    const fromEnv = await env.t.main(['login', '--json'], { OS_CLOUD: 'sim', OS_PROJECT_NAME: 'demo' });
     expect(JSON.parse(fromEnv.stdout).project.name).toBe('demo');
     // A project id in the environment replaces the file's project name (related keys travel together).
-    const byId = await env.t.run(['login', '--json'], { OS_CLOUD: 'sim', OS_PROJECT_ID: PROJECT_IDS.demo });
+    const byId = await env.t.main(['login', '--json'], { OS_CLOUD: 'sim', OS_PROJECT_ID: PROJECT_IDS.demo });
     expect(JSON.parse(byId.stdout).project.name).toBe('demo');
-    const fromFlag = await env.t.run(['login', '--json', '--os-project-name', 'other'], { OS_CLOUD: 'sim', OS_PROJECT_NAME: 'demo' });
+    const fromFlag = await env.t.main(['login', '--json', '--os-project-name', 'other'], { OS_CLOUD: 'sim', OS_PROJECT_NAME: 'demo' });
     expect(JSON.parse(fromFlag.stdout).project.name).toBe('other');
-    const cloudFlag = await env.t.run(['login', '--json', '--os-cloud', 'second'], { OS_CLOUD: 'sim' });
+    const cloudFlag = await env.t.main(['login', '--json', '--os-cloud', 'second'], { OS_CLOUD: 'sim' });
     expect(JSON.parse(cloudFlag.stdout)).toMatchObject({ cloud: 'second', user: { name: 'admin' } });
   });
 
@@ -170,21 +170,21 @@ describe('clouds.yaml and secure.yaml', () => {
     const cwd = join(env.t.home, 'work');
     env.t.write('work/clouds.yml', cloudsYaml(ctx.sim, yaml.replace('project_name: other', 'project_name: demo')));
     env.t.write('work/secure.json', JSON.stringify({ clouds: { sim: { auth: { password: 'demopass' } } } }));
-    const local = await env.t.run(['login', '--json'], { OS_CLOUD: 'sim' }, { cwd });
+    const local = await env.t.main(['login', '--json'], { OS_CLOUD: 'sim' }, { cwd });
     expect(local.code, local.stderr).toBe(0);
     expect(JSON.parse(local.stdout).project.name).toBe('demo');
     const explicit = env.t.write('elsewhere/my-clouds.json', JSON.stringify({ clouds: { mine: { auth: { auth_url: ctx.sim.authUrl, username: 'admin', password: 'secret', project_name: 'admin' } } } }));
-    const r = await env.t.run(['login', '--json'], { OS_CLOUD: 'mine', OS_CLIENT_CONFIG_FILE: explicit }, { cwd });
+    const r = await env.t.main(['login', '--json'], { OS_CLOUD: 'mine', OS_CLIENT_CONFIG_FILE: explicit }, { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).user.name).toBe('admin');
   });
 
   it('a file with one cloud needs no OS_CLOUD; several need one (exit 3 naming them)', async () => {
     env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, 'clouds:\n  only:\n    auth:\n      auth_url: AUTH_URL\n      username: demo\n      password: demopass\n      project_name: demo\n'));
-    expect((await env.t.run(['login'])).code).toBe(0);
+    expect((await env.t.main(['login'])).code).toBe(0);
     env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, yaml));
-    const r = await env.t.run(['login']);
-    expect(r.code).toBe(3);
+    const r = await env.t.main(['login']);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/defines several clouds \(sim, second\) and none was chosen; pass --os-cloud NAME or set OS_CLOUD/);
   });
 
@@ -208,29 +208,29 @@ describe('clouds.yaml and secure.yaml', () => {
 `,
       ),
     );
-    const r = await env.t.run(['login', '--json'], { OS_CLOUD: 'old' });
+    const r = await env.t.main(['login', '--json'], { OS_CLOUD: 'old' });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ project: { name: 'other' }, interface: 'internal', region_name: 'RegionTwo' });
   });
 
   it('invalid YAML, wrong types and unknown clouds are exit 2 naming the file and line', async () => {
     const file = env.t.write('.config/openstack/clouds.yaml', 'clouds:\n  sim:\n    auth: [unclosed\n');
-    const bad = await env.t.run(['login'], { OS_CLOUD: 'sim' });
-    expect(bad.code).toBe(2);
+    const bad = await env.t.main(['login'], { OS_CLOUD: 'sim' });
+    expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toMatch(new RegExp(`^osconsole: ${file}:\\d+: invalid YAML`));
     env.t.write('.config/openstack/clouds.yaml', 'clouds:\n  sim:\n    verify: maybe\n    auth:\n      auth_url: x\n');
-    const typed = await env.t.run(['login'], { OS_CLOUD: 'sim' });
-    expect(typed.code).toBe(2);
+    const typed = await env.t.main(['login'], { OS_CLOUD: 'sim' });
+    expect(typed.code, typed.stderr).toBe(2);
     expect(typed.stderr).toBe(`osconsole: ${file}:3: clouds.sim.verify must be true or false\n`);
-    const missing = await env.t.run(['login'], { OS_CLOUD: 'nope' });
-    expect(missing.code).toBe(2);
+    const missing = await env.t.main(['login'], { OS_CLOUD: 'nope' });
+    expect(missing.code, missing.stderr).toBe(2);
     expect(missing.stderr).toMatch(/cloud "nope" is not defined in .*clouds\.yaml \(clouds: sim\)/);
   });
 });
 
 describe('other auth methods', () => {
   it('application credential by id (openrc) and by name + user (clouds.yaml)', async () => {
-    const byId = await env.t.run(['login', '--json'], ctx.sim.appCredentialEnv());
+    const byId = await env.t.main(['login', '--json'], ctx.sim.appCredentialEnv());
     expect(byId.code, byId.stderr).toBe(0);
     expect(JSON.parse(byId.stdout)).toMatchObject({ methods: ['application_credential'], project: { name: 'demo' } });
     env.t.write(
@@ -249,14 +249,14 @@ describe('other auth methods', () => {
 `,
       ),
     );
-    const byName = await env.t.run(['login', '--json'], { OS_CLOUD: 'ac' });
+    const byName = await env.t.main(['login', '--json'], { OS_CLOUD: 'ac' });
     expect(byName.code, byName.stderr).toBe(0);
     expect(JSON.parse(byName.stdout).cloud).toBe('ac');
   });
 
   it('token: rescopes an existing token to a project', async () => {
     const unscoped = await issueToken(ctx.sim, 'noproj', 'unscoped');
-    const r = await env.t.run(['login', '--json'], {
+    const r = await env.t.main(['login', '--json'], {
       OS_AUTH_URL: ctx.sim.authUrl,
       OS_AUTH_TYPE: 'token',
       OS_TOKEN: unscoped,
@@ -269,11 +269,11 @@ describe('other auth methods', () => {
 
   it('TOTP in one step (v3multifactor) and through a receipt with OS_PASSCODE', async () => {
     const code = () => totp(CREDENTIALS.mfa.totpSecret, ctx.sim.now());
-    const single = await env.t.run(['login', '--json'], { ...ctx.sim.env('mfa'), OS_AUTH_TYPE: 'v3multifactor', OS_AUTH_METHODS: 'v3password,v3totp', OS_PASSCODE: code() });
+    const single = await env.t.main(['login', '--json'], { ...ctx.sim.env('mfa'), OS_AUTH_TYPE: 'v3multifactor', OS_AUTH_METHODS: 'v3password,v3totp', OS_PASSCODE: code() });
     expect(single.code, single.stderr).toBe(0);
     expect(JSON.parse(single.stdout).methods.sort()).toEqual(['password', 'totp']);
     ctx.sim.clearLog();
-    const viaReceipt = await env.t.run(['login', '--json'], { ...ctx.sim.env('mfa'), OS_PASSCODE: code() });
+    const viaReceipt = await env.t.main(['login', '--json'], { ...ctx.sim.env('mfa'), OS_PASSCODE: code() });
     expect(viaReceipt.code, viaReceipt.stderr).toBe(0);
     const posts = ctx.sim.requests('identity').filter((e) => e.method === 'POST');
     expect(posts).toHaveLength(2);
@@ -282,14 +282,14 @@ describe('other auth methods', () => {
   });
 
   it('a receipt with no passcode available off a terminal is exit 3 naming --os-passcode and OS_PASSCODE', async () => {
-    const r = await env.t.run(['login'], ctx.sim.env('mfa'));
-    expect(r.code).toBe(3);
+    const r = await env.t.main(['login'], ctx.sim.env('mfa'));
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe('osconsole: Keystone asks mfa for another factor (totp); pass --os-passcode or set OS_PASSCODE, or run osconsole login on a terminal\n');
   });
 
   it('an unsupported auth type is exit 2', async () => {
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_TYPE: 'v3oidcpassword' });
-    expect(r.code).toBe(2);
+    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_TYPE: 'v3oidcpassword' });
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/auth type "v3oidcpassword" is not supported/);
   });
 });
@@ -354,13 +354,13 @@ describe('prompts on a terminal', () => {
 
   it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
     const r = await env.t.pty(['login'], [{ expect: 'Password', send: '\u0003' }], { OS_AUTH_URL: ctx.sim.authUrl, OS_USERNAME: 'demo' });
-    expect(r.code).toBe(130);
+    expect(r.code, r.stderr).toBe(130);
     expect(() => statSync(env.t.sessionsPath)).toThrow();
   });
 
   it('never prompts when CI is set, even on a terminal', async () => {
     const r = await env.t.pty(['login'], [], { OS_AUTH_URL: ctx.sim.authUrl, OS_USERNAME: 'demo', CI: 'true' });
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/missing password for cloud "envvars"; pass --os-password or set OS_PASSWORD/);
   });
 });
@@ -376,7 +376,7 @@ describe('secrets never reach the disk', () => {
     ];
     for (const [kind, vars, secrets] of logins) {
       const args = kind === 'flag' ? ['login', '--os-password', CREDENTIALS.admin.password] : ['login'];
-      const r = await env.t.run(args, { ...vars, OS_CLOUD_NAME: kind });
+      const r = await env.t.main(args, { ...vars, OS_CLOUD_NAME: kind });
       expect(r.code, `${kind}: ${r.stderr}`).toBe(0);
       for (const name of readdirSync(env.t.configDir)) {
         const text = readFileSync(join(env.t.configDir, name), 'utf8');
@@ -388,10 +388,10 @@ describe('secrets never reach the disk', () => {
   });
 
   it('secrets given as flags work but warn that the process list shows them', async () => {
-    const r = await env.t.run(['login', '--os-password', 'demopass'], { ...ctx.sim.env('demo'), OS_PASSWORD: undefined });
-    expect(r.code).toBe(0);
+    const r = await env.t.main(['login', '--os-password', 'demopass'], { ...ctx.sim.env('demo'), OS_PASSWORD: undefined });
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('osconsole: warning: --os-password is visible to other users in the process list; prefer the prompt or OS_PASSWORD');
-    const ac = await env.t.run(['login', '--os-application-credential-secret', APP_CREDENTIAL.secret], { ...ctx.sim.appCredentialEnv(), OS_APPLICATION_CREDENTIAL_SECRET: undefined });
+    const ac = await env.t.main(['login', '--os-application-credential-secret', APP_CREDENTIAL.secret], { ...ctx.sim.appCredentialEnv(), OS_APPLICATION_CREDENTIAL_SECRET: undefined });
     expect(ac.code, ac.stderr).toBe(0);
     expect(ac.stderr).toContain('--os-application-credential-secret is visible to other users');
   });
@@ -399,14 +399,14 @@ describe('secrets never reach the disk', () => {
 
 describe('status and logout', () => {
   it('status lists sessions (TSV off a TTY, JSON with --json), marking the current one', async () => {
-    await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'a' });
-    await env.t.run(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'b' });
-    const tsv = await env.t.run(['status']);
+    await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'a' });
+    await env.t.main(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'b' });
+    const tsv = await env.t.main(['status']);
     expect(tsv.stdout.replace(/\n$/, '').split('\n').map((l) => l.split('\t').slice(0, 6))).toEqual([
       ['', 'a', 'demo', 'demo', 'RegionOne', 'public'],
       ['*', 'b', 'admin', 'admin', 'RegionOne', 'public'],
     ]);
-    const j = JSON.parse((await env.t.run(['status', '--json'])).stdout);
+    const j = JSON.parse((await env.t.main(['status', '--json'])).stdout);
     expect(j.current).toBe('b');
     expect(j.sessions.map((s: any) => [s.cloud, s.current, s.valid])).toEqual([
       ['a', false, true],
@@ -415,40 +415,40 @@ describe('status and logout', () => {
   });
 
   it('status with no sessions says so', async () => {
-    const r = await env.t.run(['status']);
-    expect(r.code).toBe(0);
+    const r = await env.t.main(['status']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('No sessions; run: osconsole login\n');
   });
 
   it('logout revokes the token at Keystone and removes the entry; --all clears everything', async () => {
-    await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'a' });
-    await env.t.run(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'b' });
+    await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'a' });
+    await env.t.main(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'b' });
     const tokenA = env.t.sessions().sessions.a!.token;
-    const out = await env.t.run(['logout', '--os-cloud', 'a']);
-    expect(out.code).toBe(0);
+    const out = await env.t.main(['logout', '--os-cloud', 'a']);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toMatch(/Logged out of a; the token is revoked/);
     expect(ctx.sim.keystone.liveToken(tokenA)).toBeUndefined();
     expect(Object.keys(env.t.sessions().sessions)).toEqual(['b']);
-    const all = await env.t.run(['logout', '--all']);
-    expect(all.code).toBe(0);
+    const all = await env.t.main(['logout', '--all']);
+    expect(all.code, all.stderr).toBe(0);
     expect(env.t.sessions()).toMatchObject({ current: null, sessions: {} });
   });
 
   it('logout with no sessions at all has nothing to do (exit 0)', async () => {
-    const r = await env.t.run(['logout']);
-    expect(r.code).toBe(0);
+    const r = await env.t.main(['logout']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('Not logged in; nothing to do.\n');
   });
 
   it('logout tolerates a token that is already invalid, and an unknown cloud', async () => {
-    await env.t.run(['login'], ctx.sim.env('demo'));
+    await env.t.main(['login'], ctx.sim.env('demo'));
     ctx.sim.keystone.tokens.get(env.t.sessions().sessions.envvars!.token)!.revoked = true;
-    const r = await env.t.run(['logout']);
-    expect(r.code).toBe(0);
+    const r = await env.t.main(['logout']);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Logged out of envvars \(the token was already invalid\)/);
-    const again = await env.t.run(['logout', '--os-cloud', 'nope']);
-    expect(again.code).toBe(0);
+    const again = await env.t.main(['logout', '--os-cloud', 'nope']);
+    expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toBe('Not logged in to nope; nothing to do.\n');
   });
 });

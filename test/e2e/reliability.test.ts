@@ -32,7 +32,7 @@ describe('network faults', () => {
     const started = Date.now();
     const r = await env.t.run(['--timeout', '1', 'console', 'get', SERVER_IDS.web1]);
     expect(Date.now() - started).toBeLessThan(8000);
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/^osconsole: timed out after 1 s waiting for 127\.0\.0\.1:\d+ to answer POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles; /);
   });
 
@@ -43,7 +43,7 @@ describe('network faults', () => {
     ctx.sim.clearLog();
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'status', status: 503, retryAfter: 0 } });
     const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(ctx.sim.requests('compute').filter((e) => e.method === 'POST')).toHaveLength(1);
     expect(r.stderr).toMatch(/returned 503 Service Unavailable/);
   });
@@ -57,7 +57,7 @@ describe('network faults', () => {
 
   it('a DNS failure names the host and the setting to check', async () => {
     const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: 'http://nonexistent.invalid:5000/v3' });
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/^osconsole: cannot resolve host nonexistent\.invalid .*; check the auth URL and region\n$/);
   });
 });
@@ -73,7 +73,7 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
     it(`login: ${what}`, async () => {
       ctx.sim.addFault(fault);
       const r = await env.t.run(['login'], ctx.sim.env('demo'));
-      expect(r.code).toBe(1);
+      expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(new RegExp(`${ctx.sim.url.replace(/[.]/g, '\\.')}/identity/v3/auth/tokens`));
       expect(r.stderr).not.toMatch(/TypeError|Cannot read/);
@@ -84,7 +84,7 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'replace', body: { console: {} } } });
     const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/remote-consoles returned 200 OK with an unexpected body: expected a JSON object with "remote_console"/);
   });
 
@@ -93,7 +93,7 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
     try {
       await login(env.t, sim);
       const r = await env.t.run(['console', 'get', 'web-1']);
-      expect(r.code).toBe(4);
+      expect(r.code, r.stderr).toBe(4);
       expect(r.stderr).toBe('osconsole: no public compute endpoint in region RegionOne: the catalog has no compute service (it has: identity, placement)\n');
     } finally {
       await sim.stop();
@@ -125,7 +125,7 @@ describe('TLS', () => {
 
   it('verifies by default: an unknown CA is exit 7 naming --os-cacert and OS_CACERT', async () => {
     const r = await env.t.run(['login'], sim.env('demo'));
-    expect(r.code).toBe(7);
+    expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/^osconsole: TLS verification of 127\.0\.0\.1:\d+ failed: .*; pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure\n$/);
   });
 
@@ -139,7 +139,7 @@ describe('TLS', () => {
     expect(env.t.sessions().sessions.envvars!.tls.cacert).toBe(join(dir, 'ca.pem'));
     // --insecure on a later command overrides the session's verification, and says so.
     const insecure = await env.t.run(['console', 'get', 'web-1', '--insecure']);
-    expect(insecure.code).toBe(0);
+    expect(insecure.code, insecure.stderr).toBe(0);
     expect(insecure.stderr).toMatch(/warning: TLS certificate verification is disabled/);
   });
 
@@ -195,7 +195,7 @@ describe('the session cache', () => {
     await login(env.t, ctx.sim);
     chmodSync(env.t.sessionsPath, 0o644);
     const r = await env.t.run(['status']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe(`osconsole: refusing to use the session cache ${env.t.sessionsPath}: other users can access it (mode 0644); run: chmod 600 ${env.t.sessionsPath}\n`);
   });
 
@@ -203,7 +203,7 @@ describe('the session cache', () => {
     await login(env.t, ctx.sim);
     chownSync(env.t.sessionsPath, 65534, 65534);
     const r = await env.t.run(['status']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/belongs to another user \(uid 65534\)/);
   });
 
@@ -211,7 +211,7 @@ describe('the session cache', () => {
     mkdirSync(env.t.configDir, { mode: 0o755 });
     chmodSync(env.t.configDir, 0o755);
     const r = await env.t.run(['login'], ctx.sim.env('demo'));
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: tightened the permissions of .* from 0755 to 0700/);
     expect(statSync(env.t.configDir).mode & 0o777).toBe(0o700);
   });
@@ -244,7 +244,7 @@ describe('the session cache', () => {
     await login(env.t, ctx.sim);
     writeFileSync(env.t.sessionsPath, '{"schema_version": 1, "sessions": []}', { mode: 0o600 });
     const s = await env.t.run(['status']);
-    expect(s.code).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toMatch(/damaged \(no sessions object\)/);
   });
 });

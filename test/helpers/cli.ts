@@ -83,6 +83,12 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult
 
 export interface InProcessOptions {
   env?: Record<string, string | undefined>;
+  /** Written to stdin, then stdin is closed. */
+  input?: string;
+  /** The working directory as main() sees it (deps.cwd). */
+  cwd?: string;
+  /** HOME as main() sees it (deps.homedir). */
+  homedir?: string;
   /** Pretend stdin/stdout/stderr are terminals. */
   tty?: boolean;
   now?: () => number;
@@ -94,14 +100,14 @@ export async function runMain(args: string[], opts: InProcessOptions = {}): Prom
   const out = capture(opts.tty ?? false);
   const err = capture(opts.tty ?? false);
   const stdin = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  stdin.end();
+  stdin.end(opts.input ?? '');
   const deps: Deps = {
     stdin,
     stdout: out,
     stderr: err,
     env: opts.env ?? {},
-    cwd: ROOT,
-    homedir: tmpdir(),
+    cwd: opts.cwd ?? ROOT,
+    homedir: opts.homedir ?? tmpdir(),
     platform: process.platform,
     now: opts.now ?? Date.now,
     openBrowser: opts.openBrowser,

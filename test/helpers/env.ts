@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { SessionFile } from '../../src/config/session-store.js';
 import type { CliResult, PtyStep, RunOptions } from './cli.js';
-import { cleanEnv, runCli, runPty, tempHome } from './cli.js';
+import { cleanEnv, runCli, runMain, runPty, tempHome } from './cli.js';
 
 export class TestEnv {
   readonly home: string;
@@ -24,6 +24,11 @@ export class TestEnv {
 
   run(args: string[], extraEnv: Record<string, string | undefined> = {}, opts: Omit<RunOptions, 'env'> = {}): Promise<CliResult> {
     return runCli(args, { ...opts, env: this.env(extraEnv) });
+  }
+
+  /** Like run(), but main() in-process: for cases where only the logic is under test, not the process. */
+  main(args: string[], extraEnv: Record<string, string | undefined> = {}, opts: Pick<RunOptions, 'input' | 'cwd'> = {}): Promise<CliResult> {
+    return runMain(args, { ...opts, env: this.env(extraEnv), homedir: this.home });
   }
 
   pty(args: string[], steps: PtyStep[], extraEnv: Record<string, string | undefined> = {}) {
