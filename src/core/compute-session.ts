@@ -117,7 +117,7 @@ export class ComputeSession {
     // A cache: a full or read-only disk costs a warning and the next command one more GET.
     await store.updateOptional((f) => {
       const s = f.sessions[this.session.cloud];
-      // Only if that entry is still our token's (a concurrent login may have replaced it).
+      // Whichever session the cloud has now: the range belongs to the endpoint, not the token.
       if (s) s.compute_versions = { ...(s.compute_versions ?? {}), [this.endpoint]: entry };
     });
   }
