@@ -7,7 +7,9 @@
  * project, system); openstacksdk _handle_domain_id (a domain given with a
  * project name fills the missing user and project domains).
  */
-import type { AuthType, CloudConfig, Values } from '../config/cloud-config.js';
+import { AUTH_TYPE_INFO } from './auth-types.js';
+import type { AuthType } from './auth-types.js';
+import type { CloudConfig, Values } from '../config/cloud-config.js';
 import type { SettingKey } from '../config/settings.js';
 import { OsconsoleError } from '../errors.js';
 
@@ -36,28 +38,17 @@ function need(key: SettingKey): Need {
 
 /** Keystone method names for an auth type (v3multifactor lists its own). */
 export function methodsOf(type: AuthType, values: Values): string[] {
-  switch (type) {
-    case 'password':
-    case 'v3password':
-      return ['password'];
-    case 'v3totp':
-      return ['totp'];
-    case 'token':
-    case 'v3token':
-      return ['token'];
-    case 'v3applicationcredential':
-      return ['application_credential'];
-    case 'v3multifactor':
-      return (values.auth_methods ?? '')
-        .split(',')
-        .map((m) => m.trim())
-        .filter(Boolean)
-        .map((m) => {
-          const method = { v3password: 'password', password: 'password', v3totp: 'totp', totp: 'totp', v3token: 'token', token: 'token', v3applicationcredential: 'application_credential' }[m];
-          if (!method) throw new OsconsoleError('E_USAGE', `auth method "${m}" in auth_methods is not supported`, { hint: 'use v3password and v3totp' });
-          return method;
-        });
-  }
+  const info = AUTH_TYPE_INFO[type];
+  if ('method' in info) return [info.method];
+  return (values.auth_methods ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
+    .map((m) => {
+      const method = { v3password: 'password', password: 'password', v3totp: 'totp', totp: 'totp', v3token: 'token', token: 'token', v3applicationcredential: 'application_credential' }[m];
+      if (!method) throw new OsconsoleError('E_USAGE', `auth method "${m}" in auth_methods is not supported`, { hint: 'use v3password and v3totp' });
+      return method;
+    });
 }
 
 /** What must still be supplied, in prompt order. */

@@ -3,10 +3,9 @@ import { Argument, Option } from 'commander';
 import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
 import type { Context } from '../context.js';
+import type { ConsoleChoice } from '../openstack/console-types.js';
+import { AUTO_ORDER, CONSOLE_CHOICES, CONSOLE_TYPES, DEAD_CONSOLE_TYPES, PROTOCOL_CHOICES } from '../openstack/console-types.js';
 import { addCloudOptions, selectionOf } from './cloud-options.js';
-
-export const TYPE_CHOICES = ['novnc', 'spice-html5', 'spice-direct', 'serial', 'webmks', 'auto', 'xvpvnc', 'rdp-html5'];
-export const PROTOCOL_CHOICES = ['vnc', 'spice', 'serial', 'mks', 'rdp'];
 
 export function register(program: Command, app: App): void {
   const group = program.command('console').description('get console URLs and inspect console tokens');
@@ -19,7 +18,7 @@ function registerGet(group: Command, app: App): void {
     .command('get')
     .description('create a remote console for a server and print its URL')
     .addArgument(new Argument('<server>', 'server name or id'))
-    .addOption(new Option('-t, --type <type>', 'console type; auto tries novnc, spice-html5, serial, webmks in turn').choices(TYPE_CHOICES).default('novnc'))
+    .addOption(new Option('-t, --type <type>', `console type; auto tries ${AUTO_ORDER.join(', ')} in turn`).choices(CONSOLE_CHOICES).default('novnc'))
     .addOption(new Option('--protocol <protocol>', 'console protocol; follows from --type, must match if given').choices(PROTOCOL_CHOICES))
     .option('--all-projects', 'look the name up in every project (admins)')
     .option('--open', 'open the URL in the default browser too (not for serial websockets)')
@@ -52,7 +51,7 @@ Examples:
       const { printConsole } = await import('../output/console-format.js');
       const result = await getConsole(ctx, selectionOf(command, ctx), {
         server,
-        type: opts.type as never,
+        type: opts.type,
         protocol: opts.protocol,
         allProjects: opts.allProjects === true,
       });
@@ -68,15 +67,15 @@ Examples:
  * name, its name without "-html5", or the protocol of a single live type.
  */
 export async function typeForOscFlag(flag: string): Promise<string | undefined> {
-  const { TYPES, DEAD_TYPES } = await import('../core/console.js');
   const word = flag.replace(/^--/, '');
-  const names = [...Object.keys(TYPES), ...Object.keys(DEAD_TYPES)];
-  const byProtocol = Object.entries(TYPES).filter(([, t]) => t.protocol === word);
+  const names = [...Object.keys(CONSOLE_TYPES), ...Object.keys(DEAD_CONSOLE_TYPES)];
+  const byProtocol = Object.entries(CONSOLE_TYPES).filter(([, t]) => t.protocol === word);
   return names.find((n) => n === word) ?? names.find((n) => n === `${word}-html5`) ?? (byProtocol.length === 1 ? byProtocol[0]?.[0] : undefined);
 }
 
 interface GetOptions {
-  type: string;
+  /** commander has checked it against CONSOLE_CHOICES. */
+  type: ConsoleChoice;
   protocol?: string;
   allProjects?: boolean;
   open?: boolean;

@@ -12,6 +12,8 @@
  * a clouds.yaml entry into a scope nobody asked for.
  */
 import { resolve as resolvePath } from 'node:path';
+import type { AuthType } from '../auth/auth-types.js';
+import { AUTH_TYPES, isAuthType } from '../auth/auth-types.js';
 import { OsconsoleError } from '../errors.js';
 import type { Env } from '../output/output.js';
 import { LEGACY_AUTH_KEYS, LEGACY_TOP_KEYS, authKeyVerdict, topKeyVerdict } from './cloud-keys.js';
@@ -20,8 +22,7 @@ import { isRecord, loadCloudsFile, noCloudsError, record } from './clouds-yaml.j
 import type { SettingKey } from './settings.js';
 import { SETTINGS, SETTING_BY_KEY, truthy } from './settings.js';
 
-export const AUTH_TYPES = ['password', 'v3password', 'token', 'v3token', 'v3applicationcredential', 'v3totp', 'v3multifactor'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
+export type { AuthType } from '../auth/auth-types.js';
 export type Interface = 'public' | 'internal' | 'admin';
 export type Source = 'flag' | 'env' | 'clouds.yaml';
 
@@ -186,8 +187,8 @@ function authTypeOf(values: Values): AuthType {
   }
   const t = raw.replace(/-/g, '_').toLowerCase();
   const alias: Record<string, AuthType> = { token_endpoint: 'token', v3applicationcredential: 'v3applicationcredential' };
-  const type = (Object.hasOwn(alias, t) ? alias[t] : t) as AuthType;
-  if (!AUTH_TYPES.includes(type)) {
+  const type = Object.hasOwn(alias, t) ? alias[t] : t;
+  if (type === undefined || !isAuthType(type)) {
     throw new OsconsoleError('E_USAGE', `auth type "${raw}" is not supported`, { hint: `use one of: ${AUTH_TYPES.join(', ')}` });
   }
   return type;

@@ -6,8 +6,9 @@
  *
  * Sources: keystoneauth loading/opts.py (OS_<OPT> for each plugin option),
  * osc-lib shell.py and cli/client_config.py, openstacksdk config/loader.py;
- * summed up in docs/facts/keystone-and-config.md §2–§3.
+ * see docs/facts/keystone-and-config.md#settings-and-environment.
  */
+import { MAIN_AUTH_TYPES } from '../auth/auth-types.js';
 
 export type SettingKey =
   | 'auth_type'
@@ -65,7 +66,7 @@ const s = (key: SettingKey, auth: boolean, env: string[], description: string, e
 });
 
 export const SETTINGS: readonly Setting[] = [
-  s('auth_type', false, ['OS_AUTH_TYPE', 'OS_AUTH_PLUGIN'], 'auth plugin: password, token, v3applicationcredential, v3totp, v3multifactor', { arg: 'type' }),
+  s('auth_type', false, ['OS_AUTH_TYPE', 'OS_AUTH_PLUGIN'], `auth plugin: ${MAIN_AUTH_TYPES.join(', ')}`, { arg: 'type' }),
   s('auth_url', true, ['OS_AUTH_URL'], 'Keystone URL, with or without /v3', { arg: 'url' }),
   s('username', true, ['OS_USERNAME'], 'user name', { arg: 'name' }),
   s('user_id', true, ['OS_USER_ID'], 'user id', { arg: 'id' }),

@@ -117,7 +117,7 @@ export class ComputeSession {
     // A cache: a full or read-only disk costs a warning and the next command one more GET.
     await store.updateOptional((f) => {
       const s = f.sessions[this.session.cloud];
-      // The range describes the endpoint, not the token: it is just as true for an entry a concurrent login replaced.
+      // Whichever session the cloud has now: the range belongs to the endpoint, not the token.
       if (s) s.compute_versions = { ...(s.compute_versions ?? {}), [this.endpoint]: entry };
     });
   }

@@ -6,13 +6,15 @@
  * one request (the POST), by name two (the list, then the POST); spice-direct
  * adds the token lookup that returns its host and ports.
  *
- * Facts (docs/facts/nova.md): §1 type/protocol pairs, floors 2.6/2.8/2.99 and
- * the error mapping, §2 legacy actions 2.1–2.5, §3 os-console-auth-tokens (2.31,
- * 2.99 tls_port), §5 token TTL 600 s; openstacksdk compute/v2/_proxy.py create_console.
+ * Facts: docs/facts/nova.md#console-types (type/protocol pairs, floors, error
+ * mapping), #legacy-console-actions (2.1–2.5), #console-auth-tokens (2.31, 2.99
+ * tls_port), #token-ttl; openstacksdk compute/v2/_proxy.py create_console.
  */
 import type { Context } from '../context.js';
 import { OsconsoleError, usageError } from '../errors.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
+import type { ConsoleChoice, ConsoleType, ConsoleTypeInfo } from '../openstack/console-types.js';
+import { AUTO_ORDER, CONSOLE_TYPES, DEAD_CONSOLE_TYPES, isDeadType } from '../openstack/console-types.js';
 import { createRemoteConsole, getConsoleConnection, legacyConsole } from '../openstack/compute.js';
 import { ComputeSession } from './compute-session.js';
 import { extractConsoleToken } from './console-url.js';
@@ -22,37 +24,14 @@ import type { ServerRef } from './servers.js';
 import { resolveServer } from './servers.js';
 import type { Selection } from './sessions.js';
 
-export type ConsoleType = 'novnc' | 'spice-html5' | 'spice-direct' | 'serial' | 'webmks';
-
-interface TypeInfo {
-  protocol: string;
+interface TypeInfo extends Omit<ConsoleTypeInfo, 'floor'> {
   floor: Version;
-  /** The server action for clouds below 2.6, when the type had one. */
-  legacy?: string;
-  /** nova.conf section whose `enabled` turns the type on. */
-  confSection: string;
 }
 
-export const TYPES: Record<ConsoleType, TypeInfo> = {
-  novnc: { protocol: 'vnc', floor: V('2.6'), legacy: 'os-getVNCConsole', confSection: '[vnc]' },
-  'spice-html5': { protocol: 'spice', floor: V('2.6'), legacy: 'os-getSPICEConsole', confSection: '[spice]' },
-  'spice-direct': { protocol: 'spice', floor: V('2.99'), confSection: '[spice]' },
-  serial: { protocol: 'serial', floor: V('2.6'), legacy: 'os-getSerialConsole', confSection: '[serial_console]' },
-  webmks: { protocol: 'mks', floor: V('2.8'), confSection: '[mks]' },
-};
-
-/**
- * Recognised, and refused before any request, with the reason. Sources: nova
- * releasenotes remove-nova-xvpvncproxy-1c189cdff4b133e8.yaml (21.0.0) and
- * remove-hyperv-94d5bfd8a539fe9f.yaml (29.0.0); api-ref remote_console_type.
- */
-export const DEAD_TYPES: Record<string, string> = {
-  xvpvnc: 'xvpvnc consoles were removed from Nova in 21.0.0 (Ussuri), with nova-xvpvncproxy',
-  'rdp-html5': 'rdp-html5 consoles needed the Hyper-V driver, removed from Nova in 29.0.0 (2024.1 Caracal)',
-};
-
-/** Horizon's AUTO order (openstack_dashboard/dashboards/project/instances/console.py), without the dead RDP. */
-export const AUTO_ORDER: ConsoleType[] = ['novnc', 'spice-html5', 'serial', 'webmks'];
+/** The shared list (openstack/console-types.ts) with its floors parsed. */
+export const TYPES = Object.fromEntries(
+  Object.entries(CONSOLE_TYPES).map(([name, info]) => [name, { ...info, floor: V(info.floor) }]),
+) as Record<ConsoleType, TypeInfo>;
 
 const REMOTE_CONSOLES = V('2.6');
 const LEGACY_MAX = V('2.5');
@@ -61,7 +40,7 @@ const TLS_PORT = V('2.99');
 
 export interface ConsoleRequest {
   server: string;
-  type: ConsoleType | 'auto';
+  type: ConsoleChoice;
   protocol?: string;
   allProjects: boolean;
 }
@@ -81,11 +60,11 @@ export interface ConsoleResult {
 }
 
 /** Checks type and protocol before any request; exit 2 or 6. */
-export function checkTypeArgs(type: string, protocol: string | undefined): void {
-  if (type in DEAD_TYPES) throw new OsconsoleError('E_UNSUPPORTED', `${DEAD_TYPES[type]}`, { hint: 'use --type novnc, spice-html5, serial, webmks or auto' });
+export function checkTypeArgs(type: ConsoleChoice, protocol: string | undefined): asserts type is ConsoleType | 'auto' {
+  if (isDeadType(type)) throw new OsconsoleError('E_UNSUPPORTED', DEAD_CONSOLE_TYPES[type], { hint: 'use --type novnc, spice-html5, serial, webmks or auto' });
   if (protocol !== undefined) {
     if (type === 'auto') throw usageError('--protocol cannot be combined with --type auto');
-    const expected = TYPES[type as ConsoleType]?.protocol;
+    const expected = TYPES[type].protocol;
     if (protocol !== expected) throw usageError(`--protocol ${protocol} does not match --type ${type} (its protocol is ${expected})`);
   }
 }

@@ -2,7 +2,7 @@
  * Compute microversions: parsing and comparing (major, minor) pairs, the floor
  * each feature needs, choosing the version to send, and naming releases in
  * messages. Facts: nova api_version_request.py (format), rest_api_version_history
- * (floors), the max microversion of each release (docs/facts/nova.md §4).
+ * (floors), the max microversion of each release (docs/facts/nova.md#releases).
  */
 import type { OsconsoleErrorOptions } from '../errors.js';
 import { OsconsoleError } from '../errors.js';

@@ -4,6 +4,7 @@
  * drift from it (a test also compares the committed files with a fresh run).
  */
 import type { Argument, Command, Option } from 'commander';
+import { AUTH_TYPES } from '../auth/auth-types.js';
 import { App } from '../cli/app.js';
 import { buildProgram } from '../cli/program.js';
 import type { Deps } from '../deps.js';
@@ -49,7 +50,7 @@ export const DYNAMIC: Record<string, 'clouds' | 'regions' | 'servers' | 'files'>
 /** Fixed values for options that accept more than commander's choices check (e.g. publicURL). */
 export const FIXED: Record<string, string[]> = {
   '--os-interface': ['public', 'internal', 'admin'],
-  '--os-auth-type': ['password', 'v3password', 'token', 'v3token', 'v3applicationcredential', 'v3totp', 'v3multifactor'],
+  '--os-auth-type': AUTH_TYPES,
   '--os-system-scope': ['all'],
   'completion <shell>': ['bash', 'zsh', 'fish'],
 };

@@ -42,7 +42,7 @@ export function queryString(params: Record<string, string | number | boolean | u
   return s ? `?${s}` : '';
 }
 
-/** `host:port` of a URL (no scheme), for messages about where a failure happened; the text itself if it does not parse. */
+/** `host[:port]` of a URL (no scheme; the port only when not the default), for messages; the input itself when it does not parse. */
 export function hostOf(url: string): string {
   try {
     return new URL(url).host;

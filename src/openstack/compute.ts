@@ -2,7 +2,8 @@
  * Nova calls osconsole makes, each one request (no hidden lookups):
  * the version document, the server list with a name filter, remote consoles
  * (2.6+) and the legacy os-get*Console actions (2.1–2.5), and console auth
- * token lookup (2.31+). Facts: nova api-ref and doc/api_samples; docs/facts/nova.md.
+ * token lookup (2.31+). Facts: nova api-ref and doc/api_samples;
+ * docs/facts/nova.md.
  *
  *   const range = await fetchVersionRange(http, 'https://h/compute/v2.1', projectId);
  *   const rc = await createRemoteConsole(http, endpoint, token, id, 'vnc', 'novnc', '2.99');
