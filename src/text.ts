@@ -37,6 +37,15 @@ export function quoted(s: string, max = 40): string {
   return `"${cut.replace(ONE_LINE_CONTROLS, visible)}"`;
 }
 
+/**
+ * JSON text with the terminal controls JSON.stringify leaves raw (DEL, C1,
+ * bidi; it escapes C0 itself) as \uXXXX, which parses back to the same string.
+ * Outside strings JSON is ASCII, so only string contents change.
+ */
+export function escapeJsonControls(json: string): string {
+  return json.replace(TERMINAL_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** True when the text holds a C0 or C1 control character (NUL, ESC, DEL, ...). */
 export function hasControl(s: string): boolean {
   return CC.test(s);

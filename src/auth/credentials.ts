@@ -7,7 +7,7 @@
  * project, system); openstacksdk _handle_domain_id (a domain given with a
  * project name fills the missing user and project domains).
  */
-import { AUTH_TYPE_INFO } from './auth-types.js';
+import { AUTH_TYPE_INFO, isAuthType } from './auth-types.js';
 import type { AuthType } from './auth-types.js';
 import type { CloudConfig, Values } from '../config/cloud-config.js';
 import type { SettingKey } from '../config/settings.js';
@@ -45,7 +45,9 @@ export function methodsOf(type: AuthType, values: Values): string[] {
     .map((m) => m.trim())
     .filter(Boolean)
     .map((m) => {
-      const method = { v3password: 'password', password: 'password', v3totp: 'totp', totp: 'totp', v3token: 'token', token: 'token', v3applicationcredential: 'application_credential' }[m];
+      // An auth type's name, or the bare method `totp` (openstacksdk accepts both).
+      const named: { method?: string } | undefined = isAuthType(m) ? AUTH_TYPE_INFO[m] : undefined;
+      const method = named?.method ?? (m === 'totp' ? 'totp' : undefined);
       if (!method) throw new OsconsoleError('E_USAGE', `auth method "${m}" in auth_methods is not supported`, { hint: 'use v3password and v3totp' });
       return method;
     });

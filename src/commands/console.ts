@@ -25,7 +25,7 @@ function registerGet(group: Command, app: App): void {
     .option('--json', 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout');
   addCloudOptions(cmd, 'session');
   app.adviseUnknownOptions(cmd, async (flag) => {
-    const type = await typeForOscFlag(flag);
+    const type = typeForOscFlag(flag);
     return type ? `use --type ${type}` : undefined;
   });
   cmd.addHelpText(
@@ -44,9 +44,6 @@ Examples:
   );
   cmd.action(
     app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
-      const { checkServerArgument } = await import('../core/servers.js');
-      // Before the session is read or renewed: nothing is sent for a name Nova cannot have.
-      checkServerArgument(server);
       const { getConsole } = await import('../core/console.js');
       const { printConsole } = await import('../output/console-format.js');
       const result = await getConsole(ctx, selectionOf(command, ctx), {
@@ -66,7 +63,7 @@ Examples:
  * rdp-html5, --serial, --mks = webmks, --spice-direct): the flag is a type's
  * name, its name without "-html5", or the protocol of a single live type.
  */
-export async function typeForOscFlag(flag: string): Promise<string | undefined> {
+export function typeForOscFlag(flag: string): string | undefined {
   const word = flag.replace(/^--/, '');
   const names = [...Object.keys(CONSOLE_TYPES), ...Object.keys(DEAD_CONSOLE_TYPES)];
   const byProtocol = Object.entries(CONSOLE_TYPES).filter(([, t]) => t.protocol === word);

@@ -21,7 +21,7 @@ import { extractConsoleToken } from './console-url.js';
 import type { Version, VersionRange } from './microversion.js';
 import { RangeRefusal, V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
 import type { ServerRef } from './servers.js';
-import { resolveServer } from './servers.js';
+import { checkServerArgument, resolveServer } from './servers.js';
 import type { Selection } from './sessions.js';
 
 interface TypeInfo extends Omit<ConsoleTypeInfo, 'floor'> {
@@ -70,7 +70,9 @@ export function checkTypeArgs(type: ConsoleChoice, protocol: string | undefined)
 }
 
 export async function getConsole(ctx: Context, sel: Selection, req: ConsoleRequest): Promise<ConsoleResult> {
+  // Before the session is read or renewed: nothing is sent for arguments Nova cannot take.
   checkTypeArgs(req.type, req.protocol);
+  checkServerArgument(req.server);
   const cs = await ComputeSession.open(ctx, sel);
   const server = await withForbiddenHint(resolveServer(ctx, cs, req.server, req.allProjects), req.allProjects);
   const types = req.type === 'auto' ? AUTO_ORDER : [req.type];

@@ -58,8 +58,8 @@ export function checkServerArgument(ref: string): void {
   }
 }
 
+/** `ref` has passed checkServerArgument. */
 export async function resolveServer(ctx: Context, cs: ComputeSession, ref: string, allProjects: boolean): Promise<ServerRef> {
-  checkServerArgument(ref);
   if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
   if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
   const found = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }));

@@ -11,7 +11,7 @@
  * this module only. A non-UTF-8 locale or TERM=dumb gets ASCII tables and marks.
  */
 import type { ChalkInstance } from 'chalk';
-import { escapeControls } from '../text.js';
+import { escapeControls, escapeJsonControls } from '../text.js';
 
 export interface WritableLike {
   write(chunk: string): unknown;
@@ -37,14 +37,6 @@ export interface OutputOptions {
   debug?: boolean;
   /** Windows terminals take UTF-8 without any locale variable. */
   platform?: NodeJS.Platform;
-}
-
-/**
- * JSON.stringify escapes C0 but leaves DEL, C1 and bidi controls raw; as
- * \uXXXX they parse back to the same string. Outside strings JSON is ASCII.
- */
-function escapeJsonControls(json: string): string {
-  return json.replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { methodsOf } from '../../src/auth/credentials.js';
 import { resolveCloud } from '../../src/config/cloud-config.js';
 import { authKeyVerdict, topKeyVerdict } from '../../src/config/cloud-keys.js';
 import { loadCloudsFile } from '../../src/config/clouds-yaml.js';
@@ -145,5 +146,16 @@ describe('regions', () => {
     const r1 = await resolve({});
     expect(r1.values).toMatchObject({ region_name: 'R1', project_name: 'p' });
     expect(r1.values.interface).toBeUndefined();
+  });
+});
+
+describe('auth_methods of v3multifactor read the one auth-type list', () => {
+  it('auth type names and the bare totp give Keystone methods; anything else is exit 2 naming it', () => {
+    expect(methodsOf('v3multifactor', { auth_methods: 'v3password, totp' })).toEqual(['password', 'totp']);
+    expect(methodsOf('v3multifactor', { auth_methods: 'password,v3totp,v3applicationcredential,v3token' })).toEqual(['password', 'totp', 'application_credential', 'token']);
+    expect(methodsOf('v3applicationcredential', {})).toEqual(['application_credential']);
+    for (const bad of ['v3multifactor', 'toString', 'kerberos']) {
+      expect(() => methodsOf('v3multifactor', { auth_methods: `v3password,${bad}` })).toThrow(`auth method "${bad}" in auth_methods is not supported`);
+    }
   });
 });
