@@ -28,7 +28,11 @@ export class Context {
   ) {}
 
   static async create(deps: Deps, globals: GlobalOptions): Promise<Context> {
-    const output = await Output.create(deps, deps.env, { color: globals.color, debug: globals.debug, platform: deps.platform });
+    const output = await Output.create(deps, deps.env, {
+      color: globals.color,
+      debug: globals.debug,
+      platform: deps.platform,
+    });
     return new Context(deps, globals, output);
   }
 

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 function readVersion(): string {
   for (let rel = '../'; rel.length <= 12; rel += '../') {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(`${rel}package.json`, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(`${rel}package.json`, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'osconsole' && pkg.version) return pkg.version;
     } catch {
       // not at this level

@@ -48,7 +48,10 @@ export function methodsOf(type: AuthType, values: Values): string[] {
       // An auth type's name, or the bare method `totp` (openstacksdk accepts both).
       const named: { method?: string } | undefined = isAuthType(m) ? AUTH_TYPE_INFO[m] : undefined;
       const method = named?.method ?? (m === 'totp' ? 'totp' : undefined);
-      if (!method) throw new OsconsoleError('E_USAGE', `auth method "${m}" in auth_methods is not supported`, { hint: 'use v3password and v3totp' });
+      if (!method)
+        throw new OsconsoleError('E_USAGE', `auth method "${m}" in auth_methods is not supported`, {
+          hint: 'use v3password and v3totp',
+        });
       return method;
     });
 }
@@ -87,7 +90,11 @@ function defaultDomain(v: Values): { id: string } | { name: string } {
 /** `{id}` or `{name, domain}` for the user, filling the domain as keystoneauth does. */
 function userRef(v: Values): Record<string, unknown> {
   if (v.user_id) return { id: v.user_id };
-  const domain = v.user_domain_id ? { id: v.user_domain_id } : v.user_domain_name ? { name: v.user_domain_name } : domainScopeRef(v) ?? defaultDomain(v);
+  const domain = v.user_domain_id
+    ? { id: v.user_domain_id }
+    : v.user_domain_name
+      ? { name: v.user_domain_name }
+      : (domainScopeRef(v) ?? defaultDomain(v));
   return { name: v.username, domain };
 }
 
@@ -121,13 +128,14 @@ export function scopeFor(v: Values): Record<string, unknown> | undefined {
       ? { id: v.project_domain_id }
       : v.project_domain_name
         ? { name: v.project_domain_name }
-        : domainScopeRef(v) ?? defaultDomain(v);
+        : (domainScopeRef(v) ?? defaultDomain(v));
     return { project: { name: v.project_name, domain } };
   }
   const domain = domainScopeRef(v);
   if (domain) return { domain };
   if (v.system_scope) {
-    if (v.system_scope.toLowerCase() !== 'all') throw new OsconsoleError('E_USAGE', `system scope "${v.system_scope}" is not supported; use all`);
+    if (v.system_scope.toLowerCase() !== 'all')
+      throw new OsconsoleError('E_USAGE', `system scope "${v.system_scope}" is not supported; use all`);
     return { system: { all: true } };
   }
   return undefined;
@@ -140,7 +148,8 @@ export function canRequestScope(cfg: CloudConfig): boolean {
 
 /** A short description of who is logging in, for messages ("demo (Default)", "app credential 6313…"). */
 export function whoOf(v: Values, type: AuthType): string {
-  if (type === 'v3applicationcredential') return `application credential ${v.application_credential_id ?? v.application_credential_name ?? '?'}`;
+  if (type === 'v3applicationcredential')
+    return `application credential ${v.application_credential_id ?? v.application_credential_name ?? '?'}`;
   if (type === 'token' || type === 'v3token') return 'the given token';
   const user = v.username ?? v.user_id ?? '?';
   const domain = v.user_domain_name ?? v.user_domain_id;

@@ -42,7 +42,9 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   external: ['open'],
   // CommonJS dependencies (undici, commander, ...) call require(); give ESM chunks one.
-  banner: { js: "import { createRequire as __osconsoleCreateRequire } from 'node:module'; const require = __osconsoleCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __osconsoleCreateRequire } from 'node:module'; const require = __osconsoleCreateRequire(import.meta.url);",
+  },
   legalComments: 'linked',
   plugins: [noHttp2],
   logLevel: 'warning',

@@ -123,4 +123,3 @@ export function toOsconsoleError(err: unknown): OsconsoleError {
   const message = err instanceof Error ? err.message : String(err);
   return new OsconsoleError('E_UNEXPECTED', `unexpected error: ${message}`, { cause: err });
 }
-

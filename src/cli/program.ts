@@ -28,12 +28,20 @@ export function buildProgram(app: App): Command {
       outputError: () => undefined,
     })
     .showSuggestionAfterError(true)
-    .addOption(envOption('--debug', 'log requests and responses (credentials redacted) and stack traces to stderr', 'OSCONSOLE_DEBUG'))
+    .addOption(
+      envOption(
+        '--debug',
+        'log requests and responses (credentials redacted) and stack traces to stderr',
+        'OSCONSOLE_DEBUG',
+      ),
+    )
     .addOption(new Option('--no-color', 'never colour the output (NO_COLOR and TERM=dumb do the same)'))
     .addOption(
-      envOption('--timeout <seconds>', 'connect and response timeout for each request, 0.001 to 86400 (default: 30)', 'OSCONSOLE_TIMEOUT').argParser(
-        parseTimeout,
-      ),
+      envOption(
+        '--timeout <seconds>',
+        'connect and response timeout for each request, 0.001 to 86400 (default: 30)',
+        'OSCONSOLE_TIMEOUT',
+      ).argParser(parseTimeout),
     );
 
   for (const command of COMMANDS) command.register(program, app);

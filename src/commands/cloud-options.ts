@@ -12,15 +12,25 @@ import type { Context } from '../context.js';
 import type { Selection } from '../core/sessions.js';
 
 /** Settings listed in the help of commands that use a session (the rest are accepted, not listed). */
-const SESSION_HELP: ReadonlySet<SettingKey> = new Set(['region_name', 'interface', 'compute_api_version', 'cacert', 'insecure', 'auth_url']);
+const SESSION_HELP: ReadonlySet<SettingKey> = new Set([
+  'region_name',
+  'interface',
+  'compute_api_version',
+  'cacert',
+  'insecure',
+  'auth_url',
+]);
 
 export function addCloudOptions(cmd: Command, help: 'all' | 'session'): Command {
-  cmd.addOption(new Option('--os-cloud <name>', 'cloud from clouds.yaml, or the cached session to use (env: OS_CLOUD)'));
+  cmd.addOption(
+    new Option('--os-cloud <name>', 'cloud from clouds.yaml, or the cached session to use (env: OS_CLOUD)'),
+  );
   for (const st of SETTINGS) {
     const flags = st.arg ? `${st.flag} <${st.arg}>` : st.flag;
     const option = new Option(flags, `${st.description} (env: ${st.env.join(', ')})`);
     if (help === 'session' && !SESSION_HELP.has(st.key)) option.hideHelp();
-    if (st.key === 'default_domain_id' || st.key === 'default_domain_name' || st.key === 'identity_api_version') option.hideHelp();
+    if (st.key === 'default_domain_id' || st.key === 'default_domain_name' || st.key === 'identity_api_version')
+      option.hideHelp();
     cmd.addOption(option);
   }
   return cmd;

@@ -57,7 +57,9 @@ async function candidates(ctx: Context, what: string, cloud: string | undefined)
   const name = sessionName(ctx, { cloud, flags: {} }, file);
   if (what === 'regions') {
     const session = file.sessions[name];
-    const regions = (session?.catalog ?? []).filter((s) => s.type === 'compute').flatMap((s) => s.endpoints.map((e) => e.region_id ?? e.region ?? ''));
+    const regions = (session?.catalog ?? [])
+      .filter((s) => s.type === 'compute')
+      .flatMap((s) => s.endpoints.map((e) => e.region_id ?? e.region ?? ''));
     return [...new Set(regions.filter(Boolean))].sort();
   }
   if (what === 'servers') {

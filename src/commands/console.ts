@@ -4,7 +4,13 @@ import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
 import type { Context } from '../context.js';
 import type { ConsoleChoice } from '../openstack/console-types.js';
-import { AUTO_ORDER, CONSOLE_CHOICES, CONSOLE_TYPES, DEAD_CONSOLE_TYPES, PROTOCOL_CHOICES } from '../openstack/console-types.js';
+import {
+  AUTO_ORDER,
+  CONSOLE_CHOICES,
+  CONSOLE_TYPES,
+  DEAD_CONSOLE_TYPES,
+  PROTOCOL_CHOICES,
+} from '../openstack/console-types.js';
 import { addCloudOptions, selectionOf } from './cloud-options.js';
 
 export function register(program: Command, app: App): void {
@@ -18,8 +24,16 @@ function registerGet(group: Command, app: App): void {
     .command('get')
     .description('create a remote console for a server and print its URL')
     .addArgument(new Argument('<server>', 'server name or id'))
-    .addOption(new Option('-t, --type <type>', `console type; auto tries ${AUTO_ORDER.join(', ')} in turn`).choices(CONSOLE_CHOICES).default('novnc'))
-    .addOption(new Option('--protocol <protocol>', 'console protocol; follows from --type, must match if given').choices(PROTOCOL_CHOICES))
+    .addOption(
+      new Option('-t, --type <type>', `console type; auto tries ${AUTO_ORDER.join(', ')} in turn`)
+        .choices(CONSOLE_CHOICES)
+        .default('novnc'),
+    )
+    .addOption(
+      new Option('--protocol <protocol>', 'console protocol; follows from --type, must match if given').choices(
+        PROTOCOL_CHOICES,
+      ),
+    )
     .option('--all-projects', 'look the name up in every project (admins)')
     .option('--open', 'open the URL in the default browser too (not for serial websockets)')
     .option('--json', 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout');
@@ -67,7 +81,11 @@ export function typeForOscFlag(flag: string): string | undefined {
   const word = flag.replace(/^--/, '');
   const names = [...Object.keys(CONSOLE_TYPES), ...Object.keys(DEAD_CONSOLE_TYPES)];
   const byProtocol = Object.entries(CONSOLE_TYPES).filter(([, t]) => t.protocol === word);
-  return names.find((n) => n === word) ?? names.find((n) => n === `${word}-html5`) ?? (byProtocol.length === 1 ? byProtocol[0]?.[0] : undefined);
+  return (
+    names.find((n) => n === word) ??
+    names.find((n) => n === `${word}-html5`) ??
+    (byProtocol.length === 1 ? byProtocol[0]?.[0] : undefined)
+  );
 }
 
 interface GetOptions {

@@ -43,10 +43,17 @@ Examples:
       }
       for (const o of await logout(ctx, sessions, opts.all === true)) {
         if (o.revoked === 'failed') {
-          const after = o.rejected ? `Keystone had already rejected it (it would have expired at ${o.expiresAt})` : `it stays valid until ${o.expiresAt}`;
+          const after = o.rejected
+            ? `Keystone had already rejected it (it would have expired at ${o.expiresAt})`
+            : `it stays valid until ${o.expiresAt}`;
           ctx.output.warn(`could not revoke the token of ${o.cloud} (${o.reason}); ${after}`);
         }
-        const detail = o.revoked === 'revoked' ? '; the token is revoked' : o.revoked === 'already-invalid' ? ' (the token was already invalid)' : '';
+        const detail =
+          o.revoked === 'revoked'
+            ? '; the token is revoked'
+            : o.revoked === 'already-invalid'
+              ? ' (the token was already invalid)'
+              : '';
         ctx.output.success(`Logged out of ${o.cloud}${detail}`);
       }
     }),

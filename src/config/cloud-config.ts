@@ -74,16 +74,23 @@ export function envValues(env: Env): Values {
 }
 
 /** Which cloud a command means, before reading anything. */
-export function selectCloudName(input: { env: Env; flags: Values; cloud?: string }, file: CloudsFile | undefined): string {
+export function selectCloudName(
+  input: { env: Env; flags: Values; cloud?: string },
+  file: CloudsFile | undefined,
+): string {
   const named = input.cloud ?? (input.env.OS_CLOUD || undefined);
   if (named) return named;
   if (input.flags.auth_url || input.env.OS_AUTH_URL) return envCloudName(input.env);
   if (file && file.names.length === 1) return file.names[0] as string;
   if (file?.withoutClouds) throw noCloudsError(file);
   if (file && file.names.length > 1) {
-    throw new OsconsoleError('E_AUTH', `${file.file} defines several clouds (${file.names.join(', ')}) and none was chosen`, {
-      hint: 'pass --os-cloud NAME or set OS_CLOUD',
-    });
+    throw new OsconsoleError(
+      'E_AUTH',
+      `${file.file} defines several clouds (${file.names.join(', ')}) and none was chosen`,
+      {
+        hint: 'pass --os-cloud NAME or set OS_CLOUD',
+      },
+    );
   }
   throw new OsconsoleError('E_AUTH', 'no cloud configured: no --os-cloud/OS_CLOUD, no OS_AUTH_URL and no clouds.yaml', {
     hint: 'pass --os-auth-url (OS_AUTH_URL) or --os-cloud (OS_CLOUD), or run osconsole login on a terminal',
@@ -103,7 +110,9 @@ export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
     if (!entry) {
       if (file?.withoutClouds) throw noCloudsError(file);
       const where = file ? `${file.file} (clouds: ${file.names.join(', ') || 'none'})` : 'any clouds.yaml (none found)';
-      throw new OsconsoleError('E_USAGE', `cloud "${name}" is not defined in ${where}`, { hint: 'check --os-cloud / OS_CLOUD' });
+      throw new OsconsoleError('E_USAGE', `cloud "${name}" is not defined in ${where}`, {
+        hint: 'check --os-cloud / OS_CLOUD',
+      });
     }
     const read = normalizeEntry(entry, input.flags.region_name ?? env.region_name);
     fileLayer = read.values;
@@ -125,7 +134,10 @@ export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
   return finish(name, origin, values, sources, input.cwd, where);
 }
 
-export function mergeLayers(layers: Array<[Source, Values]>): { values: Values; sources: Partial<Record<SettingKey, Source>> } {
+export function mergeLayers(layers: Array<[Source, Values]>): {
+  values: Values;
+  sources: Partial<Record<SettingKey, Source>>;
+} {
   const values: Values = {};
   const sources: Partial<Record<SettingKey, Source>> = {};
   for (const [source, layer] of layers) {
@@ -146,14 +158,25 @@ export function mergeLayers(layers: Array<[Source, Values]>): { values: Values; 
   return { values, sources };
 }
 
-function finish(name: string, origin: string, values: Values, sources: Partial<Record<SettingKey, Source>>, cwd: string, where: (key: SettingKey) => string): CloudConfig {
+function finish(
+  name: string,
+  origin: string,
+  values: Values,
+  sources: Partial<Record<SettingKey, Source>>,
+  cwd: string,
+  where: (key: SettingKey) => string,
+): CloudConfig {
   const identity = values.identity_api_version;
   if (identity !== undefined && !/^3(\.\d+)?$/.test(identity)) {
-    throw new OsconsoleError('E_USAGE', `identity API version ${identity} is not supported: osconsole speaks Keystone v3 only`);
+    throw new OsconsoleError(
+      'E_USAGE',
+      `identity API version ${identity} is not supported: osconsole speaks Keystone v3 only`,
+    );
   }
   const iface = normalizeInterface(values.interface);
   const regionName = values.region_name;
-  if (values.auth_url?.includes('{region_name}') && regionName) values.auth_url = values.auth_url.replace('{region_name}', regionName);
+  if (values.auth_url?.includes('{region_name}') && regionName)
+    values.auth_url = values.auth_url.replace('{region_name}', regionName);
   if (values.auth_url !== undefined) checkAuthUrl(values.auth_url, where('auth_url'));
   const insecure = values.insecure !== undefined && truthy(values.insecure);
   return {
@@ -179,17 +202,25 @@ function finish(name: string, origin: string, values: Values, sources: Partial<R
 function authTypeOf(values: Values): AuthType {
   const raw = values.auth_type;
   if (raw === undefined || raw === '') {
-    if ((values.application_credential_id || values.application_credential_name) && values.application_credential_secret !== undefined) {
+    if (
+      (values.application_credential_id || values.application_credential_name) &&
+      values.application_credential_secret !== undefined
+    ) {
       return 'v3applicationcredential';
     }
     if (values.token && !values.username && !values.user_id) return 'token';
     return 'password';
   }
   const t = raw.replace(/-/g, '_').toLowerCase();
-  const alias: Record<string, AuthType> = { token_endpoint: 'token', v3applicationcredential: 'v3applicationcredential' };
+  const alias: Record<string, AuthType> = {
+    token_endpoint: 'token',
+    v3applicationcredential: 'v3applicationcredential',
+  };
   const type = Object.hasOwn(alias, t) ? alias[t] : t;
   if (type === undefined || !isAuthType(type)) {
-    throw new OsconsoleError('E_USAGE', `auth type "${raw}" is not supported`, { hint: `use one of: ${AUTH_TYPES.join(', ')}` });
+    throw new OsconsoleError('E_USAGE', `auth type "${raw}" is not supported`, {
+      hint: `use one of: ${AUTH_TYPES.join(', ')}`,
+    });
   }
   return type;
 }
@@ -205,7 +236,8 @@ export function normalizeInterface(raw: string | undefined): Interface {
 /** `2.79` pins; `2`, `2.0` and `latest` pin nothing (openstacksdk get_api_version). */
 export function computeVersionOf(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '' || raw === 'latest' || raw === '2' || raw === '2.0') return undefined;
-  if (!/^\d+\.\d+$/.test(raw)) throw new OsconsoleError('E_USAGE', `compute API version "${raw}" is not of the form X.Y`);
+  if (!/^\d+\.\d+$/.test(raw))
+    throw new OsconsoleError('E_USAGE', `compute API version "${raw}" is not of the form X.Y`);
   return raw;
 }
 
@@ -233,7 +265,6 @@ export function absolute(path: string | undefined, cwd: string): string | undefi
   return path === undefined || path === '' ? undefined : resolvePath(cwd, path);
 }
 
-
 // ---- clouds.yaml entries ----
 
 /**
@@ -244,7 +275,10 @@ export function absolute(path: string | undefined, cwd: string): string | undefi
  * (cloud-keys.ts): unsupported ones are refused by name. `where` names the
  * file, line and key a value was read from, for error messages.
  */
-export function normalizeEntry(entry: CloudEntry, wantedRegion?: string): { values: Values; where: (key: SettingKey) => string } {
+export function normalizeEntry(
+  entry: CloudEntry,
+  wantedRegion?: string,
+): { values: Values; where: (key: SettingKey) => string } {
   checkKeys(entry, entry.values, '');
   let top = underscoreKeys(entry.values);
   const region = selectRegion(entry, top, wantedRegion);
@@ -288,7 +322,8 @@ function checkKeys(entry: CloudEntry, values: Record<string, unknown>, prefix: s
     if (key.replace(/-/g, '_') !== 'auth' || !isRecord(value)) continue;
     for (const authKey of Object.keys(value)) {
       const verdict = authKeyVerdict(authKey.replace(/-/g, '_'));
-      if (!verdict.ok) throw new OsconsoleError('E_USAGE', `${at(entry, `${prefix}${key}.${authKey}`)}: ${verdict.why}`);
+      if (!verdict.ok)
+        throw new OsconsoleError('E_USAGE', `${at(entry, `${prefix}${key}.${authKey}`)}: ${verdict.why}`);
     }
   }
 }
@@ -309,13 +344,21 @@ function selectRegion(entry: CloudEntry, top: Record<string, unknown>, wanted: s
   if (!Array.isArray(list)) throw entryType(entry, 'regions', 'a list');
   const regions = list.map((item: unknown, i) => expandRegion(entry, item, i));
   if (regions.length === 0) return undefined;
-  const name = wanted ?? (top.region_name !== undefined && !isYamlNull(top.region_name) ? scalar(entry, 'region_name', top.region_name) : undefined);
+  const name =
+    wanted ??
+    (top.region_name !== undefined && !isYamlNull(top.region_name)
+      ? scalar(entry, 'region_name', top.region_name)
+      : undefined);
   if (name === undefined || name === '') return regions[0];
   const found = regions.find((r) => r.name === name);
   if (found) return found;
-  throw new OsconsoleError('E_USAGE', `region "${name}" is not one of the regions of cloud "${entry.name}" (${regions.map((r) => r.name).join(', ')}) in ${entry.file}`, {
-    hint: 'region names are case-sensitive; check --os-region-name / OS_REGION_NAME',
-  });
+  throw new OsconsoleError(
+    'E_USAGE',
+    `region "${name}" is not one of the regions of cloud "${entry.name}" (${regions.map((r) => r.name).join(', ')}) in ${entry.file}`,
+    {
+      hint: 'region names are case-sensitive; check --os-region-name / OS_REGION_NAME',
+    },
+  );
 }
 
 function expandRegion(entry: CloudEntry, item: unknown, i: number): Region {
@@ -323,7 +366,10 @@ function expandRegion(entry: CloudEntry, item: unknown, i: number): Region {
   const extra = Object.keys(item).filter((k) => k !== 'name' && k !== 'values');
   if (extra.length > 0 || item.name === undefined) {
     const why = extra.length > 0 ? `unexpected key: ${extra.join(', ')}` : 'no name';
-    throw new OsconsoleError('E_USAGE', `${at(entry, `regions.${i}`)} must be a region name or a mapping with name and values (${why})`);
+    throw new OsconsoleError(
+      'E_USAGE',
+      `${at(entry, `regions.${i}`)} must be a region name or a mapping with name and values (${why})`,
+    );
   }
   const values = item.values ?? record();
   if (!isRecord(values)) throw entryType(entry, `regions.${i}.values`, 'a mapping');
@@ -358,7 +404,9 @@ function yamlBool(entry: CloudEntry, path: string, value: unknown): boolean | un
 }
 
 function isYamlNull(value: unknown): boolean {
-  return value === null || value === '' || value === '~' || (typeof value === 'string' && /^(null|Null|NULL)$/.test(value));
+  return (
+    value === null || value === '' || value === '~' || (typeof value === 'string' && /^(null|Null|NULL)$/.test(value))
+  );
 }
 
 function underscoreKeys(obj: Record<string, unknown>): Record<string, unknown> {

@@ -33,8 +33,18 @@ export const LEGACY_TOP_KEYS: Readonly<Record<string, string>> = {
   endpoint_type: 'interface',
 };
 
-const AUTH_KEYS = new Set<string>([...SETTINGS.filter((s) => s.auth).map((s) => s.key), ...Object.keys(LEGACY_AUTH_KEYS)]);
-const TOP_KEYS = new Set<string>([...SETTINGS.map((s) => s.key), ...Object.keys(LEGACY_AUTH_KEYS), ...Object.keys(LEGACY_TOP_KEYS), 'auth', 'regions', 'verify']);
+const AUTH_KEYS = new Set<string>([
+  ...SETTINGS.filter((s) => s.auth).map((s) => s.key),
+  ...Object.keys(LEGACY_AUTH_KEYS),
+]);
+const TOP_KEYS = new Set<string>([
+  ...SETTINGS.map((s) => s.key),
+  ...Object.keys(LEGACY_AUTH_KEYS),
+  ...Object.keys(LEGACY_TOP_KEYS),
+  'auth',
+  'regions',
+  'verify',
+]);
 
 /** Cloud-level keys of openstacksdk that do not bear on logging in or on Nova consoles. */
 const IGNORED = new Set<string>([
@@ -70,25 +80,44 @@ const IGNORED = new Set<string>([
 ]);
 
 /** Per-service keys (cloud_region.py _get_config: `<service>_<key>`). */
-const SERVICE_KEY = /^([a-z0-9_]+?)_(api_version|endpoint_override|endpoint|endpoint_type|interface|region_name|service_type|service_name|default_microversion|status_code_retries|connect_retries|timeout|api_timeout)$/;
+const SERVICE_KEY =
+  /^([a-z0-9_]+?)_(api_version|endpoint_override|endpoint|endpoint_type|interface|region_name|service_type|service_name|default_microversion|status_code_retries|connect_retries|timeout|api_timeout)$/;
 
 /** The services osconsole talks to: their endpoint choices are its own (catalog, interface, region). */
 const OWN_SERVICES = new Set(['compute', 'identity']);
 /** Per-service keys that choose an endpoint or how to call it (timeouts and retries do not). */
-const ENDPOINT_CHOICE = new Set(['endpoint_override', 'endpoint', 'endpoint_type', 'interface', 'region_name', 'service_type', 'service_name', 'default_microversion']);
+const ENDPOINT_CHOICE = new Set([
+  'endpoint_override',
+  'endpoint',
+  'endpoint_type',
+  'interface',
+  'region_name',
+  'service_type',
+  'service_name',
+  'default_microversion',
+]);
 
 /** A cloud-level key (dashes already turned into underscores). */
 export function topKeyVerdict(key: string): KeyVerdict {
   if (TOP_KEYS.has(key) || IGNORED.has(key)) return OK;
   if (key === 'profile' || key === 'cloud') {
-    return { ok: false, why: "vendor profiles are not supported; write the cloud's auth_url (and region_name, interface) in it instead" };
+    return {
+      ok: false,
+      why: "vendor profiles are not supported; write the cloud's auth_url (and region_name, interface) in it instead",
+    };
   }
   const service = SERVICE_KEY.exec(key);
   if (service) {
     if (!OWN_SERVICES.has(service[1] as string) || !ENDPOINT_CHOICE.has(service[2] as string)) return OK;
-    return { ok: false, why: 'not supported: osconsole takes the compute and identity endpoints from the catalog, by interface and region_name' };
+    return {
+      ok: false,
+      why: 'not supported: osconsole takes the compute and identity endpoints from the catalog, by interface and region_name',
+    };
   }
-  return { ok: false, why: 'not a setting osconsole knows (the README section on clouds.yaml lists what it reads and ignores)' };
+  return {
+    ok: false,
+    why: 'not a setting osconsole knows (the README section on clouds.yaml lists what it reads and ignores)',
+  };
 }
 
 /** A key under `auth:`. */

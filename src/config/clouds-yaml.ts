@@ -51,14 +51,22 @@ export interface CloudsFile {
 
 /** The error for a clouds.yaml without a `clouds:` mapping, when a cloud is needed from it. */
 export function noCloudsError(file: CloudsFile): OsconsoleError {
-  return new OsconsoleError('E_USAGE', `${file.file} has no "clouds:" mapping (its top-level keys: ${(file.withoutClouds ?? []).join(', ') || 'none'})`);
+  return new OsconsoleError(
+    'E_USAGE',
+    `${file.file} has no "clouds:" mapping (its top-level keys: ${(file.withoutClouds ?? []).join(', ') || 'none'})`,
+  );
 }
 
 const EXTS = ['yaml', 'yml', 'json'];
 
 export function searchDirs(ctx: CloudsFileContext): string[] {
   const xdg = ctx.env.XDG_CONFIG_HOME;
-  const dirs = [ctx.cwd, ...(xdg ? [join(xdg, 'openstack')] : []), join(ctx.homedir, '.config', 'openstack'), '/etc/openstack'];
+  const dirs = [
+    ctx.cwd,
+    ...(xdg ? [join(xdg, 'openstack')] : []),
+    join(ctx.homedir, '.config', 'openstack'),
+    '/etc/openstack',
+  ];
   return [...new Set(dirs.map((d) => resolve(d)))];
 }
 
@@ -87,7 +95,10 @@ export async function loadCloudsFile(ctx: CloudsFileContext): Promise<CloudsFile
     try {
       readFileSync(resolve(ctx.cwd, override));
     } catch (err) {
-      throw new OsconsoleError('E_USAGE', `cannot read OS_CLIENT_CONFIG_FILE ${override}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new OsconsoleError(
+        'E_USAGE',
+        `cannot read OS_CLIENT_CONFIG_FILE ${override}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
   }
   const found = readFirst(candidates(ctx, 'clouds', override));
@@ -137,7 +148,13 @@ function parseYaml(YAML: YamlModule, file: string, text: string): ParsedYaml {
   // become the number 2.1, nor `password: 012345` the number 12345. Booleans and nulls are
   // read by normalizeEntry (YAML 1.1 spellings too, as PyYAML reads them for the SDK).
   // `merge: true` reads `<<` keys as YAML 1.1 (PyYAML) does; the failsafe schema does not by default.
-  const doc = YAML.parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, schema: 'failsafe', merge: true });
+  const doc = YAML.parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: false,
+    schema: 'failsafe',
+    merge: true,
+  });
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0]?.line ?? lineCounter.linePos(first.pos[0]).line;

@@ -14,7 +14,21 @@
  *    disk refuses (full, read-only) costs one warning, never the command.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type Conf from 'conf';
@@ -112,7 +126,12 @@ export class SessionStore {
   /** Opens (without creating) the cache. */
   static open(ctx: PathContext, warn: (message: string) => void): SessionStore {
     const dir = configDir(ctx);
-    ensurePrivateDir(dir, ctx.env.OSCONSOLE_CONFIG_DIR ? `OSCONSOLE_CONFIG_DIR ${dir}` : `the config directory ${dir}`, ctx.platform, warn);
+    ensurePrivateDir(
+      dir,
+      ctx.env.OSCONSOLE_CONFIG_DIR ? `OSCONSOLE_CONFIG_DIR ${dir}` : `the config directory ${dir}`,
+      ctx.platform,
+      warn,
+    );
     return new SessionStore(dir, warn);
   }
 
@@ -212,22 +231,34 @@ export class SessionStore {
     }
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) {
-      throw new OsconsoleError('E_AUTH', `refusing to use the session cache ${this.path}: it belongs to another user (uid ${st.uid})`, {
-        hint: 'remove it or set OSCONSOLE_CONFIG_DIR to a directory of your own',
-      });
+      throw new OsconsoleError(
+        'E_AUTH',
+        `refusing to use the session cache ${this.path}: it belongs to another user (uid ${st.uid})`,
+        {
+          hint: 'remove it or set OSCONSOLE_CONFIG_DIR to a directory of your own',
+        },
+      );
     }
     if ((st.mode & 0o077) !== 0) {
-      throw new OsconsoleError('E_AUTH', `refusing to use the session cache ${this.path}: other users can access it (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`, {
-        hint: `run: chmod 600 ${this.path}`,
-      });
+      throw new OsconsoleError(
+        'E_AUTH',
+        `refusing to use the session cache ${this.path}: other users can access it (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`,
+        {
+          hint: `run: chmod 600 ${this.path}`,
+        },
+      );
     }
     return readFileSync(this.path, 'utf8');
   }
 
   private newer(schema: number): OsconsoleError {
-    return new OsconsoleError('E_UNEXPECTED', `the session cache ${this.path} was written by a newer osconsole (schema ${schema})`, {
-      hint: 'upgrade osconsole, or remove the file to log in again',
-    });
+    return new OsconsoleError(
+      'E_UNEXPECTED',
+      `the session cache ${this.path} was written by a newer osconsole (schema ${schema})`,
+      {
+        hint: 'upgrade osconsole, or remove the file to log in again',
+      },
+    );
   }
 
   /** Deletes copies moved aside by moveAside() (they may hold tokens). */
@@ -243,7 +274,9 @@ export class SessionStore {
     try {
       renameSync(this.path, aside);
       chmodSync(aside, 0o600);
-      this.warn(`the session cache ${this.path} was damaged (${reason}); moved it to ${aside} (logout --all deletes it) and continuing as logged out`);
+      this.warn(
+        `the session cache ${this.path} was damaged (${reason}); moved it to ${aside} (logout --all deletes it) and continuing as logged out`,
+      );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -298,7 +331,9 @@ function acquireLock(lock: string): string {
       if (!seen) continue;
       if (lockIsStale(seen) && breakLock(lock, seen)) continue;
       if (Date.now() > deadline) {
-        throw new OsconsoleError('E_UNEXPECTED', `the session cache is locked by ${lock}`, { hint: 'remove that file if no other osconsole is running' });
+        throw new OsconsoleError('E_UNEXPECTED', `the session cache is locked by ${lock}`, {
+          hint: 'remove that file if no other osconsole is running',
+        });
       }
       sleepSync(5 + Math.floor(Math.random() * 20));
     }
@@ -380,7 +415,9 @@ function lockOwner(text: string): { pid: number; host: string } | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const { pid, host } = data;
   // kill(0 or negative) would signal process groups: only a plain positive PID counts.
-  return Number.isSafeInteger(pid) && (pid as number) > 0 && typeof host === 'string' ? { pid: pid as number, host } : undefined;
+  return Number.isSafeInteger(pid) && (pid as number) > 0 && typeof host === 'string'
+    ? { pid: pid as number, host }
+    : undefined;
 }
 
 function processAlive(pid: number): boolean {
@@ -410,7 +447,8 @@ function breakLock(lock: string, seen: SeenLock): boolean {
   }
   try {
     const now = readLock(lock);
-    if (now && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs && now.text === seen.text) rmSync(lock, { force: true });
+    if (now && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs && now.text === seen.text)
+      rmSync(lock, { force: true });
   } finally {
     rmSync(breaker, { force: true });
   }
@@ -439,7 +477,8 @@ function ensurePrivateDir(dir: string, what: string, platform: NodeJS.Platform, 
   try {
     st = statSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new OsconsoleError('E_USAGE', `${what} is not a directory (a parent is a file)`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new OsconsoleError('E_USAGE', `${what} is not a directory (a parent is a file)`);
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
@@ -484,11 +523,13 @@ type Parsed = { ok: true; file: SessionFile } | { ok: false; reason: string; new
 export function parseSessionFile(text: string): Parsed {
   const data = safeParse(text);
   if (data === undefined) return { ok: false, reason: text.trim() === '' ? 'empty file' : 'invalid JSON' };
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return { ok: false, reason: 'not a JSON object' };
   const d = data as Record<string, unknown>;
   if (typeof d.schema_version !== 'number') return { ok: false, reason: 'no schema_version' };
   if (d.schema_version > SCHEMA_VERSION) return { ok: false, reason: 'newer schema', newer: d.schema_version };
-  if (typeof d.sessions !== 'object' || d.sessions === null || Array.isArray(d.sessions)) return { ok: false, reason: 'no sessions object' };
+  if (typeof d.sessions !== 'object' || d.sessions === null || Array.isArray(d.sessions))
+    return { ok: false, reason: 'no sessions object' };
   // Keyed by cloud name: no prototype, so `toString` or `__proto__` is an ordinary (absent or present) cloud.
   const sessions: Record<string, StoredSession> = Object.create(null);
   // An entry of the wrong shape (hand-edited, or from a broken write) is dropped: that cloud is logged out.

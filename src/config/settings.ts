@@ -56,7 +56,13 @@ export interface Setting {
   secret?: boolean;
 }
 
-const s = (key: SettingKey, auth: boolean, env: string[], description: string, extra: Partial<Setting> = {}): Setting => ({
+const s = (
+  key: SettingKey,
+  auth: boolean,
+  env: string[],
+  description: string,
+  extra: Partial<Setting> = {},
+): Setting => ({
   key,
   auth,
   flag: `--os-${key.replace(/_/g, '-')}`,
@@ -66,11 +72,16 @@ const s = (key: SettingKey, auth: boolean, env: string[], description: string, e
 });
 
 export const SETTINGS: readonly Setting[] = [
-  s('auth_type', false, ['OS_AUTH_TYPE', 'OS_AUTH_PLUGIN'], `auth plugin: ${MAIN_AUTH_TYPES.join(', ')}`, { arg: 'type' }),
+  s('auth_type', false, ['OS_AUTH_TYPE', 'OS_AUTH_PLUGIN'], `auth plugin: ${MAIN_AUTH_TYPES.join(', ')}`, {
+    arg: 'type',
+  }),
   s('auth_url', true, ['OS_AUTH_URL'], 'Keystone URL, with or without /v3', { arg: 'url' }),
   s('username', true, ['OS_USERNAME'], 'user name', { arg: 'name' }),
   s('user_id', true, ['OS_USER_ID'], 'user id', { arg: 'id' }),
-  s('password', true, ['OS_PASSWORD'], 'password (prefer the prompt: flags are visible to other users)', { arg: 'password', secret: true }),
+  s('password', true, ['OS_PASSWORD'], 'password (prefer the prompt: flags are visible to other users)', {
+    arg: 'password',
+    secret: true,
+  }),
   s('user_domain_name', true, ['OS_USER_DOMAIN_NAME'], "the user's domain name", { arg: 'name' }),
   s('user_domain_id', true, ['OS_USER_DOMAIN_ID'], "the user's domain id", { arg: 'id' }),
   s('project_name', true, ['OS_PROJECT_NAME', 'OS_TENANT_NAME'], 'project to scope to, by name', { arg: 'name' }),
@@ -80,23 +91,61 @@ export const SETTINGS: readonly Setting[] = [
   s('domain_name', true, ['OS_DOMAIN_NAME'], 'domain to scope to, by name', { arg: 'name' }),
   s('domain_id', true, ['OS_DOMAIN_ID'], 'domain to scope to, by id', { arg: 'id' }),
   s('system_scope', true, ['OS_SYSTEM_SCOPE'], 'system scope (all)', { arg: 'all' }),
-  s('default_domain', true, ['OS_DEFAULT_DOMAIN'], 'domain id for user and project names given without one (default: default)', { arg: 'id' }),
+  s(
+    'default_domain',
+    true,
+    ['OS_DEFAULT_DOMAIN'],
+    'domain id for user and project names given without one (default: default)',
+    { arg: 'id' },
+  ),
   s('default_domain_id', true, ['OS_DEFAULT_DOMAIN_ID'], 'same as --os-default-domain', { arg: 'id' }),
-  s('default_domain_name', true, ['OS_DEFAULT_DOMAIN_NAME'], 'domain name for user and project names given without one', { arg: 'name' }),
-  s('token', true, ['OS_TOKEN', 'OS_AUTH_TOKEN'], 'an existing token to rescope (auth type token)', { arg: 'token', secret: true }),
+  s(
+    'default_domain_name',
+    true,
+    ['OS_DEFAULT_DOMAIN_NAME'],
+    'domain name for user and project names given without one',
+    { arg: 'name' },
+  ),
+  s('token', true, ['OS_TOKEN', 'OS_AUTH_TOKEN'], 'an existing token to rescope (auth type token)', {
+    arg: 'token',
+    secret: true,
+  }),
   s('application_credential_id', true, ['OS_APPLICATION_CREDENTIAL_ID'], 'application credential id', { arg: 'id' }),
-  s('application_credential_name', true, ['OS_APPLICATION_CREDENTIAL_NAME'], 'application credential name (with the user)', { arg: 'name' }),
-  s('application_credential_secret', true, ['OS_APPLICATION_CREDENTIAL_SECRET'], 'application credential secret', { arg: 'secret', secret: true }),
+  s(
+    'application_credential_name',
+    true,
+    ['OS_APPLICATION_CREDENTIAL_NAME'],
+    'application credential name (with the user)',
+    { arg: 'name' },
+  ),
+  s('application_credential_secret', true, ['OS_APPLICATION_CREDENTIAL_SECRET'], 'application credential secret', {
+    arg: 'secret',
+    secret: true,
+  }),
   s('passcode', true, ['OS_PASSCODE'], 'TOTP passcode (multi-factor auth)', { arg: 'code', secret: true }),
   s('auth_methods', true, ['OS_AUTH_METHODS'], 'methods for v3multifactor, e.g. v3password,v3totp', { arg: 'list' }),
   s('region_name', false, ['OS_REGION_NAME'], 'region of the endpoints to use', { arg: 'name' }),
-  s('interface', false, ['OS_INTERFACE', 'OS_ENDPOINT_TYPE'], 'endpoint interface: public, internal or admin (default: public)', { arg: 'interface' }),
+  s(
+    'interface',
+    false,
+    ['OS_INTERFACE', 'OS_ENDPOINT_TYPE'],
+    'endpoint interface: public, internal or admin (default: public)',
+    { arg: 'interface' },
+  ),
   s('cacert', false, ['OS_CACERT'], 'CA bundle to verify TLS with', { arg: 'file' }),
   s('cert', false, ['OS_CERT'], 'client certificate for TLS', { arg: 'file' }),
   s('key', false, ['OS_KEY'], 'client certificate key for TLS', { arg: 'file' }),
-  { key: 'insecure', auth: false, flag: '--insecure', env: ['OS_INSECURE'], description: 'do not verify TLS certificates (warns every time)' },
+  {
+    key: 'insecure',
+    auth: false,
+    flag: '--insecure',
+    env: ['OS_INSECURE'],
+    description: 'do not verify TLS certificates (warns every time)',
+  },
   s('compute_api_version', false, ['OS_COMPUTE_API_VERSION'], 'pin the compute microversion (X.Y)', { arg: 'X.Y' }),
-  s('identity_api_version', false, ['OS_IDENTITY_API_VERSION'], 'identity API version; only 3 is supported', { arg: 'version' }),
+  s('identity_api_version', false, ['OS_IDENTITY_API_VERSION'], 'identity API version; only 3 is supported', {
+    arg: 'version',
+  }),
 ];
 
 export const SETTING_BY_KEY: ReadonlyMap<SettingKey, Setting> = new Map(SETTINGS.map((x) => [x.key, x]));

@@ -35,18 +35,29 @@ export function tlsOf(cfg: Pick<CloudConfig, 'tls'>): TlsOptions {
 export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOptions = {}): Promise<AuthResult> {
   refuseUserinfo(cfg);
   await fillMissing(cfg, opts.prompter);
-  if (!cfg.tls.verify) ctx.output.warn('TLS certificate verification is disabled (--insecure); anyone on the path can read your credentials');
+  if (!cfg.tls.verify)
+    ctx.output.warn(
+      'TLS certificate verification is disabled (--insecure); anyone on the path can read your credentials',
+    );
   const http = await ctx.http(tlsOf(cfg));
   const identityUrl = await discoverIdentity(http, cfg.values.auth_url as string, authUrlLabel(cfg));
   const v = cfg.values;
   const scope = canRequestScope(cfg) ? scopeFor(v) : undefined;
   // With a person at the terminal and no project given, log in unscoped and let them pick.
   const pick = scope === undefined && canRequestScope(cfg) && opts.prompter !== undefined;
-  const auth = (identity: Record<string, unknown>) => ({ identity, ...(pick ? { scope: 'unscoped' } : scope ? { scope } : {}) });
+  const auth = (identity: Record<string, unknown>) => ({
+    identity,
+    ...(pick ? { scope: 'unscoped' } : scope ? { scope } : {}),
+  });
 
-  let result = await refusedAs(cfg, identityUrl, postToken(http, identityUrl, auth(identityFor(v, methodsOf(cfg.authType, v)))));
+  let result = await refusedAs(
+    cfg,
+    identityUrl,
+    postToken(http, identityUrl, auth(identityFor(v, methodsOf(cfg.authType, v)))),
+  );
   for (let round = 0; result.kind === 'receipt'; round++) {
-    if (round >= 4) throw new OsconsoleError('E_AUTH', 'Keystone keeps asking for more authentication methods; giving up');
+    if (round >= 4)
+      throw new OsconsoleError('E_AUTH', 'Keystone keeps asking for more authentication methods; giving up');
     result = await completeReceipt(ctx, cfg, http, identityUrl, result.receipt, auth, opts.prompter);
   }
 
@@ -55,8 +66,12 @@ export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOpt
   if (!body.project && !body.domain && !body.system && scope === undefined && canRequestScope(cfg)) {
     const project = await chooseProject(http, identityUrl, token, body, opts.prompter);
     if (project) {
-      const rescoped = await postToken(http, identityUrl, { identity: { methods: ['token'], token: { id: token } }, scope: { project: { id: project } } });
-      if (rescoped.kind !== 'token') throw new OsconsoleError('E_AUTH', 'Keystone asked for more factors when rescoping a token');
+      const rescoped = await postToken(http, identityUrl, {
+        identity: { methods: ['token'], token: { id: token } },
+        scope: { project: { id: project } },
+      });
+      if (rescoped.kind !== 'token')
+        throw new OsconsoleError('E_AUTH', 'Keystone asked for more factors when rescoping a token');
       token = rescoped.token;
       body = rescoped.body;
     }
@@ -100,7 +115,9 @@ function refuseUserinfo(cfg: CloudConfig): void {
 async function fillMissing(cfg: CloudConfig, prompter: Prompter | undefined): Promise<void> {
   for (const n of missing(cfg)) {
     if (!prompter) {
-      throw new OsconsoleError('E_AUTH', `missing ${n.label.toLowerCase()} for cloud "${cfg.name}"`, { hint: howToSet(n.key) });
+      throw new OsconsoleError('E_AUTH', `missing ${n.label.toLowerCase()} for cloud "${cfg.name}"`, {
+        hint: howToSet(n.key),
+      });
     }
     const value = n.secret ? await prompter.secret(n.label) : await prompter.text(n.label);
     cfg.values[n.key] = value.trim() === '' ? value : n.secret ? value : value.trim();
@@ -118,10 +135,14 @@ async function refusedAs(cfg: CloudConfig, identityUrl: string, p: Promise<Token
     return await p;
   } catch (err) {
     if (err instanceof OsconsoleError && err.http?.status === 401) {
-      throw new OsconsoleError('E_AUTH', `Keystone at ${identityUrl} refused the credentials of ${whoOf(cfg.values, cfg.authType)}: ${err.http.message}`, {
-        cause: err,
-        http: err.http,
-      });
+      throw new OsconsoleError(
+        'E_AUTH',
+        `Keystone at ${identityUrl} refused the credentials of ${whoOf(cfg.values, cfg.authType)}: ${err.http.message}`,
+        {
+          cause: err,
+          http: err.http,
+        },
+      );
     }
     throw err;
   }
@@ -144,11 +165,17 @@ async function completeReceipt(
   auth: (identity: Record<string, unknown>) => unknown,
   prompter: Prompter | undefined,
 ): Promise<TokenResult> {
-  const rule = receipt.requiredAuthMethods.find((r) => receipt.methods.every((m) => r.includes(m))) ?? receipt.requiredAuthMethods[0] ?? [];
+  const rule =
+    receipt.requiredAuthMethods.find((r) => receipt.methods.every((m) => r.includes(m))) ??
+    receipt.requiredAuthMethods[0] ??
+    [];
   const needed = rule.filter((m) => !receipt.methods.includes(m));
   const unsupported = needed.filter((m) => !(m in METHOD_SETTING));
   if (needed.length === 0 || unsupported.length > 0) {
-    throw new OsconsoleError('E_AUTH', `Keystone requires ${rule.join(' + ')} for ${receipt.user.name}, which osconsole cannot supply`);
+    throw new OsconsoleError(
+      'E_AUTH',
+      `Keystone requires ${rule.join(' + ')} for ${receipt.user.name}, which osconsole cannot supply`,
+    );
   }
   const values = { ...cfg.values };
   const ask = async (attempt: number) => {
@@ -156,11 +183,17 @@ async function completeReceipt(
       const key = METHOD_SETTING[m] as SettingKey;
       if (attempt === 0 && values[key] !== undefined && cfg.values[key] !== undefined) continue;
       if (!prompter) {
-        throw new OsconsoleError('E_AUTH', `Keystone asks ${receipt.user.name} for another factor (${needed.join(', ')})`, {
-          hint: `${howToSet(key)}, or run osconsole login on a terminal`,
-        });
+        throw new OsconsoleError(
+          'E_AUTH',
+          `Keystone asks ${receipt.user.name} for another factor (${needed.join(', ')})`,
+          {
+            hint: `${howToSet(key)}, or run osconsole login on a terminal`,
+          },
+        );
       }
-      values[key] = await prompter.secret(key === 'passcode' ? `TOTP passcode for ${receipt.user.name}` : `Password for ${receipt.user.name}`);
+      values[key] = await prompter.secret(
+        key === 'passcode' ? `TOTP passcode for ${receipt.user.name}` : `Password for ${receipt.user.name}`,
+      );
     }
   };
   for (let attempt = 0; ; attempt++) {
@@ -170,7 +203,12 @@ async function completeReceipt(
     } catch (err) {
       const refused = err instanceof OsconsoleError && err.http?.status === 401;
       if (!refused || !prompter || attempt >= 2) {
-        if (refused) throw new OsconsoleError('E_AUTH', `Keystone refused the ${needed.join(' and ')} for ${receipt.user.name}: ${err.http?.message ?? ''}`, { cause: err });
+        if (refused)
+          throw new OsconsoleError(
+            'E_AUTH',
+            `Keystone refused the ${needed.join(' and ')} for ${receipt.user.name}: ${err.http?.message ?? ''}`,
+            { cause: err },
+          );
         throw err;
       }
       ctx.output.warn(`Keystone refused that ${needed.includes('totp') ? 'passcode' : 'password'}; try again`);
@@ -182,13 +220,23 @@ async function completeReceipt(
  * The project to rescope an unscoped token to: the only one, or the user's
  * choice; off a terminal, an error listing them (a script must say which).
  */
-async function chooseProject(http: HttpClient, identityUrl: string, token: string, body: TokenBody, prompter: Prompter | undefined): Promise<string | undefined> {
+async function chooseProject(
+  http: HttpClient,
+  identityUrl: string,
+  token: string,
+  body: TokenBody,
+  prompter: Prompter | undefined,
+): Promise<string | undefined> {
   const projects = (await listAuthProjects(http, identityUrl, token)).filter((p) => p.enabled !== false);
   if (!prompter) {
     const names = projects.map((p) => p.name).join(', ');
-    throw new OsconsoleError('E_AUTH', `no project given, and ${body.user.name} has no default project${names ? ` (projects: ${names})` : ''}`, {
-      hint: 'pass --os-project-name or set OS_PROJECT_NAME (or --os-project-id / OS_PROJECT_ID)',
-    });
+    throw new OsconsoleError(
+      'E_AUTH',
+      `no project given, and ${body.user.name} has no default project${names ? ` (projects: ${names})` : ''}`,
+      {
+        hint: 'pass --os-project-name or set OS_PROJECT_NAME (or --os-project-id / OS_PROJECT_ID)',
+      },
+    );
   }
   if (projects.length === 0) return undefined;
   if (projects.length === 1) return projects[0]!.id;

@@ -44,9 +44,13 @@ export class ComputeSession {
     const region = sel.flags.region_name ?? env.region_name ?? session.region_name ?? undefined;
     const iface = normalizeInterface(sel.flags.interface ?? env.interface ?? session.interface);
     if (!session.project) {
-      throw new OsconsoleError('E_AUTH', `the session for ${session.cloud} is not scoped to a project, and Nova needs one`, {
-        hint: 'run: osconsole login --os-project-name NAME',
-      });
+      throw new OsconsoleError(
+        'E_AUTH',
+        `the session for ${session.cloud} is not scoped to a project, and Nova needs one`,
+        {
+          hint: 'run: osconsole login --os-project-name NAME',
+        },
+      );
     }
     const endpoint = findEndpoint(session.catalog, { type: 'compute', interface: iface, region });
     const tls = sessionTls(ctx, sel, session);
@@ -68,7 +72,12 @@ export class ComputeSession {
 
   /** The pinned microversion: --os-compute-api-version, OS_COMPUTE_API_VERSION, or the login's clouds.yaml value. */
   pinned(): Version | undefined {
-    const raw = computeVersionOf(this.sel.flags.compute_api_version ?? envValues(this.ctx.env).compute_api_version ?? this.session.compute_api_version ?? undefined);
+    const raw = computeVersionOf(
+      this.sel.flags.compute_api_version ??
+        envValues(this.ctx.env).compute_api_version ??
+        this.session.compute_api_version ??
+        undefined,
+    );
     return raw ? mustParse(raw, 'compute API version') : undefined;
   }
 
@@ -79,7 +88,10 @@ export class ComputeSession {
       return { min: mustParse(cached.min, 'cached min version'), max: mustParse(cached.max, 'cached max version') };
     }
     const raw = await fetchVersionRange(this.http, this.endpoint, this.session.project?.id);
-    const range = { min: mustParse(raw.min, 'the compute min_version'), max: mustParse(raw.max, 'the compute version') };
+    const range = {
+      min: mustParse(raw.min, 'the compute min_version'),
+      max: mustParse(raw.max, 'the compute version'),
+    };
     this.rangeIsFresh = true;
     await this.saveRange(raw);
     return range;
@@ -102,7 +114,9 @@ export class ComputeSession {
       const refusedByCache = err instanceof RangeRefusal && !this.rangeIsFresh;
       if (!refusedByCloud && !refusedByCache) throw err;
       this.ctx.output.debug(
-        refusedByCloud ? 'the compute API refused the microversion (406); reading its version document again' : `${err.message}; reading the version document again in case the cloud was upgraded`,
+        refusedByCloud
+          ? 'the compute API refused the microversion (406); reading its version document again'
+          : `${err.message}; reading the version document again in case the cloud was upgraded`,
       );
       // Only in memory: range() overwrites the cached entry with what it reads.
       delete this.session.compute_versions?.[this.endpoint];
@@ -128,12 +142,18 @@ export class ComputeSession {
    */
   checkPinned(v: Version, range: VersionRange): Version {
     if (!inRange(v, range)) {
-      throw new RangeRefusal(`the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`, {
-        hint: 'change --os-compute-api-version / OS_COMPUTE_API_VERSION',
-      });
+      throw new RangeRefusal(
+        `the pinned compute API version ${format(v)} is outside this cloud's range ${describeRange(range)}`,
+        {
+          hint: 'change --os-compute-api-version / OS_COMPUTE_API_VERSION',
+        },
+      );
     }
     if (compare(v, CLIENT_MAX) <= 0) return v;
-    if (!this.warnedCap) this.ctx.output.warn(`the pinned compute API version ${format(v)} is above ${format(CLIENT_MAX)}, the newest console API osconsole knows; using ${format(CLIENT_MAX)}`);
+    if (!this.warnedCap)
+      this.ctx.output.warn(
+        `the pinned compute API version ${format(v)} is above ${format(CLIENT_MAX)}, the newest console API osconsole knows; using ${format(CLIENT_MAX)}`,
+      );
     this.warnedCap = true;
     return CLIENT_MAX;
   }
@@ -146,7 +166,8 @@ export class ComputeSession {
     try {
       return await call(this.session.token);
     } catch (err) {
-      if (!(err instanceof OsconsoleError) || err.http?.status !== 401 || this.reauthenticated || isNovaOwn401(err)) throw err;
+      if (!(err instanceof OsconsoleError) || err.http?.status !== 401 || this.reauthenticated || isNovaOwn401(err))
+        throw err;
       this.reauthenticated = true;
       this.ctx.output.debug('the compute API refused the cached token (401); logging in again');
       // Marked rejected, expires_at kept: status and logout then say what happened and when it would have expired.
@@ -162,7 +183,10 @@ export class ComputeSession {
         return await call(this.session.token);
       } catch (again) {
         if (again instanceof OsconsoleError && again.http?.status === 401) {
-          throw new OsconsoleError('E_AUTH', `the compute API refuses a fresh token too: ${again.http.message}`, { hint: 'run: osconsole login', cause: again });
+          throw new OsconsoleError('E_AUTH', `the compute API refuses a fresh token too: ${again.http.message}`, {
+            hint: 'run: osconsole login',
+            cause: again,
+          });
         }
         throw again;
       }

@@ -29,12 +29,15 @@ export function extractConsoleToken(input: string): string {
     const inner = new URLSearchParams(q >= 0 ? path.slice(q + 1) : '').get('token');
     if (inner !== null) return checked(inner, text);
   }
-  throw usageError(`no console token in the URL (${url.protocol}//${url.host}${url.pathname}): expected ?token=… or noVNC's ?path=%3Ftoken%3D…`);
+  throw usageError(
+    `no console token in the URL (${url.protocol}//${url.host}${url.pathname}): expected ?token=… or noVNC's ?path=%3Ftoken%3D…`,
+  );
 }
 
 /** Messages never repeat the argument: it may hold a live console token. */
 function checked(token: string, text: string): string {
-  if (!BARE_TOKEN.test(token)) throw usageError(`the console token in the URL is malformed (${text.length} characters given)`);
+  if (!BARE_TOKEN.test(token))
+    throw usageError(`the console token in the URL is malformed (${text.length} characters given)`);
   return token;
 }
 
@@ -75,7 +78,9 @@ export function consoleUrlWarnings(consoleUrl: string, apiUrl: string): string[]
     );
   }
   if (/\/vnc_auto\.html$/.test(u.pathname)) {
-    out.push('the URL uses vnc_auto.html, which noVNC 1.0 renamed vnc_lite.html; if the page is missing, the cloud\'s [vnc] novncproxy_base_url needs updating');
+    out.push(
+      "the URL uses vnc_auto.html, which noVNC 1.0 renamed vnc_lite.html; if the page is missing, the cloud's [vnc] novncproxy_base_url needs updating",
+    );
   }
   return out;
 }

@@ -61,11 +61,15 @@ export interface ConsoleResult {
 
 /** Checks type and protocol before any request; exit 2 or 6. */
 export function checkTypeArgs(type: ConsoleChoice, protocol: string | undefined): asserts type is ConsoleType | 'auto' {
-  if (isDeadType(type)) throw new OsconsoleError('E_UNSUPPORTED', DEAD_CONSOLE_TYPES[type], { hint: 'use --type novnc, spice-html5, serial, webmks or auto' });
+  if (isDeadType(type))
+    throw new OsconsoleError('E_UNSUPPORTED', DEAD_CONSOLE_TYPES[type], {
+      hint: 'use --type novnc, spice-html5, serial, webmks or auto',
+    });
   if (protocol !== undefined) {
     if (type === 'auto') throw usageError('--protocol cannot be combined with --type auto');
     const expected = TYPES[type].protocol;
-    if (protocol !== expected) throw usageError(`--protocol ${protocol} does not match --type ${type} (its protocol is ${expected})`);
+    if (protocol !== expected)
+      throw usageError(`--protocol ${protocol} does not match --type ${type} (its protocol is ${expected})`);
   }
 }
 
@@ -91,11 +95,19 @@ export async function getConsole(ctx: Context, sel: Selection, req: ConsoleReque
       throw err;
     }
   }
-  throw new OsconsoleError('E_UNSUPPORTED', `server ${label(server)} offers none of ${AUTO_ORDER.join(', ')}${lastSkip ? ` (last: ${lastSkip.message})` : ''}`);
+  throw new OsconsoleError(
+    'E_UNSUPPORTED',
+    `server ${label(server)} offers none of ${AUTO_ORDER.join(', ')}${lastSkip ? ` (last: ${lastSkip.message})` : ''}`,
+  );
 }
 
 /** One type: plan the call from the cloud's range (and a pin) and make it. */
-async function consoleOnce(cs: ComputeSession, server: ServerRef, type: ConsoleType, auto: boolean): Promise<ConsoleResult> {
+async function consoleOnce(
+  cs: ComputeSession,
+  server: ServerRef,
+  type: ConsoleType,
+  auto: boolean,
+): Promise<ConsoleResult> {
   const { protocol } = TYPES[type];
   try {
     return await cs.withRange(async (range) => {
@@ -103,10 +115,21 @@ async function consoleOnce(cs: ComputeSession, server: ServerRef, type: ConsoleT
       const version = format(plan.version);
       const out = await cs.withAuth((token) =>
         plan.legacy
-          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, version).then((c) => ({ ...c, protocol }))
+          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, version).then((c) => ({
+              ...c,
+              protocol,
+            }))
           : createRemoteConsole(cs.http, cs.endpoint, token, server.id, protocol, type, version),
       );
-      return { server: { id: server.id, name: server.name }, protocol: out.protocol, type, url: out.url, microversion: version, serverStatus: server.status, endpoint: cs.endpoint };
+      return {
+        server: { id: server.id, name: server.name },
+        protocol: out.protocol,
+        type,
+        url: out.url,
+        microversion: version,
+        serverStatus: server.status,
+        endpoint: cs.endpoint,
+      };
     });
   } catch (err) {
     throw explainConsoleError(err, server, type, cs);
@@ -119,16 +142,25 @@ interface Plan {
 }
 
 /** remote-consoles at the highest common version ≥ the type's floor; the legacy action below 2.6. */
-export function planConsole(cs: Pick<ComputeSession, 'pinned' | 'checkPinned'>, type: ConsoleType, range: VersionRange, auto = false): Plan {
+export function planConsole(
+  cs: Pick<ComputeSession, 'pinned' | 'checkPinned'>,
+  type: ConsoleType,
+  range: VersionRange,
+  auto = false,
+): Plan {
   const info = TYPES[type];
   const asked = cs.pinned();
   if (asked) {
     const pinned = cs.checkPinned(asked, range);
     if (compare(pinned, info.floor) >= 0) return { version: pinned };
     if (compare(pinned, REMOTE_CONSOLES) < 0 && info.legacy) return { version: pinned, legacy: info.legacy };
-    throw new OsconsoleError('E_UNSUPPORTED', `${type} needs compute API ${describeFloor(info.floor)}; the version is pinned to ${format(pinned)}`, {
-      hint: 'unset --os-compute-api-version / OS_COMPUTE_API_VERSION or raise it',
-    });
+    throw new OsconsoleError(
+      'E_UNSUPPORTED',
+      `${type} needs compute API ${describeFloor(info.floor)}; the version is pinned to ${format(pinned)}`,
+      {
+        hint: 'unset --os-compute-api-version / OS_COMPUTE_API_VERSION or raise it',
+      },
+    );
   }
   const v = negotiate(range, info.floor);
   if (v) return { version: v };
@@ -136,9 +168,12 @@ export function planConsole(cs: Pick<ComputeSession, 'pinned' | 'checkPinned'>, 
     const top = compare(range.max, LEGACY_MAX) < 0 ? range.max : LEGACY_MAX;
     return { version: top, legacy: info.legacy };
   }
-  throw new RangeRefusal(`${type} needs compute API ${describeFloor(info.floor)}; this cloud offers ${describeRange(range)}`, {
-    hint: auto ? undefined : 'try --type auto',
-  });
+  throw new RangeRefusal(
+    `${type} needs compute API ${describeFloor(info.floor)}; this cloud offers ${describeRange(range)}`,
+    {
+      hint: auto ? undefined : 'try --type auto',
+    },
+  );
 }
 
 function label(s: ServerRef): string {
@@ -146,7 +181,12 @@ function label(s: ServerRef): string {
 }
 
 /** Nova's answers, turned into the exit-status table with the next step named. */
-export function explainConsoleError(err: unknown, server: ServerRef, type: ConsoleType, cs: Pick<ComputeSession, 'describe'>): unknown {
+export function explainConsoleError(
+  err: unknown,
+  server: ServerRef,
+  type: ConsoleType,
+  cs: Pick<ComputeSession, 'describe'>,
+): unknown {
   if (!(err instanceof OsconsoleError) || !err.http) return err;
   const { status, message, requestId } = err.http;
   const rid = requestId ? ` (request id ${requestId})` : '';
@@ -155,9 +195,16 @@ export function explainConsoleError(err: unknown, server: ServerRef, type: Conso
   switch (status) {
     case 404:
       if (/^Instance .* could not be found/.test(message)) {
-        return new OsconsoleError('E_NOT_FOUND', `no server ${label(server)} visible to this session`, { ...opts, hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)' });
+        return new OsconsoleError('E_NOT_FOUND', `no server ${label(server)} visible to this session`, {
+          ...opts,
+          hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)',
+        });
       }
-      return new OsconsoleError('E_NOT_FOUND', `the ${cs.describe()} has no console API at this microversion: ${message}${rid}`, opts);
+      return new OsconsoleError(
+        'E_NOT_FOUND',
+        `the ${cs.describe()} has no console API at this microversion: ${message}${rid}`,
+        opts,
+      );
     case 409:
       return new OsconsoleError('E_CONFLICT', `server ${label(server)} is not ready for a console: ${message}${rid}`, {
         ...opts,
@@ -165,24 +212,43 @@ export function explainConsoleError(err: unknown, server: ServerRef, type: Conso
       });
     case 400:
       if (/^Unavailable console type/.test(message)) {
-        return new OsconsoleError('E_UNSUPPORTED', `${type} consoles are disabled on this cloud (${info.confSection} enabled = false)${rid}`, { ...opts, hint: 'try --type auto' });
+        return new OsconsoleError(
+          'E_UNSUPPORTED',
+          `${type} consoles are disabled on this cloud (${info.confSection} enabled = false)${rid}`,
+          { ...opts, hint: 'try --type auto' },
+        );
       }
       if (/^Invalid console type/.test(message)) {
-        return new OsconsoleError('E_UNSUPPORTED', `this cloud does not accept ${type} consoles: ${message}${rid}`, { ...opts, hint: 'try --type auto' });
+        return new OsconsoleError('E_UNSUPPORTED', `this cloud does not accept ${type} consoles: ${message}${rid}`, {
+          ...opts,
+          hint: 'try --type auto',
+        });
       }
       return new OsconsoleError('E_UNEXPECTED', `the compute API rejected the console request: ${message}${rid}`, opts);
     case 501:
-      return new OsconsoleError('E_UNSUPPORTED', `the hypervisor of server ${label(server)} has no ${type} console (501 Not Implemented)${rid}`, { ...opts, hint: 'try --type auto' });
+      return new OsconsoleError(
+        'E_UNSUPPORTED',
+        `the hypervisor of server ${label(server)} has no ${type} console (501 Not Implemented)${rid}`,
+        { ...opts, hint: 'try --type auto' },
+      );
     case 403:
-      return new OsconsoleError('E_FORBIDDEN', `policy forbids you a console on server ${label(server)}: ${message}${rid}`, {
-        ...opts,
-        hint: 'os_compute_api:os-remote-consoles needs the member role in the project (a reader is not enough)',
-      });
+      return new OsconsoleError(
+        'E_FORBIDDEN',
+        `policy forbids you a console on server ${label(server)}: ${message}${rid}`,
+        {
+          ...opts,
+          hint: 'os_compute_api:os-remote-consoles needs the member role in the project (a reader is not enough)',
+        },
+      );
     case 500:
-      return new OsconsoleError('E_UNEXPECTED', `the compute API failed creating the console (500): ${message.split('\n')[0]}${rid}`, {
-        ...opts,
-        hint: 'if the server is migrating or being deleted, wait and retry; otherwise give the request id to the operator',
-      });
+      return new OsconsoleError(
+        'E_UNEXPECTED',
+        `the compute API failed creating the console (500): ${message.split('\n')[0]}${rid}`,
+        {
+          ...opts,
+          hint: 'if the server is migrating or being deleted, wait and retry; otherwise give the request id to the operator',
+        },
+      );
     default:
       return err;
   }
@@ -193,7 +259,11 @@ async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promis
     return await p;
   } catch (err) {
     if (err instanceof OsconsoleError && err.code === 'E_FORBIDDEN' && allProjects) {
-      throw new OsconsoleError('E_FORBIDDEN', `listing every project's servers needs the admin role: ${err.http?.message ?? err.message}`, { cause: err, http: err.http });
+      throw new OsconsoleError(
+        'E_FORBIDDEN',
+        `listing every project's servers needs the admin role: ${err.http?.message ?? err.message}`,
+        { cause: err, http: err.http },
+      );
     }
     throw err;
   }
@@ -209,7 +279,9 @@ async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Prom
     return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);
   } catch (err) {
     if (err instanceof OsconsoleError && err.code === 'E_FORBIDDEN') {
-      ctx.output.warn('the host and ports behind a spice-direct console are shown only to admins (policy os_compute_api:os-console-auth-tokens); printing the URL only');
+      ctx.output.warn(
+        'the host and ports behind a spice-direct console are shown only to admins (policy os_compute_api:os-console-auth-tokens); printing the URL only',
+      );
       return null;
     }
     if (err instanceof OsconsoleError && (err.code === 'E_NOT_FOUND' || err.code === 'E_CANCELLED')) throw err;
@@ -225,9 +297,20 @@ async function lookupToken(cs: ComputeSession, token: string, want: Version): Pr
     return await cs.withRange(async (range) => {
       const asked = cs.pinned();
       const pinned = asked && cs.checkPinned(asked, range);
-      const v = pinned ? (compare(pinned, TOKENS_FLOOR) >= 0 ? pinned : undefined) : negotiate(range, TOKENS_FLOOR, want);
-      if (!v && pinned) throw new OsconsoleError('E_UNSUPPORTED', `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; the version is pinned to ${format(pinned)}`);
-      if (!v) throw new RangeRefusal(`console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; this cloud offers ${describeRange(range)}`);
+      const v = pinned
+        ? compare(pinned, TOKENS_FLOOR) >= 0
+          ? pinned
+          : undefined
+        : negotiate(range, TOKENS_FLOOR, want);
+      if (!v && pinned)
+        throw new OsconsoleError(
+          'E_UNSUPPORTED',
+          `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; the version is pinned to ${format(pinned)}`,
+        );
+      if (!v)
+        throw new RangeRefusal(
+          `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; this cloud offers ${describeRange(range)}`,
+        );
       return cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
     });
   } catch (err) {
@@ -240,7 +323,11 @@ function explainTokenError(err: unknown): unknown {
   const { status, message } = err.http;
   const opts = { http: err.http, cause: err };
   if (status === 403) {
-    return new OsconsoleError('E_FORBIDDEN', `only admins may inspect console tokens (policy os_compute_api:os-console-auth-tokens defaults to the admin role): ${message}`, opts);
+    return new OsconsoleError(
+      'E_FORBIDDEN',
+      `only admins may inspect console tokens (policy os_compute_api:os-console-auth-tokens defaults to the admin role): ${message}`,
+      opts,
+    );
   }
   if (status === 404) {
     return new OsconsoleError('E_NOT_FOUND', `the console token is unknown or has expired: ${message}`, {
@@ -249,7 +336,11 @@ function explainTokenError(err: unknown): unknown {
     });
   }
   if (status === 401 || status === 400) {
-    return new OsconsoleError('E_UNSUPPORTED', `the compute API will not describe this token at this microversion: ${message}`, opts);
+    return new OsconsoleError(
+      'E_UNSUPPORTED',
+      `the compute API will not describe this token at this microversion: ${message}`,
+      opts,
+    );
   }
   return err;
 }

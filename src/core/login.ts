@@ -38,7 +38,9 @@ function warnUnknownRegion(ctx: Context, cfg: CloudConfig, body: TokenBody): voi
   if (!region || endpoints.length === 0) return;
   if (endpoints.some((e) => e.region_id === region || e.region === region)) return;
   const regions = [...new Set(endpoints.map((e) => e.region_id ?? e.region ?? '(no region)'))].sort();
-  ctx.output.warn(`region ${region} is not in the catalog of cloud ${cfg.name}; its compute endpoints are in ${regions.join(', ')}`);
+  ctx.output.warn(
+    `region ${region} is not in the catalog of cloud ${cfg.name}; its compute endpoints are in ${regions.join(', ')}`,
+  );
 }
 
 /** With nothing configured at all, a person at a terminal starts from an empty `envvars` cloud and is asked. */

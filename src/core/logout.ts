@@ -12,7 +12,13 @@ import { tlsOf } from './authenticate.js';
 import type { Selection } from './sessions.js';
 import { isLive, sessionName } from './sessions.js';
 
-export type LogoutOutcome = { cloud: string; revoked: 'revoked' | 'already-invalid' | 'failed'; expiresAt: string; rejected: boolean; reason?: string };
+export type LogoutOutcome = {
+  cloud: string;
+  revoked: 'revoked' | 'already-invalid' | 'failed';
+  expiresAt: string;
+  rejected: boolean;
+  reason?: string;
+};
 
 export interface LogoutTargets {
   names: string[];
@@ -55,7 +61,14 @@ export async function logout(ctx: Context, sessions: StoredSession[], purgeDamag
 
 async function revoke(ctx: Context, s: StoredSession): Promise<LogoutOutcome> {
   try {
-    const tls = tlsOf({ tls: { verify: s.tls.verify, cacert: s.tls.cacert ?? undefined, cert: s.tls.cert ?? undefined, key: s.tls.key ?? undefined } });
+    const tls = tlsOf({
+      tls: {
+        verify: s.tls.verify,
+        cacert: s.tls.cacert ?? undefined,
+        cert: s.tls.cert ?? undefined,
+        key: s.tls.key ?? undefined,
+      },
+    });
     const revoked = await revokeToken(await ctx.http(tls), s.identity_url, s.token);
     return { cloud: s.cloud, revoked, expiresAt: s.expires_at, rejected: Boolean(s.rejected_at) };
   } catch (err) {

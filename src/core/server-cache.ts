@@ -24,7 +24,8 @@ function read(dir: string): CacheFile {
   try {
     const data = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as CacheFile;
     // Keyed by cloud name: no prototype, so a cloud named `constructor` or `__proto__` is an ordinary key.
-    if (data && typeof data.clouds === 'object' && data.clouds !== null) return { ...data, clouds: Object.assign(Object.create(null), data.clouds) };
+    if (data && typeof data.clouds === 'object' && data.clouds !== null)
+      return { ...data, clouds: Object.assign(Object.create(null), data.clouds) };
   } catch {
     // missing or damaged: start afresh
   }
@@ -48,7 +49,11 @@ export function rememberServers(
   for (const s of servers) {
     const old = known.get(s.id);
     if (!old || old.name !== s.name) changed = true;
-    known.set(s.id, { id: s.id, name: s.name, seen_at: old && old.name === s.name ? old.seen_at : new Date(now).toISOString() });
+    known.set(s.id, {
+      id: s.id,
+      name: s.name,
+      seen_at: old && old.name === s.name ? old.seen_at : new Date(now).toISOString(),
+    });
   }
   if (!changed) return;
   file.clouds[cloud] = [...known.values()].slice(-MAX_PER_CLOUD);
@@ -71,6 +76,8 @@ export function rememberServers(
 /** Names seen for `cloud` within the last day, sorted. */
 export function recentServerNames(ctx: PathContext & { now: () => number }, cloud: string): string[] {
   const now = ctx.now();
-  const names = (read(configDir(ctx)).clouds[cloud] ?? []).filter((s) => now - Date.parse(s.seen_at) < SERVER_CACHE_TTL_MS).map((s) => s.name);
+  const names = (read(configDir(ctx)).clouds[cloud] ?? [])
+    .filter((s) => now - Date.parse(s.seen_at) < SERVER_CACHE_TTL_MS)
+    .map((s) => s.name);
   return [...new Set(names)].sort();
 }

@@ -51,18 +51,31 @@ export const MAX_SERVER_NAME = 255;
  */
 export function checkServerArgument(ref: string): void {
   if (ref.length > MAX_SERVER_NAME) {
-    throw new OsconsoleError('E_USAGE', `the server argument ${quoted(ref)} is ${ref.length} characters; Nova server names have at most ${MAX_SERVER_NAME}`);
+    throw new OsconsoleError(
+      'E_USAGE',
+      `the server argument ${quoted(ref)} is ${ref.length} characters; Nova server names have at most ${MAX_SERVER_NAME}`,
+    );
   }
   if (hasControl(ref)) {
-    throw new OsconsoleError('E_USAGE', `the server argument ${quoted(ref)} contains a control character, which no Nova server name has`);
+    throw new OsconsoleError(
+      'E_USAGE',
+      `the server argument ${quoted(ref)} contains a control character, which no Nova server name has`,
+    );
   }
 }
 
 /** `ref` has passed checkServerArgument. */
-export async function resolveServer(ctx: Context, cs: ComputeSession, ref: string, allProjects: boolean): Promise<ServerRef> {
+export async function resolveServer(
+  ctx: Context,
+  cs: ComputeSession,
+  ref: string,
+  allProjects: boolean,
+): Promise<ServerRef> {
   if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
   if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
-  const found = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }));
+  const found = await cs.withAuth((token) =>
+    listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }),
+  );
   remember(ctx, cs, found);
   const exact = found.filter((s) => s.name === ref);
   if (exact.length === 1) return pick(exact[0] as ServerSummary);
@@ -70,7 +83,9 @@ export async function resolveServer(ctx: Context, cs: ComputeSession, ref: strin
   const prompter = await ctx.prompter();
   if (!prompter) {
     const list = exact.map((s) => `${s.id} (${s.status}, created ${s.created})`).join(', ');
-    throw new OsconsoleError('E_USAGE', `${exact.length} servers are named ${quoted(ref, 80)}: ${list}`, { hint: 'pass the id of the one you mean' });
+    throw new OsconsoleError('E_USAGE', `${exact.length} servers are named ${quoted(ref, 80)}: ${list}`, {
+      hint: 'pass the id of the one you mean',
+    });
   }
   const chosen = await prompter.select(
     `${exact.length} servers are named ${quoted(ref, 80)}; which one?`,
@@ -107,9 +122,13 @@ async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): 
     }
   }
   const where = allProjects ? 'in any project' : `in project ${cs.session.project?.name ?? '?'}`;
-  return new OsconsoleError('E_NOT_FOUND', `no server named ${quoted(ref, 80)} ${where}${suggestions.length ? `; did you mean ${suggestions.map((s) => quoted(s, 80)).join(', ')}?` : ''}`, {
-    hint: allProjects ? undefined : 'admins can search every project with --all-projects',
-  });
+  return new OsconsoleError(
+    'E_NOT_FOUND',
+    `no server named ${quoted(ref, 80)} ${where}${suggestions.length ? `; did you mean ${suggestions.map((s) => quoted(s, 80)).join(', ')}?` : ''}`,
+    {
+      hint: allProjects ? undefined : 'admins can search every project with --all-projects',
+    },
+  );
 }
 
 /** Names within a small edit distance, or differing only in case, or containing the query. */

@@ -40,21 +40,39 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
     issued_at: b.issued_at,
     expires_at: b.expires_at,
     methods: [...b.methods],
-    user: { id: b.user.id, name: b.user.name, domain: { id: b.user.domain?.id ?? '', name: b.user.domain?.name ?? '' } },
-    project: b.project ? { id: b.project.id, name: b.project.name, domain: { id: b.project.domain.id, name: b.project.domain.name } } : null,
+    user: {
+      id: b.user.id,
+      name: b.user.name,
+      domain: { id: b.user.domain?.id ?? '', name: b.user.domain?.name ?? '' },
+    },
+    project: b.project
+      ? { id: b.project.id, name: b.project.name, domain: { id: b.project.domain.id, name: b.project.domain.name } }
+      : null,
     domain: b.domain ? { id: b.domain.id, name: b.domain.name } : null,
     system: Boolean(b.system?.all),
     roles: (b.roles ?? []).map((r) => r.name),
     catalog: (b.catalog ?? []).map((svc) => ({
       type: svc.type,
       name: svc.name,
-      endpoints: (svc.endpoints ?? []).map((e) => ({ interface: e.interface, region: e.region ?? null, region_id: e.region_id ?? null, url: e.url })),
+      endpoints: (svc.endpoints ?? []).map((e) => ({
+        interface: e.interface,
+        region: e.region ?? null,
+        region_id: e.region_id ?? null,
+        url: e.url,
+      })),
     })),
     region_name: cfg.regionName ?? null,
     interface: cfg.interface,
-    tls: { verify: cfg.tls.verify, cacert: cfg.tls.cacert ?? null, cert: cfg.tls.cert ?? null, key: cfg.tls.key ?? null },
+    tls: {
+      verify: cfg.tls.verify,
+      cacert: cfg.tls.cacert ?? null,
+      cert: cfg.tls.cert ?? null,
+      key: cfg.tls.key ?? null,
+    },
     compute_api_version: cfg.computeApiVersion ?? null,
-    application_credential: b.application_credential ? { id: b.application_credential.id, name: b.application_credential.name } : null,
+    application_credential: b.application_credential
+      ? { id: b.application_credential.id, name: b.application_credential.name }
+      : null,
     rejected_at: null,
     // Version ranges belong to endpoints, not tokens: a silent renewal keeps what the last session
     // learnt; `login` passes no previous session, so a cloud upgrade is read anew.
@@ -177,23 +195,33 @@ export function mismatch(s: StoredSession, v: Values): string | undefined {
     const known = [s.auth_url, s.identity_url, s.identity_url.replace(/\/v3\/?$/, '')].map(trimSlash);
     if (!known.includes(asked)) return `auth URL ${asked}, not ${s.auth_url}`;
   }
-  if (v.auth_type && authFamily(v.auth_type) !== authFamily(s.auth_type)) return `auth type ${v.auth_type}, not ${s.auth_type}`;
+  if (v.auth_type && authFamily(v.auth_type) !== authFamily(s.auth_type))
+    return `auth type ${v.auth_type}, not ${s.auth_type}`;
   const differs = (asked: string | undefined, have: string | undefined) => asked !== undefined && asked !== have;
   if (v.application_credential_id || v.application_credential_name) {
     const ac = s.application_credential;
-    if (!ac || differs(v.application_credential_id, ac.id) || (!v.application_credential_id && differs(v.application_credential_name, ac.name))) {
+    if (
+      !ac ||
+      differs(v.application_credential_id, ac.id) ||
+      (!v.application_credential_id && differs(v.application_credential_name, ac.name))
+    ) {
       return 'another application credential';
     }
   } else {
-    if (differs(v.user_id, s.user.id) || (!v.user_id && differs(v.username, s.user.name))) return `user ${v.user_id ?? v.username}, not ${s.user.name}`;
-    if (!v.user_id && (differs(v.user_domain_id, s.user.domain.id) || differs(v.user_domain_name, s.user.domain.name))) return "another user's domain";
+    if (differs(v.user_id, s.user.id) || (!v.user_id && differs(v.username, s.user.name)))
+      return `user ${v.user_id ?? v.username}, not ${s.user.name}`;
+    if (!v.user_id && (differs(v.user_domain_id, s.user.domain.id) || differs(v.user_domain_name, s.user.domain.name)))
+      return "another user's domain";
   }
   if (v.project_id || v.project_name) {
     const p = s.project;
-    if (!p || differs(v.project_id, p.id) || (!v.project_id && differs(v.project_name, p.name))) return `project ${v.project_id ?? v.project_name}, not ${p?.name ?? 'none'}`;
-    if (!v.project_id && (differs(v.project_domain_id, p.domain.id) || differs(v.project_domain_name, p.domain.name))) return "another project's domain";
+    if (!p || differs(v.project_id, p.id) || (!v.project_id && differs(v.project_name, p.name)))
+      return `project ${v.project_id ?? v.project_name}, not ${p?.name ?? 'none'}`;
+    if (!v.project_id && (differs(v.project_domain_id, p.domain.id) || differs(v.project_domain_name, p.domain.name)))
+      return "another project's domain";
   } else if (v.domain_id || v.domain_name) {
-    if (!s.domain || differs(v.domain_id, s.domain.id) || (!v.domain_id && differs(v.domain_name, s.domain.name))) return 'another domain scope';
+    if (!s.domain || differs(v.domain_id, s.domain.id) || (!v.domain_id && differs(v.domain_name, s.domain.name)))
+      return 'another domain scope';
   } else if (v.system_scope && !s.system) {
     return 'system scope';
   }
@@ -201,14 +229,24 @@ export function mismatch(s: StoredSession, v: Values): string | undefined {
 }
 
 /** Logs in again without a prompt (a 401 from a service, an expired token, other credentials). */
-export async function renewSession(ctx: Context, sel: Selection, name: string, previous?: StoredSession): Promise<StoredSession> {
+export async function renewSession(
+  ctx: Context,
+  sel: Selection,
+  name: string,
+  previous?: StoredSession,
+): Promise<StoredSession> {
   let cfg: CloudConfig;
   try {
-    cfg = await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: isEnvSelection(ctx, sel) && name === envCloudName(ctx.env) ? undefined : name });
+    cfg = await resolveCloud({
+      ...ctx.deps,
+      flags: sel.flags,
+      cloud: isEnvSelection(ctx, sel) && name === envCloudName(ctx.env) ? undefined : name,
+    });
   } catch (err) {
     // A bad clouds.yaml or an unknown cloud is the user's to fix (exit 2), unless a session by that
     // name exists (made from OS_* variables): then it has just expired.
-    const unknownButCached = previous && err instanceof OsconsoleError && err.code === 'E_USAGE' && /is not defined in/.test(err.message);
+    const unknownButCached =
+      previous && err instanceof OsconsoleError && err.code === 'E_USAGE' && /is not defined in/.test(err.message);
     if (err instanceof OsconsoleError && err.code !== 'E_AUTH' && !unknownButCached) throw err;
     throw notLoggedIn(name, previous, err);
   }
@@ -233,7 +271,10 @@ function notLoggedIn(name: string, previous: StoredSession | undefined, cause?: 
       ? `the token of cloud "${name}" was rejected by Keystone before its expiry (${previous.expires_at})`
       : `the session for cloud "${name}" has expired`;
   const detail = cause instanceof OsconsoleError ? ` (${cause.message})` : '';
-  return new OsconsoleError('E_AUTH', `${why} and cannot be renewed without you${detail}`, { hint: `run: osconsole login${name === 'envvars' ? '' : ` --os-cloud ${name}`}`, cause });
+  return new OsconsoleError('E_AUTH', `${why} and cannot be renewed without you${detail}`, {
+    hint: `run: osconsole login${name === 'envvars' ? '' : ` --os-cloud ${name}`}`,
+    cause,
+  });
 }
 
 /** The session fields scripts see (`login --json`, `status --json`), snake_case. */

@@ -16,7 +16,11 @@ export function completionScript(shell: Shell, tree: CommandSpec = commandTree()
 }
 
 /** File names in completions/ for packagers. */
-export const COMPLETION_FILES: Record<Shell, string> = { bash: 'osconsole.bash', zsh: '_osconsole', fish: 'osconsole.fish' };
+export const COMPLETION_FILES: Record<Shell, string> = {
+  bash: 'osconsole.bash',
+  zsh: '_osconsole',
+  fish: 'osconsole.fish',
+};
 
 interface Model {
   /** "" for the root, "console get" for a subcommand. */
@@ -38,17 +42,34 @@ function model(tree: CommandSpec): Model {
   const visible = allCommands(tree).filter((c) => !c.hidden);
   const root = tree.options.filter((o) => !o.hidden);
   const names = (opts: OptionSpec[]) => opts.flatMap((o) => [o.long, o.short].filter((x): x is string => Boolean(x)));
-  const m: Model = { keys: [], subcommands: new Map(), options: new Map(), offered: new Map(), valued: new Map(), values: [], positional: new Map(), descriptions: new Map() };
+  const m: Model = {
+    keys: [],
+    subcommands: new Map(),
+    options: new Map(),
+    offered: new Map(),
+    valued: new Map(),
+    values: [],
+    positional: new Map(),
+    descriptions: new Map(),
+  };
   const seen = new Set<string>();
   for (const c of visible) {
     const key = c.path.join(' ');
     m.keys.push(key);
     m.descriptions.set(key, c.description);
-    m.subcommands.set(key, c.commands.filter((s) => !s.hidden).map((s) => s.path[s.path.length - 1] as string));
+    m.subcommands.set(
+      key,
+      c.commands.filter((s) => !s.hidden).map((s) => s.path[s.path.length - 1] as string),
+    );
     const own = c.options.filter((o) => !o.hidden);
     const all = key === '' ? own : [...own, ...root.filter((o) => !own.some((x) => x.long === o.long))];
     m.offered.set(key, all);
-    m.options.set(key, [...new Set(names(all.filter((o) => o.long !== undefined)))].filter((n) => n.startsWith('--')).concat(names(all).filter((n) => !n.startsWith('--'))));
+    m.options.set(
+      key,
+      [...new Set(names(all.filter((o) => o.long !== undefined)))]
+        .filter((n) => n.startsWith('--'))
+        .concat(names(all).filter((n) => !n.startsWith('--'))),
+    );
     // Hidden options still take values: the parser must skip them too.
     const everyOpt = key === '' ? c.options : [...c.options, ...tree.options];
     m.valued.set(key, [...new Set(names(everyOpt.filter((o) => o.value !== undefined)))]);
@@ -91,7 +112,8 @@ function caseOf(map: Map<string, string[]>, keys: string[], indent = '    '): st
  * there that take a value (so the parser can skip their values).
  */
 function lookups(m: Model): string {
-  const fn = (name: string, map: Map<string, string[]>) => `_osconsole_${name}() {\n  case "$1" in\n${caseOf(map, m.keys)}\n  esac\n}\n`;
+  const fn = (name: string, map: Map<string, string[]>) =>
+    `_osconsole_${name}() {\n  case "$1" in\n${caseOf(map, m.keys)}\n  esac\n}\n`;
   return [fn('subcommands', m.subcommands), fn('options', m.options), fn('valued', m.valued)].join('\n');
 }
 
@@ -184,12 +206,17 @@ function zsh(tree: CommandSpec): string {
     })
     .join('\n');
   const positional = [...m.positional.entries()]
-    .map(([k, v]) => (v.fixed ? `      "${k}") compadd -- ${words(v.fixed)} ;;` : `      "${k}") ${dyn(v.dynamic as string)} ;;`))
+    .map(([k, v]) =>
+      v.fixed ? `      "${k}") compadd -- ${words(v.fixed)} ;;` : `      "${k}") ${dyn(v.dynamic as string)} ;;`,
+    )
     .join('\n');
   const quote = (text: string) => `'${text.replace(/'/g, "'\\''").replace(/:/g, '\\:')}'`;
   const described = m.keys
     .filter((k) => (m.subcommands.get(k) ?? []).length > 0)
-    .map((k) => `    "${k}") subs=(${(m.subcommands.get(k) ?? []).map((sub) => quote(`${sub}:${m.descriptions.get(k ? `${k} ${sub}` : sub) ?? ''}`)).join(' ')}) ;;`)
+    .map(
+      (k) =>
+        `    "${k}") subs=(${(m.subcommands.get(k) ?? []).map((sub) => quote(`${sub}:${m.descriptions.get(k ? `${k} ${sub}` : sub) ?? ''}`)).join(' ')}) ;;`,
+    )
     .join('\n');
   return `#compdef osconsole
 ${HEADER('zsh', 'osconsole completion zsh > "${fpath[1]}/_osconsole" (then restart zsh)')}

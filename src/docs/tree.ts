@@ -58,7 +58,16 @@ export const FIXED: Record<string, string[]> = {
 const STUB_STREAM = { write: () => true, isTTY: false };
 
 export function commandTree(): CommandSpec {
-  const deps = { stdin: process.stdin, stdout: STUB_STREAM, stderr: STUB_STREAM, env: {}, cwd: '/', homedir: '/', platform: 'linux', now: Date.now } as unknown as Deps;
+  const deps = {
+    stdin: process.stdin,
+    stdout: STUB_STREAM,
+    stderr: STUB_STREAM,
+    env: {},
+    cwd: '/',
+    homedir: '/',
+    platform: 'linux',
+    now: Date.now,
+  } as unknown as Deps;
   const program = buildProgram(new App(deps, []));
   return describe(program, []);
 }
@@ -67,14 +76,21 @@ function describe(cmd: Command, path: string[]): CommandSpec {
   const hidden = (cmd as unknown as { _hidden?: boolean })._hidden === true;
   const options: OptionSpec[] = cmd.options.map(optionSpec);
   // commander adds --help lazily; list it like any option.
-  const help = cmd.createHelp().visibleOptions(cmd).find((o) => o.long === '--help');
+  const help = cmd
+    .createHelp()
+    .visibleOptions(cmd)
+    .find((o) => o.long === '--help');
   if (help && !options.some((o) => o.long === '--help')) options.push(optionSpec(help));
   return {
     path,
     description: cmd.description(),
     usage: cmd.usage(),
     hidden,
-    args: (cmd.registeredArguments as readonly Argument[]).map((a) => ({ name: a.name(), required: a.required, description: a.description })),
+    args: (cmd.registeredArguments as readonly Argument[]).map((a) => ({
+      name: a.name(),
+      required: a.required,
+      description: a.description,
+    })),
     options,
     commands: cmd.commands.map((c) => describe(c, [...path, c.name()])),
   };

@@ -11,6 +11,7 @@ import { commandTree } from './tree.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const tree = commandTree();
-for (const shell of SHELLS) writeFileSync(`${root}completions/${COMPLETION_FILES[shell]}`, completionScript(shell, tree));
+for (const shell of SHELLS)
+  writeFileSync(`${root}completions/${COMPLETION_FILES[shell]}`, completionScript(shell, tree));
 writeFileSync(`${root}man/osconsole.1`, manPage(tree));
 process.stdout.write('wrote completions/ and man/osconsole.1\n');

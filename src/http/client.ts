@@ -113,7 +113,8 @@ export class HttpClient {
 
   /** Sends a request; resolves for 2xx (and `accept`ed statuses), throws OsconsoleError otherwise. */
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
-    const mode = req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' ? 'safe' : 'connect');
+    const mode =
+      req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE' ? 'safe' : 'connect');
     const deadline = this.now() + this.timeoutMs;
     const proxy = proxyFor(req.url, this.options.env ?? {});
     for (let attempt = 1; ; attempt++) {
@@ -125,7 +126,9 @@ export class HttpClient {
         const again = code !== undefined && (NOT_SENT.has(code) || (mode === 'safe' && BROKEN.has(code)));
         const wait = backoff(attempt);
         if (again && attempt < MAX_TRIES && this.now() + wait < deadline) {
-          this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${code} (try ${attempt + 1} of ${MAX_TRIES})`);
+          this.options.debug?.(
+            `retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${code} (try ${attempt + 1} of ${MAX_TRIES})`,
+          );
           await (this.options.sleep ?? sleep)(wait);
           continue;
         }
@@ -140,7 +143,9 @@ export class HttpClient {
       if (mode === 'safe' && RETRY_STATUSES.has(response.status) && attempt < MAX_TRIES) {
         const wait = retryAfterMs(response.headers['retry-after'], this.now()) ?? backoff(attempt);
         if (this.now() + wait < deadline) {
-          this.options.debug?.(`retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${response.status} (try ${attempt + 1} of ${MAX_TRIES})`);
+          this.options.debug?.(
+            `retrying ${req.method} ${redactUrl(req.url)} in ${wait} ms after ${response.status} (try ${attempt + 1} of ${MAX_TRIES})`,
+          );
           await (this.options.sleep ?? sleep)(wait);
           continue;
         }
@@ -156,7 +161,13 @@ export class HttpClient {
     this.logRequest(req, headers, proxy);
     const started = this.now();
     const u = new URL(req.url);
-    const res = await this.dispatcherFor(proxy).request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: req.method, headers, body });
+    const res = await this.dispatcherFor(proxy).request({
+      origin: u.origin,
+      path: `${u.pathname}${u.search}`,
+      method: req.method,
+      headers,
+      body,
+    });
     const text = await res.body.text();
     const response = parseResponse<T>(req, res, text, this.now() - started);
     this.logResponse(response);
@@ -215,7 +226,12 @@ function createDispatcher(options: HttpClientOptions, timeoutMs: number, proxy: 
   const common = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 1_000 };
   if (!proxy) return new Agent({ ...common, connect: { timeout: timeoutMs, ...tls } });
   // The cloud's CA and client certificate apply to the tunnelled connection, not to the proxy.
-  return new ProxyAgent({ ...common, uri: proxy.url, proxyTls: { timeout: timeoutMs }, requestTls: { timeout: timeoutMs, ...tls } });
+  return new ProxyAgent({
+    ...common,
+    uri: proxy.url,
+    proxyTls: { timeout: timeoutMs },
+    requestTls: { timeout: timeoutMs, ...tls },
+  });
 }
 
 function readTls(tls: TlsOptions): { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } {
@@ -223,7 +239,10 @@ function readTls(tls: TlsOptions): { ca?: string; cert?: string; key?: string; r
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      throw new OsconsoleError('E_USAGE', `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new OsconsoleError(
+        'E_USAGE',
+        `cannot read the ${what} file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
   };
   return {
@@ -260,7 +279,12 @@ function looksJson(headers: Record<string, string>): boolean {
   return /\bjson\b/i.test(headers['content-type'] ?? '');
 }
 
-function parseResponse<T>(req: HttpRequest, res: Dispatcher.ResponseData, text: string, durationMs: number): HttpResponse<T> {
+function parseResponse<T>(
+  req: HttpRequest,
+  res: Dispatcher.ResponseData,
+  text: string,
+  durationMs: number,
+): HttpResponse<T> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) {
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
@@ -304,7 +328,9 @@ export function httpError(res: HttpResponse): OsconsoleError {
   const id = requestIdOf(res.headers);
   const line = `${res.method} ${redactUrl(res.url)} returned ${statusLine(res.status)}: ${redactText(message)}${id ? ` (request id ${id})` : ''}`;
   const after = res.headers['retry-after'];
-  const hint = after ? `the service asks to retry after ${/^\d+$/.test(after.trim()) ? `${after.trim()} s` : after}` : undefined;
+  const hint = after
+    ? `the service asks to retry after ${/^\d+$/.test(after.trim()) ? `${after.trim()} s` : after}`
+    : undefined;
   return new OsconsoleError(codeForHttpStatus(res.status), line, { http: details(res, message), hint });
 }
 
@@ -347,20 +373,33 @@ export function transportError(err: unknown, req: HttpRequest, timeoutMs: number
   const secs = `${Math.round(timeoutMs / 100) / 10} s`;
   const what = `${req.method} ${redactUrl(req.url)}`;
   const mk = (message: string, hint?: string) => new OsconsoleError('E_NETWORK', message, { hint, cause: err });
-  const viaProxy = proxy && proxyFailure(err, code, secs, `proxy ${redactUserinfo(proxy.url)} (set by ${proxy.variable})`, what);
+  const viaProxy =
+    proxy && proxyFailure(err, code, secs, `proxy ${redactUserinfo(proxy.url)} (set by ${proxy.variable})`, what);
   if (viaProxy) return mk(viaProxy, `check ${proxy.variable}, or list the host in NO_PROXY`);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return mk(`timed out after ${secs} connecting to ${host} (${what})`, 'check the network, or raise --timeout');
     case 'UND_ERR_HEADERS_TIMEOUT':
-      return mk(`timed out after ${secs} waiting for ${host} to answer ${what}`, 'the service is slow or stuck; raise --timeout to wait longer');
+      return mk(
+        `timed out after ${secs} waiting for ${host} to answer ${what}`,
+        'the service is slow or stuck; raise --timeout to wait longer',
+      );
     case 'UND_ERR_BODY_TIMEOUT':
-      return mk(`timed out after ${secs} reading the response body from ${host} (${what})`, 'raise --timeout to wait longer');
+      return mk(
+        `timed out after ${secs} reading the response body from ${host} (${what})`,
+        'raise --timeout to wait longer',
+      );
     case 'ECONNREFUSED':
-      return mk(`connection refused by ${host} (${what})`, 'check the auth URL and region, and that the service is running');
+      return mk(
+        `connection refused by ${host} (${what})`,
+        'check the auth URL and region, and that the service is running',
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return mk(`cannot resolve host ${hostOf(req.url).replace(/:\d+$/, '')} (${what})`, 'check the auth URL and region');
+      return mk(
+        `cannot resolve host ${hostOf(req.url).replace(/:\d+$/, '')} (${what})`,
+        'check the auth URL and region',
+      );
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
@@ -370,9 +409,16 @@ export function transportError(err: unknown, req: HttpRequest, timeoutMs: number
       return mk(`the answer from ${host} was cut short (${what})`);
   }
   if (code && TLS_CODES.has(code)) {
-    return mk(`TLS verification of ${host} failed: ${redactUserinfo(errorMessage(err))} (${code})`, 'pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure');
+    return mk(
+      `TLS verification of ${host} failed: ${redactUserinfo(errorMessage(err))} (${code})`,
+      'pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure',
+    );
   }
-  return new OsconsoleError('E_NETWORK', `request to ${host} failed: ${redactUserinfo(errorMessage(err))}${code ? ` (${code})` : ''} (${what})`, { cause: err });
+  return new OsconsoleError(
+    'E_NETWORK',
+    `request to ${host} failed: ${redactUserinfo(errorMessage(err))}${code ? ` (${code})` : ''} (${what})`,
+    { cause: err },
+  );
 }
 
 /**
@@ -380,7 +426,13 @@ export function transportError(err: unknown, req: HttpRequest, timeoutMs: number
  * socket undici opens is to the proxy, so refused/unresolved/timed-out
  * connects are the proxy's; a CONNECT answered with a non-200 status is too.
  */
-function proxyFailure(err: unknown, code: string | undefined, secs: string, proxy: string, what: string): string | undefined {
+function proxyFailure(
+  err: unknown,
+  code: string | undefined,
+  secs: string,
+  proxy: string,
+  what: string,
+): string | undefined {
   switch (code) {
     case 'ECONNREFUSED':
       return `cannot connect to ${proxy} for ${what}: connection refused`;

@@ -57,14 +57,20 @@ function proxyUrl(value: string, variable: string): string {
     throw new OsconsoleError('E_USAGE', `${variable} is not a valid proxy URL: ${redactUserinfo(value)}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new OsconsoleError('E_USAGE', `${variable} uses ${u.protocol.slice(0, -1)}, which osconsole does not support; use an http:// or https:// proxy`);
+    throw new OsconsoleError(
+      'E_USAGE',
+      `${variable} uses ${u.protocol.slice(0, -1)}, which osconsole does not support; use an http:// or https:// proxy`,
+    );
   }
   return withScheme;
 }
 
 /** True when a no_proxy value exempts the target URL. */
 export function bypassesProxy(target: URL, noProxy: string): boolean {
-  const host = target.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  const host = target.hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   const family = isIP(host);
   for (const raw of noProxy.split(/[\s,]+/)) {

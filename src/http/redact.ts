@@ -72,7 +72,10 @@ export function redactUrl(url: string): string {
   const userinfo = u.username !== '' || u.password !== '';
   u.username = '';
   u.password = '';
-  u.pathname = u.pathname.replace(/(\/os-console-auth-tokens\/)([^/]+)/, (_m, head: string, tok: string) => head + redacted(decodeURIComponent(tok)));
+  u.pathname = u.pathname.replace(
+    /(\/os-console-auth-tokens\/)([^/]+)/,
+    (_m, head: string, tok: string) => head + redacted(decodeURIComponent(tok)),
+  );
   for (const key of [...u.searchParams.keys()]) {
     if (SECRET_QUERY.has(key.toLowerCase())) {
       const v = u.searchParams.get(key) ?? '';

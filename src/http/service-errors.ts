@@ -43,7 +43,8 @@ function messageFromJson(body: unknown): string | undefined {
 export function excerpt(text: string): string {
   if (!text) return '(empty body)';
   const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
-  const plain = title ?? text.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, ' ').replace(/<[^>]+>/g, ' ');
+  const plain =
+    title ?? text.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/gi, ' ').replace(/<[^>]+>/g, ' ');
   const line = oneLine(plain);
   return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS - 1)}…` : line || '(empty body)';
 }

@@ -19,14 +19,22 @@ export interface EndpointQuery {
 export function findEndpoint(catalog: readonly CatalogService[], q: EndpointQuery): string {
   const services = catalog.filter((s) => s.type === q.type);
   const endpoints = services.flatMap((s) => s.endpoints.filter((e) => e.url));
-  const match = endpoints.find((e) => e.interface === q.interface && (!q.region || (e.region_id ?? e.region) === q.region || e.region === q.region));
+  const match = endpoints.find(
+    (e) =>
+      e.interface === q.interface && (!q.region || (e.region_id ?? e.region) === q.region || e.region === q.region),
+  );
   const where = `${q.interface} ${q.type} endpoint${q.region ? ` in region ${q.region}` : ''}`;
   if (match) return checkedUrl(match.url, where);
   if (endpoints.length === 0) {
     const types = [...new Set(catalog.map((s) => s.type))].sort();
-    throw new OsconsoleError('E_NOT_FOUND', `no ${where}: the catalog has no ${q.type} service (it has: ${types.join(', ') || 'nothing'})`);
+    throw new OsconsoleError(
+      'E_NOT_FOUND',
+      `no ${where}: the catalog has no ${q.type} service (it has: ${types.join(', ') || 'nothing'})`,
+    );
   }
-  const offered = [...new Set(endpoints.map((e) => `${e.region_id ?? e.region ?? '(no region)'} ${e.interface}`))].join(', ');
+  const offered = [...new Set(endpoints.map((e) => `${e.region_id ?? e.region ?? '(no region)'} ${e.interface}`))].join(
+    ', ',
+  );
   throw new OsconsoleError('E_NOT_FOUND', `no ${where}; the catalog offers ${q.type} at: ${offered}`, {
     hint: 'choose with --os-region-name (OS_REGION_NAME) and --os-interface (OS_INTERFACE)',
   });

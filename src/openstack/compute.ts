@@ -14,7 +14,19 @@ import { malformed } from '../http/client.js';
 import { isObject } from '../http/service-errors.js';
 import { joinUrl, queryString, urlPath } from '../http/url.js';
 import type { Check } from './validate.js';
-import { consoleUrl, httpUrl, list, matching, nullable, num, obj, optional, parseBody, parseWith, str } from './validate.js';
+import {
+  consoleUrl,
+  httpUrl,
+  list,
+  matching,
+  nullable,
+  num,
+  obj,
+  optional,
+  parseBody,
+  parseWith,
+  str,
+} from './validate.js';
 
 export interface RawRange {
   min: string;
@@ -27,7 +39,11 @@ export interface RawRange {
  * versioned URL falls back to the root's version list (keystoneauth
  * EndpointData._get_discovery_url_choices, in fewer requests).
  */
-export async function fetchVersionRange(http: HttpClient, endpoint: string, projectId: string | undefined): Promise<RawRange> {
+export async function fetchVersionRange(
+  http: HttpClient,
+  endpoint: string,
+  projectId: string | undefined,
+): Promise<RawRange> {
   const base = stripProjectId(endpoint, projectId);
   const versioned = /\/v\d+(\.\d+)?$/.test(new URL(base).pathname);
   const first = await tryGet(http, `${base}/`);
@@ -71,7 +87,9 @@ function rangeFrom(res: HttpResponse): RawRange | undefined {
   if (!isObject(body)) return undefined;
   const pick = (v: unknown, path: string): RawRange | undefined => {
     if (!isObject(v) || v.version === undefined) return undefined;
-    const { version, min_version: minVersion } = parseWith(res, () => obj({ version: MICROVERSION, min_version: optional(MICROVERSION) })(v, path));
+    const { version, min_version: minVersion } = parseWith(res, () =>
+      obj({ version: MICROVERSION, min_version: optional(MICROVERSION) })(v, path),
+    );
     const min = minVersion || '2.1';
     // An empty `version` means no microversions: only the base 2.1 behaviour.
     return { min, max: version || min };
@@ -105,7 +123,10 @@ export async function listServers(
   maxPages = 50,
 ): Promise<ServerSummary[]> {
   const out: ServerSummary[] = [];
-  let url: string | undefined = joinUrl(endpoint, `servers/detail${queryString({ name: query.name, all_tenants: query.allProjects ? 1 : undefined })}`);
+  let url: string | undefined = joinUrl(
+    endpoint,
+    `servers/detail${queryString({ name: query.name, all_tenants: query.allProjects ? 1 : undefined })}`,
+  );
   for (let page = 0; url && page < maxPages; page++) {
     const res: HttpResponse = await http.request({ method: 'GET', url, token });
     const body = parseWith(res, () => SERVER_PAGE(res.body, ''));
@@ -113,7 +134,13 @@ export async function listServers(
       out.push({ id: s.id, name: s.name, status: s.status ?? '', created: s.created ?? '', project_id: s.tenant_id });
     }
     const i = (body.servers_links ?? []).findIndex((l) => l.rel === 'next');
-    url = i < 0 ? undefined : rebase(parseWith(res, () => httpUrl(body.servers_links?.[i]?.href, `servers_links[${i}].href`)), endpoint);
+    url =
+      i < 0
+        ? undefined
+        : rebase(
+            parseWith(res, () => httpUrl(body.servers_links?.[i]?.href, `servers_links[${i}].href`)),
+            endpoint,
+          );
   }
   return out;
 }
@@ -194,7 +221,13 @@ export interface ConsoleConnection {
 }
 
 /** GET /os-console-auth-tokens/{token} (2.31+; tls_port from 2.99 for spice-direct). */
-export async function getConsoleConnection(http: HttpClient, endpoint: string, token: string, consoleToken: string, microversion: string): Promise<ConsoleConnection> {
+export async function getConsoleConnection(
+  http: HttpClient,
+  endpoint: string,
+  token: string,
+  consoleToken: string,
+  microversion: string,
+): Promise<ConsoleConnection> {
   const res = await http.request({
     method: 'GET',
     url: joinUrl(endpoint, urlPath`os-console-auth-tokens/${consoleToken}`),

@@ -24,10 +24,31 @@ export interface ConsoleTypeInfo {
 }
 
 export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
-  novnc: { protocol: 'vnc', floor: '2.6', legacy: 'os-getVNCConsole', confSection: '[vnc]', websocket: false, browser: true },
-  'spice-html5': { protocol: 'spice', floor: '2.6', legacy: 'os-getSPICEConsole', confSection: '[spice]', websocket: false, browser: true },
+  novnc: {
+    protocol: 'vnc',
+    floor: '2.6',
+    legacy: 'os-getVNCConsole',
+    confSection: '[vnc]',
+    websocket: false,
+    browser: true,
+  },
+  'spice-html5': {
+    protocol: 'spice',
+    floor: '2.6',
+    legacy: 'os-getSPICEConsole',
+    confSection: '[spice]',
+    websocket: false,
+    browser: true,
+  },
   'spice-direct': { protocol: 'spice', floor: '2.99', confSection: '[spice]', websocket: false, browser: false },
-  serial: { protocol: 'serial', floor: '2.6', legacy: 'os-getSerialConsole', confSection: '[serial_console]', websocket: true, browser: false },
+  serial: {
+    protocol: 'serial',
+    floor: '2.6',
+    legacy: 'os-getSerialConsole',
+    confSection: '[serial_console]',
+    websocket: true,
+    browser: false,
+  },
   webmks: { protocol: 'mks', floor: '2.8', confSection: '[mks]', websocket: false, browser: true },
 };
 

@@ -30,7 +30,11 @@ export interface TokenBody {
   system?: { all: boolean };
   roles?: Array<{ id: string; name: string }>;
   application_credential?: { id: string; name: string; restricted?: boolean };
-  catalog?: Array<{ type: string; name?: string; endpoints: Array<{ interface: string; region: string | null; region_id?: string | null; url: string }> }>;
+  catalog?: Array<{
+    type: string;
+    name?: string;
+    endpoints: Array<{ interface: string; region: string | null; region_id?: string | null; url: string }>;
+  }>;
 }
 
 export interface Receipt {
@@ -104,17 +108,26 @@ function keystoneV3Link(body: unknown): string | undefined {
     const status = typeof v.status === 'string' ? v.status.toLowerCase() : '';
     if (status === 'experimental' || status === 'deprecated') continue;
     const media = Array.isArray(v['media-types']) ? v['media-types'] : [];
-    const identity = media.some((m) => isObject(m) && typeof m.type === 'string' && m.type.includes('vnd.openstack.identity'));
+    const identity = media.some(
+      (m) => isObject(m) && typeof m.type === 'string' && m.type.includes('vnd.openstack.identity'),
+    );
     if (!identity && !keystoneShape) continue;
     const links = Array.isArray(v.links) ? v.links : [];
-    const self = links.find((l): l is { href: string } => isObject(l) && l.rel === 'self' && typeof l.href === 'string');
+    const self = links.find(
+      (l): l is { href: string } => isObject(l) && l.rel === 'self' && typeof l.href === 'string',
+    );
     if (self) return self.href;
   }
   return undefined;
 }
 
 /** POST /v3/auth/tokens; a 401 with Openstack-Auth-Receipt is a receipt, any other failure throws. */
-export async function postToken(http: HttpClient, identityUrl: string, auth: unknown, receipt?: string): Promise<TokenResult> {
+export async function postToken(
+  http: HttpClient,
+  identityUrl: string,
+  auth: unknown,
+  receipt?: string,
+): Promise<TokenResult> {
   const res = await http.request<unknown>({
     method: 'POST',
     url: joinUrl(identityUrl, 'auth/tokens'),
@@ -189,7 +202,13 @@ function parseReceipt(res: HttpResponse, id: string): Receipt {
     throw err instanceof OsconsoleError ? new OsconsoleError(err.code, err.message, { cause: err }) : err;
   }
   const { receipt, required_auth_methods: rules } = parsed;
-  return { id, methods: receipt.methods, requiredAuthMethods: rules, user: receipt.user, expiresAt: receipt.expires_at ?? '' };
+  return {
+    id,
+    methods: receipt.methods,
+    requiredAuthMethods: rules,
+    user: receipt.user,
+    expiresAt: receipt.expires_at ?? '',
+  };
 }
 
 export interface ProjectRef {
@@ -202,17 +221,31 @@ export interface ProjectRef {
 /** GET /v3/auth/projects: the projects the token's user can scope to (unscoped tokens too). */
 export async function listAuthProjects(http: HttpClient, identityUrl: string, token: string): Promise<ProjectRef[]> {
   const res = await http.request<unknown>({ method: 'GET', url: joinUrl(identityUrl, 'auth/projects'), token });
-  const projects = parseBody(res, 'projects', list(obj({ id: str, name: str, domain_id: optional(str), enabled: optional(bool) })));
+  const projects = parseBody(
+    res,
+    'projects',
+    list(obj({ id: str, name: str, domain_id: optional(str), enabled: optional(bool) })),
+  );
   return projects.map((p) => ({ ...p, domain_id: p.domain_id ?? '' }));
 }
 
 /** DELETE /v3/auth/tokens for the token itself; an already invalid token (401/404) is not an error. */
-export async function revokeToken(http: HttpClient, identityUrl: string, token: string): Promise<'revoked' | 'already-invalid'> {
+export async function revokeToken(
+  http: HttpClient,
+  identityUrl: string,
+  token: string,
+): Promise<'revoked' | 'already-invalid'> {
   try {
-    await http.request({ method: 'DELETE', url: joinUrl(identityUrl, 'auth/tokens'), token, headers: { 'X-Subject-Token': token } });
+    await http.request({
+      method: 'DELETE',
+      url: joinUrl(identityUrl, 'auth/tokens'),
+      token,
+      headers: { 'X-Subject-Token': token },
+    });
     return 'revoked';
   } catch (err) {
-    if (err instanceof OsconsoleError && (err.http?.status === 401 || err.http?.status === 404)) return 'already-invalid';
+    if (err instanceof OsconsoleError && (err.http?.status === 401 || err.http?.status === 404))
+      return 'already-invalid';
     throw err;
   }
 }

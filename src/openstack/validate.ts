@@ -58,7 +58,10 @@ export const str = typed((v): v is string => typeof v === 'string', 'a string');
 export const num = typed((v): v is number => typeof v === 'number' && Number.isFinite(v), 'a number');
 export const bool = typed((v): v is boolean => typeof v === 'boolean', 'true or false');
 /** An ISO 8601 time as Keystone writes them (2015-08-27T09:49:58.000000Z). */
-export const timestamp = typed((v): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v)), 'an ISO 8601 time');
+export const timestamp = typed(
+  (v): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+  'an ISO 8601 time',
+);
 
 /** Absent (or null, which Keystone and Nova use for "none") reads as undefined. */
 export function optional<T>(check: Check<T>): Check<T | undefined> {
@@ -104,7 +107,8 @@ export function obj<S extends Shape>(shape: S): Check<Parsed<S>> {
 /** A string matching a pattern (e.g. a microversion). */
 export function matching(re: RegExp, expected: string): Check<string> {
   return (v, path) => {
-    if (typeof v !== 'string' || !re.test(v)) throw new ShapeError(path, `${expected}${typeof v === 'string' ? `, got ${quoted(v)}` : ''}`);
+    if (typeof v !== 'string' || !re.test(v))
+      throw new ShapeError(path, `${expected}${typeof v === 'string' ? `, got ${quoted(v)}` : ''}`);
     return v;
   };
 }
@@ -135,4 +139,3 @@ function urlOf(schemes: string[], expected: string): Check<string> {
     return s;
   };
 }
-

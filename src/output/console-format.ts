@@ -9,12 +9,17 @@ import type { ConsoleResult } from '../core/console.js';
 import { consoleUrlWarnings } from '../core/console-url.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
 
-export async function printConsole(ctx: Context, r: ConsoleResult, opts: { json: boolean; open: boolean }): Promise<void> {
+export async function printConsole(
+  ctx: Context,
+  r: ConsoleResult,
+  opts: { json: boolean; open: boolean },
+): Promise<void> {
   const out = ctx.output;
   // The page-name hint is for a person about to open the page, not for every scripted call.
   const person = out.stderrIsTTY || opts.open;
   for (const w of consoleUrlWarnings(r.url, r.endpoint)) if (person || !w.includes('vnc_auto.html')) out.warn(w);
-  if (r.serverStatus === 'SHUTOFF') out.warn(`server ${r.server.name ?? r.server.id} is SHUTOFF: its console shows nothing until it is started`);
+  if (r.serverStatus === 'SHUTOFF')
+    out.warn(`server ${r.server.name ?? r.server.id} is SHUTOFF: its console shows nothing until it is started`);
   if (opts.json) {
     out.json({
       server: { id: r.server.id, name: r.server.name },
@@ -28,19 +33,24 @@ export async function printConsole(ctx: Context, r: ConsoleResult, opts: { json:
     out.result(r.url);
     if (r.connection) {
       const c = r.connection;
-      if (out.stdoutIsTTY) await out.table(['HOST', 'PORT', 'TLS PORT'], [[c.host ?? '', str(c.port), str(c.tls_port)]]);
+      if (out.stdoutIsTTY)
+        await out.table(['HOST', 'PORT', 'TLS PORT'], [[c.host ?? '', str(c.port), str(c.tls_port)]]);
       else out.result([c.host ?? '', str(c.port), str(c.tls_port)].join('\t'));
     }
   }
   if (out.stderrIsTTY) {
-    out.note(`${r.type} console of ${r.server.name ? `${r.server.name} (${r.server.id})` : r.server.id}; the link works for about 10 minutes`);
+    out.note(
+      `${r.type} console of ${r.server.name ? `${r.server.name} (${r.server.id})` : r.server.id}; the link works for about 10 minutes`,
+    );
   }
   if (opts.open) await open(ctx, r);
 }
 
 async function open(ctx: Context, r: ConsoleResult): Promise<void> {
   if (!/^https?:/i.test(r.url)) {
-    ctx.output.info(`Not opening a browser: ${r.type} URLs are websockets, for a client such as websocat (websocat --binary '${r.url}')`);
+    ctx.output.info(
+      `Not opening a browser: ${r.type} URLs are websockets, for a client such as websocat (websocat --binary '${r.url}')`,
+    );
     return;
   }
   const { openInBrowser } = await import('../ui/browser.js');

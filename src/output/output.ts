@@ -97,7 +97,14 @@ function id(s: string): string {
 }
 
 function palette(chalk: ChalkInstance): Palette {
-  return { bold: chalk.bold, dim: chalk.dim, red: chalk.red, yellow: chalk.yellow, green: chalk.green, cyan: chalk.cyan };
+  return {
+    bold: chalk.bold,
+    dim: chalk.dim,
+    red: chalk.red,
+    yellow: chalk.yellow,
+    green: chalk.green,
+    cyan: chalk.cyan,
+  };
 }
 
 export class Output {

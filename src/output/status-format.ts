@@ -10,7 +10,12 @@ function scope(s: SessionSummary): string {
   return s.project ? s.project.name : s.domain ? `domain ${s.domain.name}` : s.system ? 'system' : '-';
 }
 
-export async function printStatus(ctx: Context, current: string | null, sessions: SessionSummary[], json: boolean): Promise<void> {
+export async function printStatus(
+  ctx: Context,
+  current: string | null,
+  sessions: SessionSummary[],
+  json: boolean,
+): Promise<void> {
   const out = ctx.output;
   if (json) {
     out.json({ current, sessions });
@@ -22,7 +27,18 @@ export async function printStatus(ctx: Context, current: string | null, sessions
   }
   if (!out.stdoutIsTTY) {
     for (const s of sessions) {
-      out.result([s.current ? '*' : '', s.cloud, s.user.name, scope(s), s.region_name ?? '', s.interface, s.expires_at, String(s.expires_in)].join('\t'));
+      out.result(
+        [
+          s.current ? '*' : '',
+          s.cloud,
+          s.user.name,
+          scope(s),
+          s.region_name ?? '',
+          s.interface,
+          s.expires_at,
+          String(s.expires_in),
+        ].join('\t'),
+      );
     }
     return;
   }

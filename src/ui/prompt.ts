@@ -28,7 +28,10 @@ const ASCII_KEYS: Record<string, string> = { '↑↓': 'up/down', '⏎': 'enter'
 const ASCII_SELECT_THEME = {
   ...ASCII_THEME,
   icon: { cursor: '>' },
-  style: { keysHelpTip: (keys: Array<[string, string]>) => keys.map(([k, action]) => `${ASCII_KEYS[k] ?? k} ${action}`).join(', ') },
+  style: {
+    keysHelpTip: (keys: Array<[string, string]>) =>
+      keys.map(([k, action]) => `${ASCII_KEYS[k] ?? k} ${action}`).join(', '),
+  },
 };
 
 export function inquirerPrompter(streams: Streams, options: { ascii?: boolean } = {}): Prompter {
@@ -41,12 +44,27 @@ export function inquirerPrompter(streams: Streams, options: { ascii?: boolean } 
     },
     async secret(message) {
       const { password } = await import('@inquirer/prompts');
-      return password({ message: escapeControls(message), mask: '*', validate: (v) => v.length > 0 || 'required', theme }, context);
+      return password(
+        { message: escapeControls(message), mask: '*', validate: (v) => v.length > 0 || 'required', theme },
+        context,
+      );
     },
     async select(message, choices) {
       const { select } = await import('@inquirer/prompts');
-      const safe = choices.map((c) => ({ ...c, name: escapeControls(c.name), description: c.description === undefined ? undefined : escapeControls(c.description) }));
-      return select({ message: escapeControls(message), choices: safe, pageSize: 12, theme: options.ascii ? ASCII_SELECT_THEME : undefined }, context);
+      const safe = choices.map((c) => ({
+        ...c,
+        name: escapeControls(c.name),
+        description: c.description === undefined ? undefined : escapeControls(c.description),
+      }));
+      return select(
+        {
+          message: escapeControls(message),
+          choices: safe,
+          pageSize: 12,
+          theme: options.ascii ? ASCII_SELECT_THEME : undefined,
+        },
+        context,
+      );
     },
   };
 }

@@ -19,7 +19,12 @@ import { SERVER_IDS, Simulator } from '../sim/index.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** OSCONSOLE_BENCH_BIN measures another build (e.g. an older checkout) with this same script. */
 const BIN = process.env.OSCONSOLE_BENCH_BIN ?? join(ROOT, 'bin', 'osconsole.js');
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '15' }, out: { type: 'string', default: join(ROOT, '.bench', 'latest.json') } } });
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '15' },
+    out: { type: 'string', default: join(ROOT, '.bench', 'latest.json') },
+  },
+});
 const RUNS = Number(args.runs);
 const TIME = ['/usr/bin/time', '/bin/time'].find((p) => spawnSync(p, ['-f', '%M', 'true']).status === 0);
 
@@ -40,17 +45,26 @@ const home = mkdtempSync(join(tmpdir(), 'osconsole-bench-'));
  * cloud settings, with a private HOME and config directory.
  */
 const env: Record<string, string> = {
-  ...(Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(OS_|OSCONSOLE_)/.test(k))) as Record<string, string>),
+  ...(Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^(OS_|OSCONSOLE_)/.test(k)),
+  ) as Record<string, string>),
   HOME: home,
   OSCONSOLE_CONFIG_DIR: join(home, 'config'),
 };
 
 /** Runs a command once; wall time from spawn to exit, measured here (asynchronously: the simulator answers from this process). */
-function once(cmd: string[], extraEnv: Record<string, string> = {}, rss = false): Promise<{ ms: number; code: number; rssKiB?: number }> {
+function once(
+  cmd: string[],
+  extraEnv: Record<string, string> = {},
+  rss = false,
+): Promise<{ ms: number; code: number; rssKiB?: number }> {
   const argv = rss && TIME ? [TIME, '-f', '%M', ...cmd] : cmd;
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(argv[0] as string, argv.slice(1), { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('close', (code) => {
@@ -67,7 +81,12 @@ function median(xs: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-async function measure(sim: Simulator, name: string, cmd: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
+async function measure(
+  sim: Simulator,
+  name: string,
+  cmd: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<Result> {
   await once(cmd, extraEnv); // warm the file cache
   const times: number[] = [];
   let requests: number | null = null;
@@ -113,7 +132,12 @@ try {
   results.push(await measure(sim, 'console get <uuid>, 50 ms latency', [...osc, 'console', 'get', SERVER_IDS.web1]));
   sim.faults.clear();
   if (spawnSync('sh', ['-c', 'command -v openstack']).status === 0) {
-    const r = await measure(sim, 'openstack console url show <name>', ['openstack', 'console', 'url', 'show', '-f', 'value', '-c', 'url', 'web-1'], sim.env('demo'));
+    const r = await measure(
+      sim,
+      'openstack console url show <name>',
+      ['openstack', 'console', 'url', 'show', '-f', 'value', '-c', 'url', 'web-1'],
+      sim.env('demo'),
+    );
     results.push(r);
   }
 } finally {
@@ -140,9 +164,17 @@ const rows = results.map((r) => [
 ]);
 const head = ['scenario', 'median ms', 'vs node', 'requests', 'peak RSS MiB', '', 'target'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
-const extraCa = env.NODE_EXTRA_CA_CERTS ? `, NODE_EXTRA_CA_CERTS set (every Node start reads ${env.NODE_EXTRA_CA_CERTS})` : '';
-process.stdout.write(`osconsole bench: median of ${RUNS} runs each, Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${extraCa}\n\n`);
+const line = (cells: string[]) =>
+  cells
+    .map((c, i) => c.padEnd(widths[i] as number))
+    .join('  ')
+    .trimEnd();
+const extraCa = env.NODE_EXTRA_CA_CERTS
+  ? `, NODE_EXTRA_CA_CERTS set (every Node start reads ${env.NODE_EXTRA_CA_CERTS})`
+  : '';
+process.stdout.write(
+  `osconsole bench: median of ${RUNS} runs each, Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${extraCa}\n\n`,
+);
 process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
 const report = {
   date: new Date().toISOString(),

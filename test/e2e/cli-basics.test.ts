@@ -46,7 +46,9 @@ describe('osconsole binary', () => {
   it('a bad --timeout value is a usage error', async () => {
     const r = await runCli(['--timeout', '0', 'status']);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/^osconsole: option '--timeout <seconds>' argument '0' is invalid\. expected a positive number of seconds/);
+    expect(r.stderr).toMatch(
+      /^osconsole: option '--timeout <seconds>' argument '0' is invalid\. expected a positive number of seconds/,
+    );
   });
 
   it('--debug adds nothing to a usage error but never a stack trace for one', async () => {
@@ -58,7 +60,9 @@ describe('osconsole binary', () => {
   it('a bad OSCONSOLE_TIMEOUT names the variable', async () => {
     const r = await runCli(['status'], { env: cleanEnv('/tmp', { OSCONSOLE_TIMEOUT: 'soon' }) });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toBe('osconsole: invalid value for OSCONSOLE_TIMEOUT: expected a positive number of seconds, between 0.001 and 86400\n');
+    expect(r.stderr).toBe(
+      'osconsole: invalid value for OSCONSOLE_TIMEOUT: expected a positive number of seconds, between 0.001 and 86400\n',
+    );
   });
 });
 
@@ -89,10 +93,20 @@ describe('colour', () => {
   });
 
   it('tables are boxed on a TTY and tab-separated otherwise', async () => {
-    const capture = (isTTY: boolean) => ({ isTTY, text: '', write(s: string) { this.text += s; return true; } });
+    const capture = (isTTY: boolean) => ({
+      isTTY,
+      text: '',
+      write(s: string) {
+        this.text += s;
+        return true;
+      },
+    });
     for (const isTTY of [true, false]) {
       const out = capture(isTTY);
-      const o = await Output.create({ stdin: process.stdin, stdout: out, stderr: capture(false) }, { NO_COLOR: '1', LANG: 'C.UTF-8' });
+      const o = await Output.create(
+        { stdin: process.stdin, stdout: out, stderr: capture(false) },
+        { NO_COLOR: '1', LANG: 'C.UTF-8' },
+      );
       await o.table(['HOST', 'PORT'], [['192.0.2.11', '5900']]);
       if (isTTY) expect(out.text).toMatch(/┌.*\n.*HOST.*PORT.*\n[\s\S]*192\.0\.2\.11.*5900/);
       else expect(out.text).toBe('192.0.2.11\t5900\n');

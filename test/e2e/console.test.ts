@@ -14,13 +14,19 @@ import { PROJECT_IDS, SERVER_IDS, Simulator } from '../sim/index.js';
 const ctx = useSimulator();
 const env = useTestEnv();
 
-async function login(t: TestEnv, sim: Simulator, user: 'demo' | 'admin' | 'reader' = 'demo', extra: Record<string, string | undefined> = {}) {
+async function login(
+  t: TestEnv,
+  sim: Simulator,
+  user: 'demo' | 'admin' | 'reader' = 'demo',
+  extra: Record<string, string | undefined> = {},
+) {
   const r = await t.main(['login'], { ...sim.env(user), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
 
 /** Runs with no OS_* variables: the command must use the cached (current) session. */
-const get = (args: string[], extra: Record<string, string | undefined> = {}) => env.t.main(['console', 'get', ...args], extra);
+const get = (args: string[], extra: Record<string, string | undefined> = {}) =>
+  env.t.main(['console', 'get', ...args], extra);
 /** The same as separate processes, for what only processes show (concurrency, locks). */
 const getProcess = (args: string[]) => env.t.run(['console', 'get', ...args]);
 
@@ -33,7 +39,8 @@ async function withSim<T>(opts: SimulatorOptions, fn: (sim: Simulator) => Promis
   }
 }
 
-const computeCalls = (sim: Simulator) => sim.requests('compute').map((e) => `${e.method} ${e.path.replace(/^\/(r2\/)?compute(-\w+)?\/v2\.1/, '')}`);
+const computeCalls = (sim: Simulator) =>
+  sim.requests('compute').map((e) => `${e.method} ${e.path.replace(/^\/(r2\/)?compute(-\w+)?\/v2\.1/, '')}`);
 
 describe('round trips with a cached session', () => {
   beforeEach(async () => login(env.t, ctx.sim));
@@ -64,7 +71,9 @@ describe('round trips with a cached session', () => {
   it('stdout is the URL and a newline; both microversion headers are sent; 2.99 is the ceiling on a 2.100 cloud', async () => {
     ctx.sim.clearLog();
     const r = await get(['web-1']);
-    expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/);
+    expect(r.stdout).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/,
+    );
     expect(r.stderr).toBe('');
     const post = ctx.sim.requests('compute').find((e) => e.method === 'POST')!;
     expect(post.headers['openstack-api-version']).toBe('compute 2.99');
@@ -103,14 +112,22 @@ describe('every console type', () => {
     const token = new URL(url!).searchParams.get('token');
     expect(computeCalls(ctx.sim)[2]).toBe(`GET /os-console-auth-tokens/${token}`);
     const j = JSON.parse((await get(['web-1', '--type', 'spice-direct', '--json'])).stdout);
-    expect(j.connection).toEqual({ instance_uuid: SERVER_IDS.web1, host: '192.0.2.11', port: expect.any(Number), tls_port: j.connection.port + 1, internal_access_path: null });
+    expect(j.connection).toEqual({
+      instance_uuid: SERVER_IDS.web1,
+      host: '192.0.2.11',
+      port: expect.any(Number),
+      tls_port: j.connection.port + 1,
+      internal_access_path: null,
+    });
   });
 
   it('spice-direct as a member: the URL, a note that the tuple needs admin, exit 0', async () => {
     const r = await get(['web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(r.stderr).toMatch(/shown only to admins \(policy os_compute_api:os-console-auth-tokens\); printing the URL only/);
+    expect(r.stderr).toMatch(
+      /shown only to admins \(policy os_compute_api:os-console-auth-tokens\); printing the URL only/,
+    );
     expect(JSON.parse((await get(['web-1', '--type', 'spice-direct', '--json'])).stdout).connection).toBeNull();
   });
 
@@ -178,7 +195,7 @@ describe('finding the server by name', () => {
     expect(far.stderr).not.toContain('did you mean');
   });
 
-  it('--all-projects: admins find other projects\' servers; members get exit 8', async () => {
+  it("--all-projects: admins find other projects' servers; members get exit 8", async () => {
     const member = await get(['other-vm', '--all-projects']);
     expect(member.code, member.stderr).toBe(8);
     expect(member.stderr).toMatch(/listing every project's servers needs the admin role/);
@@ -202,7 +219,9 @@ describe('Nova errors, mapped to exit statuses with the next step', () => {
   it('409: a server with no host yet → exit 5', async () => {
     const r = await get(['building-vm']);
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stderr).toMatch(/server "building-vm" \(f4962c34-[^)]*\) is not ready for a console: .*not ready.*try again when it is ACTIVE/);
+    expect(r.stderr).toMatch(
+      /server "building-vm" \(f4962c34-[^)]*\) is not ready for a console: .*not ready.*try again when it is ACTIVE/,
+    );
   });
 
   it('501: a hypervisor without the console → exit 6', async () => {
@@ -242,12 +261,14 @@ describe('Nova errors, mapped to exit statuses with the next step', () => {
 });
 
 describe('microversions', () => {
-  it('spice-direct on Zed is refused with the needed version and release and the cloud\'s range', async () => {
+  it("spice-direct on Zed is refused with the needed version and release and the cloud's range", async () => {
     await withSim({ computeMaxVersion: '2.93' }, async (sim) => {
       await login(env.t, sim);
       const r = await get(['web-1', '--type', 'spice-direct']);
       expect(r.code, r.stderr).toBe(6);
-      expect(r.stderr).toBe('osconsole: spice-direct needs compute API 2.99 (2025.1 Epoxy); this cloud offers 2.1–2.93 (Zed); try --type auto\n');
+      expect(r.stderr).toBe(
+        'osconsole: spice-direct needs compute API 2.99 (2025.1 Epoxy); this cloud offers 2.1–2.93 (Zed); try --type auto\n',
+      );
       const ok = JSON.parse((await get(['web-1', '--json'])).stdout);
       expect(ok.microversion).toBe('2.93');
     });
@@ -290,11 +311,16 @@ describe('microversions', () => {
     const above = await get(['web-1', '--json'], { OS_COMPUTE_API_VERSION: '2.100' });
     expect(above.code, above.stderr).toBe(0);
     expect(JSON.parse(above.stdout).microversion).toBe('2.99');
-    expect(above.stderr).toMatch(/the pinned compute API version 2\.100 is above 2\.99, the newest console API osconsole knows; using 2\.99/);
+    expect(above.stderr).toMatch(
+      /the pinned compute API version 2\.100 is above 2\.99, the newest console API osconsole knows; using 2\.99/,
+    );
   });
 
   it('compute_api_version in clouds.yaml keeps its text: 2.10 is not 2.1', async () => {
-    env.t.write('.config/openstack/clouds.yaml', `clouds:\n  pinned:\n    compute_api_version: 2.10\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`);
+    env.t.write(
+      '.config/openstack/clouds.yaml',
+      `clouds:\n  pinned:\n    compute_api_version: 2.10\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`,
+    );
     expect((await env.t.main(['login'], { OS_CLOUD: 'pinned' })).code).toBe(0);
     const r = await get(['web-1', '--json'], { OS_CLOUD: 'pinned' });
     expect(JSON.parse(r.stdout).microversion).toBe('2.10');
@@ -306,7 +332,12 @@ describe('microversions', () => {
     ctx.sim.clearLog();
     ctx.sim.addFault({
       match: { method: 'POST', path: /remote-consoles$/ },
-      action: { kind: 'status', status: 406, contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ computeFault: { code: 406, message: 'Version 2.99 is not supported by the API.' } }) },
+      action: {
+        kind: 'status',
+        status: 406,
+        contentType: 'application/json; charset=UTF-8',
+        body: JSON.stringify({ computeFault: { code: 406, message: 'Version 2.99 is not supported by the API.' } }),
+      },
     });
     const r = await get([SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(0);
@@ -322,12 +353,11 @@ describe('sessions in use', () => {
     ctx.sim.clearLog();
     const r = await get([SERVER_IDS.web1], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
-    expect(ctx.sim.requests().map((e) => `${e.method} ${e.path.replace(/^.*\/(auth\/tokens|remote-consoles|v2\.1\/)$/, '$1')} ${e.status}`)).toEqual([
-      'GET v2.1/ 200',
-      'POST remote-consoles 401',
-      'POST auth/tokens 201',
-      'POST remote-consoles 200',
-    ]);
+    expect(
+      ctx.sim
+        .requests()
+        .map((e) => `${e.method} ${e.path.replace(/^.*\/(auth\/tokens|remote-consoles|v2\.1\/)$/, '$1')} ${e.status}`),
+    ).toEqual(['GET v2.1/ 200', 'POST remote-consoles 401', 'POST auth/tokens 201', 'POST remote-consoles 200']);
     expect(env.t.sessions().sessions.envvars!.token).not.toBe(old);
   });
 
@@ -386,7 +416,10 @@ describe('sessions in use', () => {
   });
 
   it('with no session, the only cloud in clouds.yaml is logged in to silently', async () => {
-    env.t.write('.config/openstack/clouds.yaml', `clouds:\n  only:\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`);
+    env.t.write(
+      '.config/openstack/clouds.yaml',
+      `clouds:\n  only:\n    auth:\n      auth_url: ${ctx.sim.authUrl}\n      username: demo\n      password: demopass\n      project_name: demo\n`,
+    );
     const r = await get(['web-1']);
     expect(r.code, r.stderr).toBe(0);
     expect(env.t.sessions().current).toBe('only');
@@ -414,10 +447,20 @@ describe('sessions in use', () => {
     const r = await get(['r2-vm', '--os-region-name', 'RegionTwo', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).server.id).toBe(SERVER_IDS.r2);
-    expect(ctx.sim.requests('compute').every((e) => e.region === 'RegionTwo' && e.path.startsWith(`/r2/compute/v2.1/${PROJECT_IDS.demo}/`) || e.path === '/r2/compute/v2.1/')).toBe(true);
+    expect(
+      ctx.sim
+        .requests('compute')
+        .every(
+          (e) =>
+            (e.region === 'RegionTwo' && e.path.startsWith(`/r2/compute/v2.1/${PROJECT_IDS.demo}/`)) ||
+            e.path === '/r2/compute/v2.1/',
+        ),
+    ).toBe(true);
     const nowhere = await get(['web-1'], { OS_REGION_NAME: 'RegionThree' });
     expect(nowhere.code, nowhere.stderr).toBe(4);
-    expect(nowhere.stderr).toMatch(/no public compute endpoint in region RegionThree; the catalog offers compute at: RegionOne public, RegionOne internal, RegionOne admin, RegionTwo public/);
+    expect(nowhere.stderr).toMatch(
+      /no public compute endpoint in region RegionThree; the catalog offers compute at: RegionOne public, RegionOne internal, RegionOne admin, RegionTwo public/,
+    );
   });
 
   it('OS_INTERFACE=internal uses the internal endpoint', async () => {
@@ -429,7 +472,9 @@ describe('sessions in use', () => {
 
   it('20 concurrent console gets share one session and all succeed', async () => {
     await login(env.t, ctx.sim);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => getProcess([i % 2 ? 'web-1' : SERVER_IDS.web10])));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => getProcess([i % 2 ? 'web-1' : SERVER_IDS.web10])),
+    );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect(env.t.sessions().sessions.envvars!.token).toBeTruthy();
   });
@@ -495,7 +540,9 @@ describe('--open and URL checks', () => {
   it('on a TTY stderr says which server and type and how long the link lives', async () => {
     const r = await env.t.pty(['console', 'get', 'web-1'], []);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/novnc console of web-1 \(cdee62cc-4ad5-474b-a3c3-ccab7a2be0f9\); the link works for about 10 minutes/);
+    expect(r.stdout).toMatch(
+      /novnc console of web-1 \(cdee62cc-4ad5-474b-a3c3-ccab7a2be0f9\); the link works for about 10 minutes/,
+    );
   });
 });
 
@@ -511,7 +558,11 @@ describe('console inspect', () => {
     const novnc = await consoleUrl();
     const r = await env.t.main(['console', 'inspect', novnc]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^instance_uuid\\t${SERVER_IDS.web1}\\nhost\\t192\\.0\\.2\\.11\\nport\\t\\d+\\ninternal_access_path\\t\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^instance_uuid\\t${SERVER_IDS.web1}\\nhost\\t192\\.0\\.2\\.11\\nport\\t\\d+\\ninternal_access_path\\t\\n$`,
+      ),
+    );
     const serial = await consoleUrl('serial');
     expect((await env.t.main(['console', 'inspect', serial])).code).toBe(0);
     const bare = new URL(serial).searchParams.get('token')!;
@@ -544,22 +595,30 @@ describe('console inspect', () => {
     ctx.sim.clearLog();
     ctx.sim.addFault({
       match: { method: 'GET', path: /os-console-auth-tokens\// },
-      action: { kind: 'status', status: 406, contentType: 'application/json; charset=UTF-8', body: JSON.stringify({ computeFault: { code: 406, message: 'Version 2.99 is not supported by the API.' } }) },
+      action: {
+        kind: 'status',
+        status: 406,
+        contentType: 'application/json; charset=UTF-8',
+        body: JSON.stringify({ computeFault: { code: 406, message: 'Version 2.99 is not supported by the API.' } }),
+      },
     });
     const r = await env.t.main(['console', 'inspect', url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).instance_uuid).toBe(SERVER_IDS.web1);
-    expect(computeCalls(ctx.sim).map((c) => c.replace(/\/os-console-auth-tokens\/.*/, '/os-console-auth-tokens/T'))).toEqual([
-      'GET /os-console-auth-tokens/T',
-      'GET /',
-      'GET /os-console-auth-tokens/T',
-    ]);
+    expect(
+      computeCalls(ctx.sim).map((c) => c.replace(/\/os-console-auth-tokens\/.*/, '/os-console-auth-tokens/T')),
+    ).toEqual(['GET /os-console-auth-tokens/T', 'GET /', 'GET /os-console-auth-tokens/T']);
   });
 
   it('a malformed argument is exit 2 before any request, and the message never repeats it', async () => {
     await login(env.t, ctx.sim, 'admin');
     ctx.sim.clearLog();
-    for (const arg of ['not a token', 'http://h/vnc_lite.html?path=novnc', 'ftp://x/?token=a b', 'http://h/?token=s3cr3t/x']) {
+    for (const arg of [
+      'not a token',
+      'http://h/vnc_lite.html?path=novnc',
+      'ftp://x/?token=a b',
+      'http://h/?token=s3cr3t/x',
+    ]) {
       const r = await env.t.main(['console', 'inspect', arg]);
       expect(r.code, arg).toBe(2);
       expect(r.stderr).not.toContain(arg);
@@ -573,7 +632,9 @@ describe('console inspect', () => {
       await login(env.t, sim, 'admin');
       const r = await env.t.main(['console', 'inspect', '7b8a7a6e-0000-4000-8000-000000000000']);
       expect(r.code, r.stderr).toBe(6);
-      expect(r.stderr).toMatch(/console token inspection needs compute API 2\.31 \(Newton\); this cloud offers 2\.1–2\.25 \(Mitaka\)/);
+      expect(r.stderr).toMatch(
+        /console token inspection needs compute API 2\.31 \(Newton\); this cloud offers 2\.1–2\.25 \(Mitaka\)/,
+      );
     });
   });
 });

@@ -5,7 +5,9 @@ import { expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
 it('the demo logs in, gets a noVNC URL and a spice-direct tuple, inspects the token, and exits 0', async () => {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'test', 'sim', 'demo.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'test', 'sim', 'demo.js')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -49,7 +49,9 @@ printf '%s\\n' "\${COMPREPLY[@]}"
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter(Boolean).sort()) : reject(new Error(err))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.split('\n').filter(Boolean).sort()) : reject(new Error(err)),
+    );
   });
 }
 
@@ -75,7 +77,10 @@ describe('bash completion in a real bash', () => {
   });
 
   it('--os-cloud offers the clouds in clouds.yaml and the cached sessions (no network)', async () => {
-    env.t.write('.config/openstack/clouds.yaml', 'clouds:\n  prod:\n    auth: {auth_url: "http://127.0.0.1:1/v3"}\n  lab:\n    auth: {auth_url: "http://127.0.0.1:1/v3"}\n');
+    env.t.write(
+      '.config/openstack/clouds.yaml',
+      'clouds:\n  prod:\n    auth: {auth_url: "http://127.0.0.1:1/v3"}\n  lab:\n    auth: {auth_url: "http://127.0.0.1:1/v3"}\n',
+    );
     expect(await complete('osconsole login --os-cloud ')).toEqual(['lab', 'prod']);
     expect(await complete('osconsole login --os-cloud p')).toEqual(['prod']);
   });
@@ -103,7 +108,10 @@ describe('other shells', () => {
     const r = spawnSync('fish', ['--no-execute', script], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const fishComplete = (line: string) =>
-      spawnSync('fish', ['--no-config', '-c', `source ${script}; complete -C ${JSON.stringify(line)}`], { encoding: 'utf8', cwd: env.t.home })
+      spawnSync('fish', ['--no-config', '-c', `source ${script}; complete -C ${JSON.stringify(line)}`], {
+        encoding: 'utf8',
+        cwd: env.t.home,
+      })
         .stdout.split('\n')
         .filter(Boolean)
         .map((l) => l.split('\t')[0])
@@ -117,18 +125,42 @@ describe('other shells', () => {
 
 describe('the man page', () => {
   it('renders with groff -ww without a warning and has every section', () => {
-    const r = spawnSync('groff', ['-ww', '-man', '-Tutf8', '-P-cbou', join(ROOT, 'man', 'osconsole.1')], { encoding: 'utf8' });
+    const r = spawnSync('groff', ['-ww', '-man', '-Tutf8', '-P-cbou', join(ROOT, 'man', 'osconsole.1')], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    for (const section of ['NAME', 'SYNOPSIS', 'DESCRIPTION', 'COMMANDS', 'OPTIONS', 'ENVIRONMENT', 'FILES', 'EXIT STATUS', 'EXAMPLES', 'SECURITY']) {
+    for (const section of [
+      'NAME',
+      'SYNOPSIS',
+      'DESCRIPTION',
+      'COMMANDS',
+      'OPTIONS',
+      'ENVIRONMENT',
+      'FILES',
+      'EXIT STATUS',
+      'EXAMPLES',
+      'SECURITY',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^${section}$`, 'm'));
     }
-    for (const variable of ['OS_AUTH_URL', 'OS_APPLICATION_CREDENTIAL_SECRET', 'OS_PASSCODE', 'OS_COMPUTE_API_VERSION', 'OSCONSOLE_CONFIG_DIR', 'OS_CLOUD']) expect(r.stdout).toContain(variable);
+    for (const variable of [
+      'OS_AUTH_URL',
+      'OS_APPLICATION_CREDENTIAL_SECRET',
+      'OS_PASSCODE',
+      'OS_COMPUTE_API_VERSION',
+      'OSCONSOLE_CONFIG_DIR',
+      'OS_CLOUD',
+    ])
+      expect(r.stdout).toContain(variable);
     expect(r.stdout).toMatch(/^\s+130\s+cancelled by the user$/m);
   });
 
   it.runIf(spawnSync('sh', ['-c', 'command -v man']).status === 0)('man -l renders it', () => {
-    const r = spawnSync('man', ['-l', join(ROOT, 'man', 'osconsole.1')], { encoding: 'utf8', env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' } });
+    const r = spawnSync('man', ['-l', join(ROOT, 'man', 'osconsole.1')], {
+      encoding: 'utf8',
+      env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('osconsole');
   });

@@ -63,10 +63,18 @@ clouds:
 
   it('a merged auth_url and region are used; explicit keys win over merged ones; in a list the first wins', async () => {
     env.t.write(CLOUDS, withUrl(yaml));
-    env.t.write('.config/openstack/secure.yaml', 'passwords:\n  demo: &demo demopass\nclouds:\n  list-first-wins:\n    auth:\n      password: *demo\n');
+    env.t.write(
+      '.config/openstack/secure.yaml',
+      'passwords:\n  demo: &demo demopass\nclouds:\n  list-first-wins:\n    auth:\n      password: *demo\n',
+    );
     const merged = await env.t.main(['login', '--json'], { OS_CLOUD: 'merged' });
     expect(merged.code, merged.stderr).toBe(0);
-    expect(JSON.parse(merged.stdout)).toMatchObject({ cloud: 'merged', user: { name: 'demo' }, region_name: 'RegionOne', interface: 'public' });
+    expect(JSON.parse(merged.stdout)).toMatchObject({
+      cloud: 'merged',
+      user: { name: 'demo' },
+      region_name: 'RegionOne',
+      interface: 'public',
+    });
     const explicit = await env.t.main(['login', '--json'], { OS_CLOUD: 'explicit-wins' });
     expect(explicit.code, explicit.stderr).toBe(0);
     expect(JSON.parse(explicit.stdout)).toMatchObject({ region_name: 'RegionTwo', interface: 'public' });
@@ -77,7 +85,14 @@ clouds:
 
   it('an alias bomb ("billion laughs") is exit 2 naming the file, not exit 1', async () => {
     const rows = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [prev, cur] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g']]) {
+    for (const [prev, cur] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+      ['f', 'g'],
+    ]) {
       rows.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(', ')}]`);
     }
     const file = env.t.write(CLOUDS, `${rows.join('\n')}\nclouds:\n  sim:\n    auth: *g\n`);
@@ -118,7 +133,9 @@ ${demoCloud(
     const file = env.t.write(CLOUDS, withUrl(yaml));
     const r = await env.t.main(['login'], { OS_CLOUD: 'multi', OS_REGION_NAME: 'RegionThree' });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/region "RegionThree" is not one of the regions of cloud "multi" \(RegionOne, RegionTwo\)/);
+    expect(r.stderr).toMatch(
+      /region "RegionThree" is not one of the regions of cloud "multi" \(RegionOne, RegionTwo\)/,
+    );
     env.t.write(CLOUDS, withUrl(yaml.replace('values:', 'valuse:')));
     const bad = await env.t.main(['login'], { OS_CLOUD: 'multi' });
     expect(bad.code, bad.stderr).toBe(2);
@@ -129,22 +146,36 @@ ${demoCloud(
 
 describe('keys osconsole does not support are refused by name; harmless ones are ignored', () => {
   it('profile: (a vendor profile) is exit 2 naming the key, not a missing-auth-URL error', async () => {
-    const file = env.t.write(CLOUDS, 'clouds:\n  vexx:\n    profile: vexxhost\n    auth:\n      username: demo\n      password: demopass\n      project_name: demo\n');
+    const file = env.t.write(
+      CLOUDS,
+      'clouds:\n  vexx:\n    profile: vexxhost\n    auth:\n      username: demo\n      password: demopass\n      project_name: demo\n',
+    );
     const r = await env.t.main(['login'], { OS_CLOUD: 'vexx' });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^osconsole: ${file}:3: clouds\\.vexx\\.profile: vendor profiles are not supported`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^osconsole: ${file}:3: clouds\\.vexx\\.profile: vendor profiles are not supported`),
+    );
   });
 
   const refused: Array<[string, string, RegExp]> = [
-    ['compute_endpoint_override', '    compute_endpoint_override: http://127.0.0.1:1/v2.1\n', /clouds\.sim\.compute_endpoint_override: .*not supported/],
+    [
+      'compute_endpoint_override',
+      '    compute_endpoint_override: http://127.0.0.1:1/v2.1\n',
+      /clouds\.sim\.compute_endpoint_override: .*not supported/,
+    ],
     ['identity_interface', '    identity_interface: admin\n', /clouds\.sim\.identity_interface: .*not supported/],
     ['an auth plugin option osconsole lacks (auth.trust_id)', '', /clouds\.sim\.auth\.trust_id: .*not supported/],
-    ['a misspelt key (auth_ulr at the top)', '    auth_ulr: http://x\n', /clouds\.sim\.auth_ulr: .*not a setting osconsole knows/],
+    [
+      'a misspelt key (auth_ulr at the top)',
+      '    auth_ulr: http://x\n',
+      /clouds\.sim\.auth_ulr: .*not a setting osconsole knows/,
+    ],
   ];
   for (const [what, extra, message] of refused) {
     it(`refused: ${what}`, async () => {
       let body = withUrl(`clouds:\n${demoCloud('sim', extra)}`);
-      if (what.includes('trust_id')) body = body.replace('      username: demo\n', '      username: demo\n      trust_id: abc\n');
+      if (what.includes('trust_id'))
+        body = body.replace('      username: demo\n', '      username: demo\n      trust_id: abc\n');
       env.t.write(CLOUDS, body);
       const r = await env.t.main(['login'], { OS_CLOUD: 'sim' });
       expect(r.code, r.stderr).toBe(2);
@@ -196,7 +227,9 @@ describe('cloud names that are Object.prototype keys are ordinary names', () => 
       env.t.write(CLOUDS, withUrl(`clouds:\n${demoCloud('sim')}`));
       const r = await env.t.main(['login', '--os-cloud', name]);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toBe(`osconsole: cloud "${name}" is not defined in ${env.t.home}/${CLOUDS} (clouds: sim); check --os-cloud / OS_CLOUD\n`);
+      expect(r.stderr).toBe(
+        `osconsole: cloud "${name}" is not defined in ${env.t.home}/${CLOUDS} (clouds: sim); check --os-cloud / OS_CLOUD\n`,
+      );
     });
   }
 
@@ -211,7 +244,11 @@ describe('cloud names that are Object.prototype keys are ordinary names', () => 
     }
     const status = await env.t.main(['status', '--json']);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout).sessions.map((s: { cloud: string }) => s.cloud).sort()).toEqual(['__proto__', 'constructor']);
+    expect(
+      JSON.parse(status.stdout)
+        .sessions.map((s: { cloud: string }) => s.cloud)
+        .sort(),
+    ).toEqual(['__proto__', 'constructor']);
     const complete = await env.t.main(['__complete', 'clouds']);
     expect(complete.stdout.split('\n').filter(Boolean).sort()).toEqual(['__proto__', 'constructor']);
     const servers = await env.t.main(['__complete', 'servers', '--os-cloud', 'constructor']);
@@ -237,7 +274,9 @@ describe('cloud names that are Object.prototype keys are ordinary names', () => 
       expect(servers).toMatchObject({ code: 0, stdout: '' });
       const get = await env.t.main(['console', 'get', 'web-1', '--os-cloud', name]);
       expect(get.code, get.stderr).toBe(2);
-      expect(get.stderr).toBe(`osconsole: cloud "${name}" is not defined in any clouds.yaml (none found); check --os-cloud / OS_CLOUD\n`);
+      expect(get.stderr).toBe(
+        `osconsole: cloud "${name}" is not defined in any clouds.yaml (none found); check --os-cloud / OS_CLOUD\n`,
+      );
     }
     expect(Object.keys(env.t.sessions().sessions)).toEqual(['envvars']);
   }, 60_000);
@@ -247,7 +286,9 @@ describe('an auth URL without a scheme is exit 2 naming where it came from, befo
   it('OS_AUTH_URL', async () => {
     const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: 'keystone.example.com:5000/v3' });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/^osconsole: OS_AUTH_URL "keystone\.example\.com:5000\/v3" is not an http:\/\/ or https:\/\/ URL/);
+    expect(r.stderr).toMatch(
+      /^osconsole: OS_AUTH_URL "keystone\.example\.com:5000\/v3" is not an http:\/\/ or https:\/\/ URL/,
+    );
     expect(ctx.sim.requests()).toHaveLength(0);
   });
 
@@ -261,7 +302,11 @@ describe('an auth URL without a scheme is exit 2 naming where it came from, befo
     const file = env.t.write(CLOUDS, `clouds:\n${demoCloud('sim').replace('AUTH_URL', 'keystone.example.com/v3')}`);
     const r = await env.t.main(['login'], { OS_CLOUD: 'sim' });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^osconsole: ${file}:4: clouds\\.sim\\.auth\\.auth_url "keystone\\.example\\.com/v3" is not an http:// or https:// URL`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^osconsole: ${file}:4: clouds\\.sim\\.auth\\.auth_url "keystone\\.example\\.com/v3" is not an http:// or https:// URL`,
+      ),
+    );
   });
 
   it('another scheme, or no host', async () => {

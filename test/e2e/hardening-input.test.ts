@@ -14,7 +14,12 @@ import { SERVER_IDS, Simulator } from '../sim/index.js';
 const ctx = useSimulator();
 const env = useTestEnv();
 
-async function login(t: TestEnv, sim: Simulator, user: 'demo' | 'admin' = 'demo', extra: Record<string, string | undefined> = {}) {
+async function login(
+  t: TestEnv,
+  sim: Simulator,
+  user: 'demo' | 'admin' = 'demo',
+  extra: Record<string, string | undefined> = {},
+) {
   const r = await t.main(['login'], { ...sim.env(user), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
@@ -114,16 +119,26 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   }
 
   it('token: project.domain missing is tolerated (keystoneauth reads it as None)', async () => {
-    ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => (delete b.token.project.domain, b) } });
+    ctx.sim.addFault({
+      match: { method: 'POST', path: '/identity/v3/auth/tokens' },
+      action: { kind: 'json', edit: (b: any) => (delete b.token.project.domain, b) },
+    });
     const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(env.t.sessions().sessions.envvars!.project).toMatchObject({ name: 'demo', domain: { id: '', name: '' } });
   });
 
   it('token: project.domain of the wrong type', async () => {
-    ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => ((b.token.project.domain = 'default'), b) } });
+    ctx.sim.addFault({
+      match: { method: 'POST', path: '/identity/v3/auth/tokens' },
+      action: { kind: 'json', edit: (b: any) => ((b.token.project.domain = 'default'), b) },
+    });
     const r = await env.t.main(['login'], ctx.sim.env('demo'));
-    malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 201 Created/, /token\.project\.domain: expected an object/);
+    malformedAt(
+      r,
+      /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 201 Created/,
+      /token\.project\.domain: expected an object/,
+    );
   });
 
   it('token: a catalog endpoint without a url', async () => {
@@ -136,14 +151,22 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   });
 
   it('token: a catalog entry whose endpoints is not a list', async () => {
-    ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => ((b.token.catalog[1].endpoints = {}), b) } });
+    ctx.sim.addFault({
+      match: { method: 'POST', path: '/identity/v3/auth/tokens' },
+      action: { kind: 'json', edit: (b: any) => ((b.token.catalog[1].endpoints = {}), b) },
+    });
     const r = await env.t.main(['login'], ctx.sim.env('demo'));
     malformedAt(r, /auth\/tokens returned 201 Created/, /token\.catalog\[1\]\.endpoints: expected a list/);
   });
 
   it('catalog: a compute endpoint that is not a URL (exit 1 naming the entry, not "Invalid URL")', async () => {
     const sim = await Simulator.start({
-      catalogHook: (c) => c.map((s) => (s.type === 'compute' ? { ...s, endpoints: s.endpoints.map((e) => ({ ...e, url: 'compute.example:8774/v2.1' })) } : s)),
+      catalogHook: (c) =>
+        c.map((s) =>
+          s.type === 'compute'
+            ? { ...s, endpoints: s.endpoints.map((e) => ({ ...e, url: 'compute.example:8774/v2.1' })) }
+            : s,
+        ),
     });
     try {
       await login(env.t, sim);
@@ -159,22 +182,43 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   });
 
   it('MFA receipt: a user without a name', async () => {
-    ctx.sim.addFault({ match: { method: 'POST', path: '/identity/v3/auth/tokens' }, action: { kind: 'json', edit: (b: any) => (delete b.receipt.user.name, b) } });
+    ctx.sim.addFault({
+      match: { method: 'POST', path: '/identity/v3/auth/tokens' },
+      action: { kind: 'json', edit: (b: any) => (delete b.receipt.user.name, b) },
+    });
     const r = await env.t.main(['login'], ctx.sim.env('mfa'));
-    malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 401 Unauthorized/, /receipt\.user\.name: expected a string/);
+    malformedAt(
+      r,
+      /POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens returned 401 Unauthorized/,
+      /receipt\.user\.name: expected a string/,
+    );
   });
 
   it('projects list: an entry without a name', async () => {
-    ctx.sim.addFault({ match: { method: 'GET', path: '/identity/v3/auth/projects' }, action: { kind: 'replace', body: { projects: [{ id: 'p1', domain_id: 'default' }] } } });
+    ctx.sim.addFault({
+      match: { method: 'GET', path: '/identity/v3/auth/projects' },
+      action: { kind: 'replace', body: { projects: [{ id: 'p1', domain_id: 'default' }] } },
+    });
     const r = await env.t.main(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
-    malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/projects returned 200 OK/, /projects\[0\]\.name: expected a string/);
+    malformedAt(
+      r,
+      /GET http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/projects returned 200 OK/,
+      /projects\[0\]\.name: expected a string/,
+    );
   });
 
   it('servers list: a server without a name', async () => {
     await login(env.t, ctx.sim);
-    ctx.sim.addFault({ match: { method: 'GET', path: /servers\/detail$/ }, action: { kind: 'replace', body: { servers: [{ id: SERVER_IDS.web1, status: 'ACTIVE' }] } } });
+    ctx.sim.addFault({
+      match: { method: 'GET', path: /servers\/detail$/ },
+      action: { kind: 'replace', body: { servers: [{ id: SERVER_IDS.web1, status: 'ACTIVE' }] } },
+    });
     const r = await env.t.main(['console', 'get', 'web-1']);
-    malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/detail\?name=.* returned 200 OK/, /servers\[0\]\.name: expected a string/);
+    malformedAt(
+      r,
+      /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/detail\?name=.* returned 200 OK/,
+      /servers\[0\]\.name: expected a string/,
+    );
   });
 
   it('servers list: a next link that is not a URL', async () => {
@@ -189,16 +233,31 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
 
   it('compute version document: a version that is not X.Y is exit 1, not a usage error', async () => {
     await login(env.t, ctx.sim);
-    ctx.sim.addFault({ match: { method: 'GET', path: /^\/compute\/(v2\.1\/)?$/ }, times: 2, action: { kind: 'replace', body: { version: { id: 'v2.1', version: 'latest', min_version: '2.1' } } } });
+    ctx.sim.addFault({
+      match: { method: 'GET', path: /^\/compute\/(v2\.1\/)?$/ },
+      times: 2,
+      action: { kind: 'replace', body: { version: { id: 'v2.1', version: 'latest', min_version: '2.1' } } },
+    });
     const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
-    malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/ returned 200 OK/, /version\.version: expected a microversion X\.Y/);
+    malformedAt(
+      r,
+      /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/ returned 200 OK/,
+      /version\.version: expected a microversion X\.Y/,
+    );
   });
 
   it('remote console: protocol of the wrong type', async () => {
     await login(env.t, ctx.sim);
-    ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'json', edit: (b: any) => ((b.remote_console.protocol = 7), b) } });
+    ctx.sim.addFault({
+      match: { method: 'POST' },
+      action: { kind: 'json', edit: (b: any) => ((b.remote_console.protocol = 7), b) },
+    });
     const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
-    malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles returned 200 OK/, /remote_console\.protocol: expected a string/);
+    malformedAt(
+      r,
+      /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles returned 200 OK/,
+      /remote_console\.protocol: expected a string/,
+    );
     // The excerpt of the body shows the URL, but not the live console token in it.
     expect(r.stderr).toMatch(/token(=|%3D)<redacted>/);
     expect(r.stderr).not.toMatch(/token(=|%3D)[0-9a-f]{8}-/);
@@ -212,7 +271,10 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   ] as const) {
     it(`remote console: a console URL with ${what} is an error, not output`, async () => {
       await login(env.t, ctx.sim);
-      ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'json', edit: (b: any) => ((b.remote_console.url = url), b) } });
+      ctx.sim.addFault({
+        match: { method: 'POST' },
+        action: { kind: 'json', edit: (b: any) => ((b.remote_console.url = url), b) },
+      });
       const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
       malformedAt(r, /remote-consoles returned 200 OK/, /remote_console\.url: expected an http, https, ws or wss URL/);
       expect(r.stderr).toMatch(shown);
@@ -225,9 +287,16 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
     const sim = await Simulator.start({ computeMaxVersion: '2.5' });
     try {
       await login(env.t, sim);
-      sim.addFault({ match: { method: 'POST', path: /\/action$/ }, action: { kind: 'json', edit: (b: any) => ((b.console.url = 'vnc://h:5900'), b) } });
+      sim.addFault({
+        match: { method: 'POST', path: /\/action$/ },
+        action: { kind: 'json', edit: (b: any) => ((b.console.url = 'vnc://h:5900'), b) },
+      });
       const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
-      malformedAt(r, /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/action returned 200 OK/, /console\.url: expected an http, https, ws or wss URL, got "vnc:\/\/h:5900"/);
+      malformedAt(
+        r,
+        /POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/action returned 200 OK/,
+        /console\.url: expected an http, https, ws or wss URL, got "vnc:\/\/h:5900"/,
+      );
       expect(r.stdout).toBe('');
     } finally {
       await sim.stop();
@@ -237,9 +306,16 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   it('console auth token lookup: a port that is not a number', async () => {
     await login(env.t, ctx.sim, 'admin', { OS_PROJECT_NAME: 'demo' });
     const url = (await env.t.main(['console', 'get', 'web-1'])).stdout.split('\n')[0]!;
-    ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, action: { kind: 'json', edit: (b: any) => ((b.console.port = 'vnc'), b) } });
+    ctx.sim.addFault({
+      match: { method: 'GET', path: /os-console-auth-tokens/ },
+      action: { kind: 'json', edit: (b: any) => ((b.console.port = 'vnc'), b) },
+    });
     const r = await env.t.main(['console', 'inspect', url]);
-    malformedAt(r, /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/os-console-auth-tokens\/.* returned 200 OK/, /console\.port: expected a number or null/);
+    malformedAt(
+      r,
+      /GET http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/os-console-auth-tokens\/.* returned 200 OK/,
+      /console\.port: expected a number or null/,
+    );
     expect(r.stdout).toBe('');
   });
 });

@@ -23,7 +23,9 @@ interface Seen {
 }
 
 /** A one-off HTTP service on 127.0.0.1 that records every request and answers with `answer`. */
-async function fakeService(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: Seen[]; server: Server }> {
+async function fakeService(
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; seen: Seen[]; server: Server }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -68,8 +70,22 @@ const glanceVersions = (host: string) => ({
 // Nova api-ref (versions.inc, "List All Major Versions"): 200 with v2.0 and v2.1.
 const novaVersions = (host: string) => ({
   versions: [
-    { id: 'v2.0', status: 'SUPPORTED', version: '', min_version: '', updated: '2011-01-21T11:33:21Z', links: [{ rel: 'self', href: `${host}/v2/` }] },
-    { id: 'v2.1', status: 'CURRENT', version: '2.96', min_version: '2.1', updated: '2013-07-23T11:33:21Z', links: [{ rel: 'self', href: `${host}/v2.1/` }] },
+    {
+      id: 'v2.0',
+      status: 'SUPPORTED',
+      version: '',
+      min_version: '',
+      updated: '2011-01-21T11:33:21Z',
+      links: [{ rel: 'self', href: `${host}/v2/` }],
+    },
+    {
+      id: 'v2.1',
+      status: 'CURRENT',
+      version: '2.96',
+      min_version: '2.1',
+      updated: '2013-07-23T11:33:21Z',
+      links: [{ rel: 'self', href: `${host}/v2.1/` }],
+    },
   ],
 });
 
@@ -94,14 +110,20 @@ describe('an auth URL that is not Keystone (bullet: version discovery)', () => {
     ["Glance's 300 version document", (h) => json(300, glanceVersions(h))],
     ["Nova's 200 version document", (h) => json(200, novaVersions(h))],
     ["Cinder's 300 version document (it has a v3)", (h) => json(300, cinderVersions(h))],
-    ['a 404 HTML page', () => (_req, res) => {
-      res.writeHead(404, { 'Content-Type': 'text/html' });
-      res.end('<html><body>Not Found</body></html>');
-    }],
-    ['a 200 HTML page (a dashboard)', () => (_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<html><body>Log in</body></html>');
-    }],
+    [
+      'a 404 HTML page',
+      () => (_req, res) => {
+        res.writeHead(404, { 'Content-Type': 'text/html' });
+        res.end('<html><body>Not Found</body></html>');
+      },
+    ],
+    [
+      'a 200 HTML page (a dashboard)',
+      () => (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<html><body>Log in</body></html>');
+      },
+    ],
   ];
   for (const [what, make] of cases) {
     it(`${what}: exit 2 naming OS_AUTH_URL, and no credentials are sent`, async () => {
@@ -168,10 +190,15 @@ describe('credentials in the auth URL (bullet: userinfo)', () => {
 describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
   it('a refused proxy is named (redacted), with the variable, not the target', async () => {
     const port = await closedPort();
-    const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), HTTP_PROXY: `http://pxuser:Pr0xyPw@127.0.0.1:${port}` });
+    const r = await env.t.main(['login'], {
+      ...ctx.sim.env('demo'),
+      HTTP_PROXY: `http://pxuser:Pr0xyPw@127.0.0.1:${port}`,
+    });
     expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(
-      new RegExp(`^osconsole: cannot connect to proxy http://<redacted>@127\\.0\\.0\\.1:${port} \\(set by HTTP_PROXY\\) for POST http://127\\.0\\.0\\.1:${ctx.sim.port}/identity/v3/auth/tokens: connection refused`),
+      new RegExp(
+        `^osconsole: cannot connect to proxy http://<redacted>@127\\.0\\.0\\.1:${port} \\(set by HTTP_PROXY\\) for POST http://127\\.0\\.0\\.1:${ctx.sim.port}/identity/v3/auth/tokens: connection refused`,
+      ),
     );
     expect(r.stderr).not.toContain('Pr0xyPw');
   });
@@ -180,16 +207,28 @@ describe('proxies (bullet: HTTP(S)_PROXY and NO_PROXY)', () => {
     const proxy = await startConnectProxy();
     try {
       // The test proxy answers 403 to CONNECT for any host but 127.0.0.1.
-      const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: `http://localhost:${ctx.sim.port}/identity/v3`, HTTP_PROXY: proxy.url });
+      const r = await env.t.main(['login'], {
+        ...ctx.sim.env('demo'),
+        OS_AUTH_URL: `http://localhost:${ctx.sim.port}/identity/v3`,
+        HTTP_PROXY: proxy.url,
+      });
       expect(r.code, r.stderr).toBe(7);
-      expect(r.stderr).toContain(`osconsole: proxy ${proxy.url} (set by HTTP_PROXY) answered 403 Forbidden to the tunnel request for POST http://localhost:${ctx.sim.port}/identity/v3/auth/tokens`);
+      expect(r.stderr).toContain(
+        `osconsole: proxy ${proxy.url} (set by HTTP_PROXY) answered 403 Forbidden to the tunnel request for POST http://localhost:${ctx.sim.port}/identity/v3/auth/tokens`,
+      );
       expect(proxy.targets).toEqual([`localhost:${ctx.sim.port}`]);
     } finally {
       await proxy.close();
     }
   });
 
-  for (const noProxy of ['127.0.0.0/8', '10.0.0.0/8, 127.0.0.1/32', '*', `localhost,127.0.0.1:${'PORT'}`, '.example.com,127.0.0.1']) {
+  for (const noProxy of [
+    '127.0.0.0/8',
+    '10.0.0.0/8, 127.0.0.1/32',
+    '*',
+    `localhost,127.0.0.1:${'PORT'}`,
+    '.example.com,127.0.0.1',
+  ]) {
     it(`NO_PROXY=${noProxy} bypasses the proxy`, async () => {
       const proxy = await startConnectProxy();
       try {
@@ -221,11 +260,15 @@ describe('a region the catalog lacks (bullet: OS_REGION_NAME)', () => {
   it('login warns at once listing the compute regions, exits 0 and caches; console get lists them too', async () => {
     const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_REGION_NAME: 'RegionX' });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('warning: region RegionX is not in the catalog of cloud envvars; its compute endpoints are in RegionOne, RegionTwo');
+    expect(r.stderr).toContain(
+      'warning: region RegionX is not in the catalog of cloud envvars; its compute endpoints are in RegionOne, RegionTwo',
+    );
     expect(env.t.sessions().sessions.envvars!.region_name).toBe('RegionX');
     const c = await env.t.main(['console', 'get', 'web-1'], { OS_REGION_NAME: 'RegionX' });
     expect(c.code, c.stderr).toBe(4);
-    expect(c.stderr).toMatch(/no public compute endpoint in region RegionX; the catalog offers compute at: RegionOne public, .*RegionTwo public/);
+    expect(c.stderr).toMatch(
+      /no public compute endpoint in region RegionX; the catalog offers compute at: RegionOne public, .*RegionTwo public/,
+    );
   });
 
   it('a region the catalog has: no warning', async () => {

@@ -17,7 +17,12 @@ import { PROJECT_IDS, ROLE_IDS, SERVER_IDS, USER_IDS } from '../sim/index.js';
 const ctx = useSimulator();
 const env = useTestEnv();
 
-async function login(t: TestEnv, sim: Simulator, user: 'demo' | 'admin' = 'demo', extra: Record<string, string | undefined> = {}) {
+async function login(
+  t: TestEnv,
+  sim: Simulator,
+  user: 'demo' | 'admin' = 'demo',
+  extra: Record<string, string | undefined> = {},
+) {
   const r = await t.run(['login'], { ...sim.env(user), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
@@ -33,7 +38,9 @@ function runWithStdout(t: TestEnv, args: string[], stdout: 'closed-pipe' | strin
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGPIPE' ? 141 : 128), stdout: '', stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal === 'SIGPIPE' ? 141 : 128), stdout: '', stderr }),
+    );
   });
 }
 
@@ -96,7 +103,14 @@ describe('closed pipes and write errors on stdout', () => {
   it('stdout on a full disk: exit 1 and one line naming the error, for every command including --version and --help', async () => {
     await login(env.t, ctx.sim);
     const line = 'osconsole: cannot write to stdout: no space left on device (ENOSPC)\n';
-    for (const args of [['--version'], ['--help'], ['status'], ['status', '--json'], ['console', 'get', 'web-1'], ['console', 'get', 'web-1', '--json']]) {
+    for (const args of [
+      ['--version'],
+      ['--help'],
+      ['status'],
+      ['status', '--json'],
+      ['console', 'get', 'web-1'],
+      ['console', 'get', 'web-1', '--json'],
+    ]) {
       const r = await runWithStdout(env.t, args, '/dev/full');
       expect(r.stderr, args.join(' ')).toBe(line);
       expect(r.code, args.join(' ')).toBe(1);
@@ -123,12 +137,35 @@ describe('cloud text is escaped on every stream', () => {
     const nova = ctx.sim.nova.RegionOne;
     const web1 = nova.servers.find((s) => s.id === SERVER_IDS.web1)!;
     // Two servers with the hostile name (the duplicate picker), in the demo project.
-    EVIL_IDS.forEach((id, i) => nova.servers.push({ ...web1, id, name: EVIL, slot: 10 + i, created: `2026-01-06T0${i}:00:00Z` }));
-    TWIN_IDS.forEach((id, i) => nova.servers.push({ ...web1, id, name: TWIN, status: `ACTIVE${EVIL}` as 'ACTIVE', slot: 20 + i, created: `2026-01-07T0${i}:00:00Z` }));
+    EVIL_IDS.forEach((id, i) =>
+      nova.servers.push({ ...web1, id, name: EVIL, slot: 10 + i, created: `2026-01-06T0${i}:00:00Z` }),
+    );
+    TWIN_IDS.forEach((id, i) =>
+      nova.servers.push({
+        ...web1,
+        id,
+        name: TWIN,
+        status: `ACTIVE${EVIL}` as 'ACTIVE',
+        slot: 20 + i,
+        created: `2026-01-07T0${i}:00:00Z`,
+      }),
+    );
     // A project with the hostile name, for the project picker, the success line and status.
-    ctx.sim.identity.projects.push({ ...ctx.sim.identity.projects.find((p) => p.id === PROJECT_IDS.other)!, id: EVIL_PROJECT_ID, name: EVIL });
-    ctx.sim.identity.assignments.push({ user_id: USER_IDS.noproj, role_id: ROLE_IDS.member, project_id: EVIL_PROJECT_ID });
-    ctx.sim.identity.assignments.push({ user_id: USER_IDS.demo, role_id: ROLE_IDS.member, project_id: EVIL_PROJECT_ID });
+    ctx.sim.identity.projects.push({
+      ...ctx.sim.identity.projects.find((p) => p.id === PROJECT_IDS.other)!,
+      id: EVIL_PROJECT_ID,
+      name: EVIL,
+    });
+    ctx.sim.identity.assignments.push({
+      user_id: USER_IDS.noproj,
+      role_id: ROLE_IDS.member,
+      project_id: EVIL_PROJECT_ID,
+    });
+    ctx.sim.identity.assignments.push({
+      user_id: USER_IDS.demo,
+      role_id: ROLE_IDS.member,
+      project_id: EVIL_PROJECT_ID,
+    });
   });
 
   it('a "did you mean" suggestion and the duplicate-name error escape the name', async () => {
@@ -144,11 +181,15 @@ describe('cloud text is escaped on every stream', () => {
     expect(dup.stderr).not.toMatch(CONTROL);
   });
 
-  it("a Nova fault message with escapes is escaped in the error line", async () => {
+  it('a Nova fault message with escapes is escaped in the error line', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({
       match: { method: 'POST', path: /remote-consoles$/ },
-      action: { kind: 'status', status: 409, body: JSON.stringify({ conflictingRequest: { code: 409, message: `Cannot get console: ${EVIL}` } }) },
+      action: {
+        kind: 'status',
+        status: 409,
+        body: JSON.stringify({ conflictingRequest: { code: 409, message: `Cannot get console: ${EVIL}` } }),
+      },
     });
     const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(5);
@@ -164,7 +205,9 @@ describe('cloud text is escaped on every stream', () => {
     expect(s.stdout + s.stderr).not.toMatch(CONTROL);
     const j = await env.t.run(['status', '--json']);
     expect(j.stdout).not.toMatch(CONTROL);
-    expect((JSON.parse(j.stdout) as { sessions: Array<{ project: { name: string } }> }).sessions[0]!.project.name).toBe(EVIL);
+    expect((JSON.parse(j.stdout) as { sessions: Array<{ project: { name: string } }> }).sessions[0]!.project.name).toBe(
+      EVIL,
+    );
   });
 
   it('on a terminal: the project picker, the status table and the duplicate-server picker', async () => {
@@ -207,16 +250,19 @@ describe('ASCII for a non-UTF-8 locale or TERM=dumb', () => {
     ['LC_CTYPE=POSIX over LANG=C.UTF-8', { LC_CTYPE: 'POSIX' }],
     ['no locale variables at all', { LANG: undefined }],
     ['TERM=dumb', { TERM: 'dumb' }],
-  ])('%s: the status table and the success mark are ASCII', async (_label, extra: Record<string, string | undefined>) => {
-    const r = await env.t.pty(['login'], [], { ...ctx.sim.env('demo'), ...extra });
-    expect(r.code, r.stdout).toBe(0);
-    expect(plain(r.stdout)).toMatch(/^OK Logged in/m);
-    const s = await env.t.pty(['status'], [], extra as Record<string, string>);
-    expect(s.code, s.stdout).toBe(0);
-    expect(plain(s.stdout)).toMatch(/^\+-+\+/m);
-    expect(plain(s.stdout)).toMatch(/^\| +\| CLOUD/m);
-    expect(s.stdout).not.toMatch(BOX);
-  });
+  ])(
+    '%s: the status table and the success mark are ASCII',
+    async (_label, extra: Record<string, string | undefined>) => {
+      const r = await env.t.pty(['login'], [], { ...ctx.sim.env('demo'), ...extra });
+      expect(r.code, r.stdout).toBe(0);
+      expect(plain(r.stdout)).toMatch(/^OK Logged in/m);
+      const s = await env.t.pty(['status'], [], extra as Record<string, string>);
+      expect(s.code, s.stdout).toBe(0);
+      expect(plain(s.stdout)).toMatch(/^\+-+\+/m);
+      expect(plain(s.stdout)).toMatch(/^\| +\| CLOUD/m);
+      expect(s.stdout).not.toMatch(BOX);
+    },
+  );
 
   it('LC_ALL=C: the duplicate-server picker draws in ASCII too (cursor, prefix, key help)', async () => {
     await login(env.t, ctx.sim);
@@ -229,7 +275,10 @@ describe('ASCII for a non-UTF-8 locale or TERM=dumb', () => {
   });
 
   it('LC_ALL=C.UTF-8 over LANG=C, or LC_ALL empty and LC_CTYPE=en_US.utf8: box drawing as before', async () => {
-    for (const extra of [{ LC_ALL: 'C.UTF-8', LANG: 'C' }, { LC_ALL: '', LC_CTYPE: 'en_US.utf8', LANG: 'C' }]) {
+    for (const extra of [
+      { LC_ALL: 'C.UTF-8', LANG: 'C' },
+      { LC_ALL: '', LC_CTYPE: 'en_US.utf8', LANG: 'C' },
+    ]) {
       const r = await env.t.pty(['login'], [], { ...ctx.sim.env('demo'), ...extra });
       expect(plain(r.stdout)).toMatch(/✓ Logged in/);
       const s = await env.t.pty(['status'], [], extra);
@@ -255,7 +304,7 @@ describe("openstackclient's console flags on console get", () => {
     expect(ctx.sim.requests()).toEqual([]);
   });
 
-  it('other unknown options keep commander\'s message and suggestion', async () => {
+  it("other unknown options keep commander's message and suggestion", async () => {
     const r = await env.t.run(['console', 'get', 'web-1', '--jsn']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^osconsole: unknown option '--jsn' \(Did you mean --json\?\)/);

@@ -6,7 +6,18 @@
  * with no current session.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,8 +35,10 @@ async function login(t: TestEnv, sim: Simulator, extra: Record<string, string | 
   expect(r.code, r.stderr).toBe(0);
 }
 
-const tokenPosts = (sim: Simulator) => sim.requests('identity').filter((e) => e.method === 'POST' && e.path.endsWith('/auth/tokens'));
-const versionGets = (sim: Simulator) => sim.requests('compute').filter((e) => e.method === 'GET' && /^\/compute(\/v2\.1)?\/?$/.test(e.path));
+const tokenPosts = (sim: Simulator) =>
+  sim.requests('identity').filter((e) => e.method === 'POST' && e.path.endsWith('/auth/tokens'));
+const versionGets = (sim: Simulator) =>
+  sim.requests('compute').filter((e) => e.method === 'GET' && /^\/compute(\/v2\.1)?\/?$/.test(e.path));
 
 /** mount(8) works here (root on Linux, with CAP_SYS_ADMIN): the full-disk and read-only tests need it. */
 const canMount = ((): boolean => {
@@ -42,54 +55,61 @@ const canMount = ((): boolean => {
   }
 })();
 
-describe.skipIf(!canMount)('optional cache writes on a full or read-only disk (needs root and mount(8); skipped otherwise)', () => {
-  const mounts: string[] = [];
-  const mountPoint = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'osconsole-mnt-'));
-    mounts.push(dir);
-    return dir;
-  };
-  afterEach(() => {
-    for (const dir of mounts.splice(0).reverse()) {
-      try {
-        execFileSync('umount', [dir], { stdio: 'pipe' });
-      } catch {
-        // not mounted (the test failed before mounting)
+describe.skipIf(!canMount)(
+  'optional cache writes on a full or read-only disk (needs root and mount(8); skipped otherwise)',
+  () => {
+    const mounts: string[] = [];
+    const mountPoint = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'osconsole-mnt-'));
+      mounts.push(dir);
+      return dir;
+    };
+    afterEach(() => {
+      for (const dir of mounts.splice(0).reverse()) {
+        try {
+          execFileSync('umount', [dir], { stdio: 'pipe' });
+        } catch {
+          // not mounted (the test failed before mounting)
+        }
+        rmSync(dir, { recursive: true, force: true });
       }
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    });
 
-  it('ENOSPC: a full disk only costs the version range and completion caches: one warning, exit 0, the URL, no temp files', async () => {
-    const dir = mountPoint();
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', dir]);
-    const extra = { OSCONSOLE_CONFIG_DIR: dir };
-    await login(env.t, ctx.sim, extra);
-    const filler = join(dir, 'filler');
-    try {
-      for (;;) appendFileSync(filler, Buffer.alloc(4096));
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    }
-    const r = await env.t.main(['console', 'get', 'web-1'], extra);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/\S+\n$/);
-    expect(r.stderr).toMatch(/^osconsole: warning: could not update the cache in .* \(ENOSPC[^\n]*\); carrying on without it\n$/);
-    expect(readdirSync(dir).sort()).toEqual(['filler', 'sessions.json']);
-  });
+    it('ENOSPC: a full disk only costs the version range and completion caches: one warning, exit 0, the URL, no temp files', async () => {
+      const dir = mountPoint();
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', dir]);
+      const extra = { OSCONSOLE_CONFIG_DIR: dir };
+      await login(env.t, ctx.sim, extra);
+      const filler = join(dir, 'filler');
+      try {
+        for (;;) appendFileSync(filler, Buffer.alloc(4096));
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      }
+      const r = await env.t.main(['console', 'get', 'web-1'], extra);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/\S+\n$/);
+      expect(r.stderr).toMatch(
+        /^osconsole: warning: could not update the cache in .* \(ENOSPC[^\n]*\); carrying on without it\n$/,
+      );
+      expect(readdirSync(dir).sort()).toEqual(['filler', 'sessions.json']);
+    });
 
-  it('EROFS: a read-only config directory: one warning, exit 0, the URL', async () => {
-    await login(env.t, ctx.sim);
-    const dir = mountPoint();
-    execFileSync('mount', ['--bind', env.t.configDir, dir]);
-    execFileSync('mount', ['-o', 'remount,ro,bind', dir]);
-    const r = await env.t.main(['console', 'get', 'web-1'], { OSCONSOLE_CONFIG_DIR: dir });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/\S+\n$/);
-    expect(r.stderr).toMatch(/^osconsole: warning: could not update the cache in .* \(EROFS[^\n]*\); carrying on without it\n$/);
-    expect(readdirSync(env.t.configDir)).toEqual(['sessions.json']);
-  });
-});
+    it('EROFS: a read-only config directory: one warning, exit 0, the URL', async () => {
+      await login(env.t, ctx.sim);
+      const dir = mountPoint();
+      execFileSync('mount', ['--bind', env.t.configDir, dir]);
+      execFileSync('mount', ['-o', 'remount,ro,bind', dir]);
+      const r = await env.t.main(['console', 'get', 'web-1'], { OSCONSOLE_CONFIG_DIR: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/\S+\n$/);
+      expect(r.stderr).toMatch(
+        /^osconsole: warning: could not update the cache in .* \(EROFS[^\n]*\); carrying on without it\n$/,
+      );
+      expect(readdirSync(env.t.configDir)).toEqual(['sessions.json']);
+    });
+  },
+);
 
 /** The PID of a process that has exited (and was reaped). */
 async function deadPid(): Promise<number> {
@@ -131,7 +151,9 @@ describe('lock files', () => {
 
   it("a lock held by a live process on another host is left alone until it is old (we cannot judge that host's PIDs)", async () => {
     await login(env.t, ctx.sim);
-    writeFileSync(lockPath(), `${JSON.stringify({ pid: await deadPid(), host: `not-${hostname()}` })}\n`, { mode: 0o600 });
+    writeFileSync(lockPath(), `${JSON.stringify({ pid: await deadPid(), host: `not-${hostname()}` })}\n`, {
+      mode: 0o600,
+    });
     const stale = new Date(Date.now() - 8_500);
     utimesSync(lockPath(), stale, stale);
     const started = Date.now();
@@ -146,7 +168,9 @@ describe('lock files', () => {
     await login(env.t, ctx.sim);
     writeFileSync(lockPath(), `${JSON.stringify({ pid: await deadPid(), host: hostname() })}\n`, { mode: 0o600 });
     const names = Array.from({ length: 10 }, (_, i) => `race-${i}`);
-    const results = await Promise.all(names.map((n) => env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: n }, { timeoutMs: 40_000 })));
+    const results = await Promise.all(
+      names.map((n) => env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: n }, { timeoutMs: 40_000 })),
+    );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect(Object.keys(env.t.sessions().sessions).sort()).toEqual(['envvars', ...names].sort());
     expect(readdirSync(env.t.configDir).sort()).toEqual(['sessions.json']);
@@ -185,11 +209,15 @@ describe('lock takeover is atomic', () => {
       }
     }, 1);
     try {
-      const runs = Array.from({ length: 8 }, () =>
-        new Promise<number>((resolve) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', worker], { stdio: ['ignore', 'ignore', 'inherit'] });
-          child.on('exit', (code) => resolve(code ?? -1));
-        }),
+      const runs = Array.from(
+        { length: 8 },
+        () =>
+          new Promise<number>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', worker], {
+              stdio: ['ignore', 'ignore', 'inherit'],
+            });
+            child.on('exit', (code) => resolve(code ?? -1));
+          }),
       );
       expect(await Promise.all(runs)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     } finally {
@@ -217,7 +245,9 @@ describe('an unsafe OSCONSOLE_CONFIG_DIR is refused (exit 2) before any login re
     mkdirSync(env.t.configDir);
     chmodSync(env.t.configDir, 0o777);
     const r = await env.t.main(['login'], ctx.sim.env('demo'));
-    expect(r.stderr).toMatch(/^osconsole: refusing to use OSCONSOLE_CONFIG_DIR .*: other users can write to it \(mode 0777\); run: chmod 700 /);
+    expect(r.stderr).toMatch(
+      /^osconsole: refusing to use OSCONSOLE_CONFIG_DIR .*: other users can write to it \(mode 0777\); run: chmod 700 /,
+    );
     expect(r.code, r.stderr).toBe(2);
     expect(tokenPosts(ctx.sim)).toHaveLength(0);
   });
@@ -226,7 +256,9 @@ describe('an unsafe OSCONSOLE_CONFIG_DIR is refused (exit 2) before any login re
     mkdirSync(env.t.configDir, { mode: 0o700 });
     chownSync(env.t.configDir, 65534, 65534);
     const r = await env.t.main(['login'], ctx.sim.env('demo'));
-    expect(r.stderr).toMatch(/^osconsole: refusing to use OSCONSOLE_CONFIG_DIR .*: it belongs to another user \(uid 65534\)/);
+    expect(r.stderr).toMatch(
+      /^osconsole: refusing to use OSCONSOLE_CONFIG_DIR .*: it belongs to another user \(uid 65534\)/,
+    );
     expect(r.code, r.stderr).toBe(2);
     expect(tokenPosts(ctx.sim)).toHaveLength(0);
   });
@@ -247,21 +279,31 @@ describe('a token Keystone rejected before its expiry', () => {
     // No credentials in the environment: the session cannot be renewed without a person.
     const c = await env.t.main(['console', 'get', 'web-1']);
     expect(c.code, c.stderr).toBe(3);
-    expect(c.stderr).toMatch(/^osconsole: the token of cloud "envvars" was rejected by Keystone before its expiry \(20\d\d-.*\) and cannot be renewed without you/);
+    expect(c.stderr).toMatch(
+      /^osconsole: the token of cloud "envvars" was rejected by Keystone before its expiry \(20\d\d-.*\) and cannot be renewed without you/,
+    );
     expect(env.t.sessions().sessions.envvars!.expires_at).toBe(s.expires_at);
     const tsv = await env.t.main(['status']);
     expect(tsv.code, tsv.stderr).toBe(0);
     expect(tsv.stdout).toBe(`*\tenvvars\tdemo\tdemo\tRegionOne\tpublic\t${s.expires_at}\t0\n`);
-    const json = JSON.parse((await env.t.main(['status', '--json'])).stdout) as { sessions: Array<Record<string, unknown>> };
+    const json = JSON.parse((await env.t.main(['status', '--json'])).stdout) as {
+      sessions: Array<Record<string, unknown>>;
+    };
     expect(json.sessions[0]).toMatchObject({ expires_at: s.expires_at, expires_in: 0, valid: false, rejected: true });
     const table = await runMain(['status'], { tty: true, env: { OSCONSOLE_CONFIG_DIR: env.t.configDir } });
     expect(table.stdout).toMatch(/rejected by Keystone \(expires 20\d\d-/);
     expect(table.stdout).not.toMatch(/1970/);
-    ctx.sim.addFault({ match: { method: 'DELETE', service: 'identity' }, times: 5, action: { kind: 'status', status: 500 } });
+    ctx.sim.addFault({
+      match: { method: 'DELETE', service: 'identity' },
+      times: 5,
+      action: { kind: 'status', status: 500 },
+    });
     const out = await env.t.main(['logout']);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).not.toMatch(/1970/);
-    expect(out.stderr).toMatch(/could not revoke the token of envvars \(.*\); Keystone had already rejected it \(it would have expired at /);
+    expect(out.stderr).toMatch(
+      /could not revoke the token of envvars \(.*\); Keystone had already rejected it \(it would have expired at /,
+    );
   });
 });
 
@@ -282,14 +324,18 @@ describe('a cloud upgrade is noticed', () => {
   it('a type refused because of the cached range re-reads the version document once, then succeeds', async () => {
     await login(env.t, sim);
     expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
-    expect(env.t.sessions().sessions.envvars!.compute_versions).toMatchObject({ [`${sim.url}/compute/v2.1`]: { max: '2.93' } });
+    expect(env.t.sessions().sessions.envvars!.compute_versions).toMatchObject({
+      [`${sim.url}/compute/v2.1`]: { max: '2.93' },
+    });
     await upgrade('2.100');
     sim.clearLog();
     const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/spice-direct/);
     expect(versionGets(sim)).toHaveLength(1);
-    expect(env.t.sessions().sessions.envvars!.compute_versions).toMatchObject({ [`${sim.url}/compute/v2.1`]: { max: '2.100' } });
+    expect(env.t.sessions().sessions.envvars!.compute_versions).toMatchObject({
+      [`${sim.url}/compute/v2.1`]: { max: '2.100' },
+    });
     // The 24 h reuse stays for everything else: no version document read.
     sim.clearLog();
     expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
@@ -306,7 +352,7 @@ describe('a cloud upgrade is noticed', () => {
     expect(versionGets(sim)).toHaveLength(1);
   });
 
-  it('a refusal that no upgrade could change (a pin below the type\'s floor) does not re-read the version document', async () => {
+  it("a refusal that no upgrade could change (a pin below the type's floor) does not re-read the version document", async () => {
     await login(env.t, sim);
     expect((await env.t.main(['console', 'get', 'web-1'])).code).toBe(0);
     sim.clearLog();
@@ -333,11 +379,17 @@ describe('a cloud upgrade is noticed', () => {
 describe('spice-direct: a console already created is never discarded', () => {
   it('a 500 on the token lookup prints the URL with a warning (exit 0)', async () => {
     await login(env.t, ctx.sim);
-    ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, times: 5, action: { kind: 'status', status: 500 } });
+    ctx.sim.addFault({
+      match: { method: 'GET', path: /os-console-auth-tokens/ },
+      times: 5,
+      action: { kind: 'status', status: 500 },
+    });
     const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/spice-direct\S*\n$/);
-    expect(r.stderr).toMatch(/^osconsole: warning: could not look up the host and ports of the spice-direct console \(.*500.*\); printing the URL only\n$/);
+    expect(r.stderr).toMatch(
+      /^osconsole: warning: could not look up the host and ports of the spice-direct console \(.*500.*\); printing the URL only\n$/,
+    );
   });
 
   it('a timeout on the token lookup prints the URL with a warning (exit 0)', async () => {
@@ -352,7 +404,15 @@ describe('spice-direct: a console already created is never discarded', () => {
 
   it('a 404 of the token is still an error (the console is gone)', async () => {
     await login(env.t, ctx.sim);
-    ctx.sim.addFault({ match: { method: 'GET', path: /os-console-auth-tokens/ }, action: { kind: 'status', status: 404, body: '{"itemNotFound": {"code": 404, "message": "The token could not be found"}}', contentType: 'application/json' } });
+    ctx.sim.addFault({
+      match: { method: 'GET', path: /os-console-auth-tokens/ },
+      action: {
+        kind: 'status',
+        status: 404,
+        body: '{"itemNotFound": {"code": 404, "message": "The token could not be found"}}',
+        contentType: 'application/json',
+      },
+    });
     const r = await env.t.main(['console', 'get', 'web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(4);
     expect(r.stdout).toBe('');
@@ -367,7 +427,9 @@ describe('logout with no current session', () => {
     expect(env.t.sessions().current).toBeNull();
     const r = await env.t.main(['logout']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('No current session; nothing to do. A session for "other" exists: osconsole logout --os-cloud other\n');
+    expect(r.stderr).toBe(
+      'No current session; nothing to do. A session for "other" exists: osconsole logout --os-cloud other\n',
+    );
     expect(Object.keys(env.t.sessions().sessions)).toEqual(['other']);
   });
 
@@ -376,6 +438,8 @@ describe('logout with no current session', () => {
     expect((await env.t.main(['logout'])).code).toBe(0);
     const r = await env.t.main(['logout']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('No current session; nothing to do. Sessions exist for "a", "b": osconsole logout --os-cloud NAME, or --all\n');
+    expect(r.stderr).toBe(
+      'No current session; nothing to do. Sessions exist for "a", "b": osconsole logout --os-cloud NAME, or --all\n',
+    );
   });
 });

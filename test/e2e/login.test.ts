@@ -19,7 +19,9 @@ describe('login from an openrc (OS_* variables)', () => {
     const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/Logged in to envvars as demo \(Default\), project demo \(Default\), region RegionOne; token expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 59 min\)/);
+    expect(r.stderr).toMatch(
+      /Logged in to envvars as demo \(Default\), project demo \(Default\), region RegionOne; token expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 59 min\)/,
+    );
     const file = env.t.sessions();
     expect(file.schema_version).toBe(1);
     expect(file.current).toBe('envvars');
@@ -36,9 +38,31 @@ describe('login from an openrc (OS_* variables)', () => {
     const r = await env.t.main(['login', '--json'], ctx.sim.env('demo'));
     const j = JSON.parse(r.stdout);
     expect(Object.keys(j)).toEqual([
-      'cloud', 'current', 'auth_url', 'user', 'project', 'domain', 'system', 'roles', 'region_name', 'interface', 'methods', 'issued_at', 'expires_at', 'expires_in', 'valid', 'rejected',
+      'cloud',
+      'current',
+      'auth_url',
+      'user',
+      'project',
+      'domain',
+      'system',
+      'roles',
+      'region_name',
+      'interface',
+      'methods',
+      'issued_at',
+      'expires_at',
+      'expires_in',
+      'valid',
+      'rejected',
     ]);
-    expect(j).toMatchObject({ cloud: 'envvars', current: true, project: { name: 'demo' }, valid: true, rejected: false, methods: ['password'] });
+    expect(j).toMatchObject({
+      cloud: 'envvars',
+      current: true,
+      project: { name: 'demo' },
+      valid: true,
+      rejected: false,
+      methods: ['password'],
+    });
   });
 
   it('OS_CLOUD_NAME renames the envvars cloud', async () => {
@@ -46,12 +70,14 @@ describe('login from an openrc (OS_* variables)', () => {
     expect(env.t.sessions().current).toBe('lab');
   });
 
-  it('a wrong password is exit 3 with Keystone\'s words, and the cache is left as it was', async () => {
+  it("a wrong password is exit 3 with Keystone's words, and the cache is left as it was", async () => {
     await env.t.main(['login'], ctx.sim.env('demo'));
     const before = readFileSync(env.t.sessionsPath, 'utf8');
     const r = await env.t.main(['login'], { ...ctx.sim.env('admin'), OS_PASSWORD: 'wrong' });
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toBe(`osconsole: Keystone at ${ctx.sim.authUrl} refused the credentials of admin (Default): The request you have made requires authentication.\n`);
+    expect(r.stderr).toBe(
+      `osconsole: Keystone at ${ctx.sim.authUrl} refused the credentials of admin (Default): The request you have made requires authentication.\n`,
+    );
     expect(readFileSync(env.t.sessionsPath, 'utf8')).toBe(before);
   });
 
@@ -64,16 +90,32 @@ describe('login from an openrc (OS_* variables)', () => {
 
   it('scopes by project id, by domain and to the system', async () => {
     const base = ctx.sim.env('admin');
-    const byId = await env.t.main(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_PROJECT_ID: PROJECT_IDS.demo });
+    const byId = await env.t.main(['login', '--json'], {
+      ...base,
+      OS_PROJECT_NAME: undefined,
+      OS_PROJECT_ID: PROJECT_IDS.demo,
+    });
     expect(JSON.parse(byId.stdout).project.name).toBe('demo');
-    const domain = await env.t.main(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_DOMAIN_NAME: 'Default' });
+    const domain = await env.t.main(['login', '--json'], {
+      ...base,
+      OS_PROJECT_NAME: undefined,
+      OS_DOMAIN_NAME: 'Default',
+    });
     expect(JSON.parse(domain.stdout)).toMatchObject({ project: null, domain: { name: 'Default' } });
-    const system = await env.t.main(['login', '--json'], { ...base, OS_PROJECT_NAME: undefined, OS_SYSTEM_SCOPE: 'all' });
+    const system = await env.t.main(['login', '--json'], {
+      ...base,
+      OS_PROJECT_NAME: undefined,
+      OS_SYSTEM_SCOPE: 'all',
+    });
     expect(JSON.parse(system.stdout)).toMatchObject({ project: null, system: true });
   });
 
   it('without a project, the default project is used; a user without one is told to pick (exit 3, projects listed)', async () => {
-    const r = await env.t.main(['login', '--json'], { ...ctx.sim.env('demo'), OS_PROJECT_NAME: undefined, OS_PROJECT_DOMAIN_NAME: undefined });
+    const r = await env.t.main(['login', '--json'], {
+      ...ctx.sim.env('demo'),
+      OS_PROJECT_NAME: undefined,
+      OS_PROJECT_DOMAIN_NAME: undefined,
+    });
     expect(JSON.parse(r.stdout).project.name).toBe('demo');
     const none = await env.t.main(['login'], { ...ctx.sim.env('noproj'), OS_PROJECT_NAME: undefined });
     expect(none.code, none.stderr).toBe(3);
@@ -83,7 +125,11 @@ describe('login from an openrc (OS_* variables)', () => {
   });
 
   it('user and project domains default to "default" when only names are given (OS_DEFAULT_DOMAIN changes it)', async () => {
-    const r = await env.t.main(['login', '--json'], { ...ctx.sim.env('demo'), OS_USER_DOMAIN_NAME: undefined, OS_PROJECT_DOMAIN_NAME: undefined });
+    const r = await env.t.main(['login', '--json'], {
+      ...ctx.sim.env('demo'),
+      OS_USER_DOMAIN_NAME: undefined,
+      OS_PROJECT_DOMAIN_NAME: undefined,
+    });
     expect(r.code, r.stderr).toBe(0);
     const alice = await env.t.main(['login', '--json'], {
       ...ctx.sim.env('alice'),
@@ -103,7 +149,9 @@ describe('auth URL forms', () => {
       const r = await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: url });
       expect(r.code, `${url}: ${r.stderr}`).toBe(0);
       const paths = ctx.sim.requests('identity').map((e) => `${e.method} ${e.path}`);
-      expect(paths).toEqual(url.includes('/v3') ? ['POST /identity/v3/auth/tokens'] : ['GET /identity/', 'POST /identity/v3/auth/tokens']);
+      expect(paths).toEqual(
+        url.includes('/v3') ? ['POST /identity/v3/auth/tokens'] : ['GET /identity/', 'POST /identity/v3/auth/tokens'],
+      );
     }
   });
 
@@ -159,33 +207,54 @@ describe('clouds.yaml and secure.yaml', () => {
     // A project id in the environment replaces the file's project name (related keys travel together).
     const byId = await env.t.main(['login', '--json'], { OS_CLOUD: 'sim', OS_PROJECT_ID: PROJECT_IDS.demo });
     expect(JSON.parse(byId.stdout).project.name).toBe('demo');
-    const fromFlag = await env.t.main(['login', '--json', '--os-project-name', 'other'], { OS_CLOUD: 'sim', OS_PROJECT_NAME: 'demo' });
+    const fromFlag = await env.t.main(['login', '--json', '--os-project-name', 'other'], {
+      OS_CLOUD: 'sim',
+      OS_PROJECT_NAME: 'demo',
+    });
     expect(JSON.parse(fromFlag.stdout).project.name).toBe('other');
     const cloudFlag = await env.t.main(['login', '--json', '--os-cloud', 'second'], { OS_CLOUD: 'sim' });
     expect(JSON.parse(cloudFlag.stdout)).toMatchObject({ cloud: 'second', user: { name: 'admin' } });
   });
 
   it('search order: OS_CLIENT_CONFIG_FILE, then ./clouds.yaml, then ~/.config/openstack; .yml and .json too', async () => {
-    env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, yaml.replace('username: demo', 'username: nobody')));
+    env.t.write(
+      '.config/openstack/clouds.yaml',
+      cloudsYaml(ctx.sim, yaml.replace('username: demo', 'username: nobody')),
+    );
     const cwd = join(env.t.home, 'work');
     env.t.write('work/clouds.yml', cloudsYaml(ctx.sim, yaml.replace('project_name: other', 'project_name: demo')));
     env.t.write('work/secure.json', JSON.stringify({ clouds: { sim: { auth: { password: 'demopass' } } } }));
     const local = await env.t.main(['login', '--json'], { OS_CLOUD: 'sim' }, { cwd });
     expect(local.code, local.stderr).toBe(0);
     expect(JSON.parse(local.stdout).project.name).toBe('demo');
-    const explicit = env.t.write('elsewhere/my-clouds.json', JSON.stringify({ clouds: { mine: { auth: { auth_url: ctx.sim.authUrl, username: 'admin', password: 'secret', project_name: 'admin' } } } }));
+    const explicit = env.t.write(
+      'elsewhere/my-clouds.json',
+      JSON.stringify({
+        clouds: {
+          mine: { auth: { auth_url: ctx.sim.authUrl, username: 'admin', password: 'secret', project_name: 'admin' } },
+        },
+      }),
+    );
     const r = await env.t.main(['login', '--json'], { OS_CLOUD: 'mine', OS_CLIENT_CONFIG_FILE: explicit }, { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).user.name).toBe('admin');
   });
 
   it('a file with one cloud needs no OS_CLOUD; several need one (exit 3 naming them)', async () => {
-    env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, 'clouds:\n  only:\n    auth:\n      auth_url: AUTH_URL\n      username: demo\n      password: demopass\n      project_name: demo\n'));
+    env.t.write(
+      '.config/openstack/clouds.yaml',
+      cloudsYaml(
+        ctx.sim,
+        'clouds:\n  only:\n    auth:\n      auth_url: AUTH_URL\n      username: demo\n      password: demopass\n      project_name: demo\n',
+      ),
+    );
     expect((await env.t.main(['login'])).code).toBe(0);
     env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, yaml));
     const r = await env.t.main(['login']);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/defines several clouds \(sim, second\) and none was chosen; pass --os-cloud NAME or set OS_CLOUD/);
+    expect(r.stderr).toMatch(
+      /defines several clouds \(sim, second\) and none was chosen; pass --os-cloud NAME or set OS_CLOUD/,
+    );
   });
 
   it('legacy spellings: dashes, tenant_name, auth_plugin, endpoint_type publicURL, regions list', async () => {
@@ -210,7 +279,11 @@ describe('clouds.yaml and secure.yaml', () => {
     );
     const r = await env.t.main(['login', '--json'], { OS_CLOUD: 'old' });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ project: { name: 'other' }, interface: 'internal', region_name: 'RegionTwo' });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      project: { name: 'other' },
+      interface: 'internal',
+      region_name: 'RegionTwo',
+    });
   });
 
   it('invalid YAML, wrong types and unknown clouds are exit 2 naming the file and line', async () => {
@@ -269,7 +342,12 @@ describe('other auth methods', () => {
 
   it('TOTP in one step (v3multifactor) and through a receipt with OS_PASSCODE', async () => {
     const code = () => totp(CREDENTIALS.mfa.totpSecret, ctx.sim.now());
-    const single = await env.t.main(['login', '--json'], { ...ctx.sim.env('mfa'), OS_AUTH_TYPE: 'v3multifactor', OS_AUTH_METHODS: 'v3password,v3totp', OS_PASSCODE: code() });
+    const single = await env.t.main(['login', '--json'], {
+      ...ctx.sim.env('mfa'),
+      OS_AUTH_TYPE: 'v3multifactor',
+      OS_AUTH_METHODS: 'v3password,v3totp',
+      OS_PASSCODE: code(),
+    });
     expect(single.code, single.stderr).toBe(0);
     expect(JSON.parse(single.stdout).methods.sort()).toEqual(['password', 'totp']);
     ctx.sim.clearLog();
@@ -278,13 +356,17 @@ describe('other auth methods', () => {
     const posts = ctx.sim.requests('identity').filter((e) => e.method === 'POST');
     expect(posts).toHaveLength(2);
     expect(posts[1]!.headers['openstack-auth-receipt']).toBeTruthy();
-    expect(posts[1]!.body).toMatchObject({ auth: { identity: { methods: ['totp'] }, scope: { project: { name: 'demo' } } } });
+    expect(posts[1]!.body).toMatchObject({
+      auth: { identity: { methods: ['totp'] }, scope: { project: { name: 'demo' } } },
+    });
   });
 
   it('a receipt with no passcode available off a terminal is exit 3 naming --os-passcode and OS_PASSCODE', async () => {
     const r = await env.t.main(['login'], ctx.sim.env('mfa'));
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toBe('osconsole: Keystone asks mfa for another factor (totp); pass --os-passcode or set OS_PASSCODE, or run osconsole login on a terminal\n');
+    expect(r.stderr).toBe(
+      'osconsole: Keystone asks mfa for another factor (totp); pass --os-passcode or set OS_PASSCODE, or run osconsole login on a terminal\n',
+    );
   });
 
   it('an unsupported auth type is exit 2', async () => {
@@ -346,14 +428,19 @@ describe('prompts on a terminal', () => {
     for (const typed of ['keystone.example.com:5000/v3', `${ctx.sim.authUrl.replace('//', '//demo:S3cr3tPw@')}`]) {
       const r = await env.t.pty(['login'], [{ expect: 'Auth URL', send: `${typed}\r` }], {});
       expect(r.code, r.stdout).toBe(2);
-      expect(r.stdout).toMatch(/the auth URL typed at the prompt "keystone\.example\.com:5000\/v3" is not an http:\/\/ or https:\/\/ URL|the auth URL must not contain a user name or password/);
+      expect(r.stdout).toMatch(
+        /the auth URL typed at the prompt "keystone\.example\.com:5000\/v3" is not an http:\/\/ or https:\/\/ URL|the auth URL must not contain a user name or password/,
+      );
       expect(r.stdout).not.toMatch(/Username|S3cr3tPw.*must not/);
     }
     expect(ctx.sim.requests('identity')).toHaveLength(0);
   });
 
   it('Ctrl-C at a prompt exits 130 and writes nothing', async () => {
-    const r = await env.t.pty(['login'], [{ expect: 'Password', send: '\u0003' }], { OS_AUTH_URL: ctx.sim.authUrl, OS_USERNAME: 'demo' });
+    const r = await env.t.pty(['login'], [{ expect: 'Password', send: '\u0003' }], {
+      OS_AUTH_URL: ctx.sim.authUrl,
+      OS_USERNAME: 'demo',
+    });
     expect(r.code, r.stderr).toBe(130);
     expect(() => statSync(env.t.sessionsPath)).toThrow();
   });
@@ -388,10 +475,18 @@ describe('secrets never reach the disk', () => {
   });
 
   it('secrets given as flags work but warn that the process list shows them', async () => {
-    const r = await env.t.main(['login', '--os-password', 'demopass'], { ...ctx.sim.env('demo'), OS_PASSWORD: undefined });
+    const r = await env.t.main(['login', '--os-password', 'demopass'], {
+      ...ctx.sim.env('demo'),
+      OS_PASSWORD: undefined,
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('osconsole: warning: --os-password is visible to other users in the process list; prefer the prompt or OS_PASSWORD');
-    const ac = await env.t.main(['login', '--os-application-credential-secret', APP_CREDENTIAL.secret], { ...ctx.sim.appCredentialEnv(), OS_APPLICATION_CREDENTIAL_SECRET: undefined });
+    expect(r.stderr).toContain(
+      'osconsole: warning: --os-password is visible to other users in the process list; prefer the prompt or OS_PASSWORD',
+    );
+    const ac = await env.t.main(['login', '--os-application-credential-secret', APP_CREDENTIAL.secret], {
+      ...ctx.sim.appCredentialEnv(),
+      OS_APPLICATION_CREDENTIAL_SECRET: undefined,
+    });
     expect(ac.code, ac.stderr).toBe(0);
     expect(ac.stderr).toContain('--os-application-credential-secret is visible to other users');
   });
@@ -402,7 +497,12 @@ describe('status and logout', () => {
     await env.t.main(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'a' });
     await env.t.main(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'b' });
     const tsv = await env.t.main(['status']);
-    expect(tsv.stdout.replace(/\n$/, '').split('\n').map((l) => l.split('\t').slice(0, 6))).toEqual([
+    expect(
+      tsv.stdout
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => l.split('\t').slice(0, 6)),
+    ).toEqual([
       ['', 'a', 'demo', 'demo', 'RegionOne', 'public'],
       ['*', 'b', 'admin', 'admin', 'RegionOne', 'public'],
     ]);

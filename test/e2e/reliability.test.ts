@@ -5,7 +5,17 @@
  * and concurrent processes.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,11 +43,17 @@ describe('network faults', () => {
     const r = await env.t.run(['--timeout', '1', 'console', 'get', SERVER_IDS.web1]);
     expect(Date.now() - started).toBeLessThan(8000);
     expect(r.code, r.stderr).toBe(7);
-    expect(r.stderr).toMatch(/^osconsole: timed out after 1 s waiting for 127\.0\.0\.1:\d+ to answer POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles; /);
+    expect(r.stderr).toMatch(
+      /^osconsole: timed out after 1 s waiting for 127\.0\.0\.1:\d+ to answer POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles; /,
+    );
   });
 
   it('the token request is retried after 503s with Retry-After; the console POST is not', async () => {
-    ctx.sim.addFault({ match: { path: '/identity/v3/auth/tokens' }, times: 2, action: { kind: 'status', status: 503, retryAfter: 0 } });
+    ctx.sim.addFault({
+      match: { path: '/identity/v3/auth/tokens' },
+      times: 2,
+      action: { kind: 'status', status: 503, retryAfter: 0 },
+    });
     await login(env.t, ctx.sim);
     expect(ctx.sim.requests('identity').map((e) => e.status)).toEqual([503, 503, 201]);
     ctx.sim.clearLog();
@@ -58,16 +74,34 @@ describe('network faults', () => {
   it('a DNS failure names the host and the setting to check', async () => {
     const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: 'http://nonexistent.invalid:5000/v3' });
     expect(r.code, r.stderr).toBe(7);
-    expect(r.stderr).toMatch(/^osconsole: cannot resolve host nonexistent\.invalid .*; check the auth URL and region\n$/);
+    expect(r.stderr).toMatch(
+      /^osconsole: cannot resolve host nonexistent\.invalid .*; check the auth URL and region\n$/,
+    );
   });
 });
 
 describe('malformed answers: exit 1 with the URL, the status and an excerpt, never a TypeError', () => {
   const cases: Array<[string, Parameters<Simulator['addFault']>[0], RegExp]> = [
-    ['an HTML error page from a proxy', { match: { service: 'identity' }, times: 3, action: { kind: 'html', status: 502 } }, /returned 502 Bad Gateway: 502 Bad Gateway/],
-    ['a truncated JSON token body', { match: { service: 'identity' }, action: { kind: 'corrupt' } }, /auth\/tokens returned 201 Created with an unexpected body: the body is not valid JSON \(\{/],
-    ['a token body of the wrong shape', { match: { service: 'identity' }, action: { kind: 'replace', body: { token: 'nope' } } }, /expected a JSON object with "token"/],
-    ['no X-Subject-Token', { match: { service: 'identity' }, action: { kind: 'dropHeader', header: 'X-Subject-Token' } }, /no X-Subject-Token header in the token response/],
+    [
+      'an HTML error page from a proxy',
+      { match: { service: 'identity' }, times: 3, action: { kind: 'html', status: 502 } },
+      /returned 502 Bad Gateway: 502 Bad Gateway/,
+    ],
+    [
+      'a truncated JSON token body',
+      { match: { service: 'identity' }, action: { kind: 'corrupt' } },
+      /auth\/tokens returned 201 Created with an unexpected body: the body is not valid JSON \(\{/,
+    ],
+    [
+      'a token body of the wrong shape',
+      { match: { service: 'identity' }, action: { kind: 'replace', body: { token: 'nope' } } },
+      /expected a JSON object with "token"/,
+    ],
+    [
+      'no X-Subject-Token',
+      { match: { service: 'identity' }, action: { kind: 'dropHeader', header: 'X-Subject-Token' } },
+      /no X-Subject-Token header in the token response/,
+    ],
   ];
   for (const [what, fault, message] of cases) {
     it(`login: ${what}`, async () => {
@@ -85,7 +119,9 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'replace', body: { console: {} } } });
     const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/remote-consoles returned 200 OK with an unexpected body: expected a JSON object with "remote_console"/);
+    expect(r.stderr).toMatch(
+      /remote-consoles returned 200 OK with an unexpected body: expected a JSON object with "remote_console"/,
+    );
   });
 
   it('a catalog without compute says what the catalog has (exit 4)', async () => {
@@ -94,7 +130,9 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
       await login(env.t, sim);
       const r = await env.t.run(['console', 'get', 'web-1']);
       expect(r.code, r.stderr).toBe(4);
-      expect(r.stderr).toBe('osconsole: no public compute endpoint in region RegionOne: the catalog has no compute service (it has: identity, placement)\n');
+      expect(r.stderr).toBe(
+        'osconsole: no public compute endpoint in region RegionOne: the catalog has no compute service (it has: identity, placement)\n',
+      );
     } finally {
       await sim.stop();
     }
@@ -108,14 +146,82 @@ describe('TLS', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'osconsole-tls-'));
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=osconsole test CA');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=osconsole test CA',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
     writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=osconsole-client');
-    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '2');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+      '-subj',
+      '/CN=osconsole-client',
+    );
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'client.pem',
+      '-days',
+      '2',
+    );
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-    sim = await Simulator.start({ tls: { key: read('server.key'), cert: read('server.pem'), clientCa: read('ca.pem') } });
+    sim = await Simulator.start({
+      tls: { key: read('server.key'), cert: read('server.pem'), clientCa: read('ca.pem') },
+    });
   });
 
   afterAll(async () => {
@@ -126,7 +232,9 @@ describe('TLS', () => {
   it('verifies by default: an unknown CA is exit 7 naming --os-cacert and OS_CACERT', async () => {
     const r = await env.t.run(['login'], sim.env('demo'));
     expect(r.code, r.stderr).toBe(7);
-    expect(r.stderr).toMatch(/^osconsole: TLS verification of 127\.0\.0\.1:\d+ failed: .*; pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure\n$/);
+    expect(r.stderr).toMatch(
+      /^osconsole: TLS verification of 127\.0\.0\.1:\d+ failed: .*; pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure\n$/,
+    );
   });
 
   it('with the CA (OS_CACERT) it works, and the session keeps using it', async () => {
@@ -155,7 +263,11 @@ describe('TLS', () => {
   it('HTTPS_PROXY tunnels to the HTTPS endpoints; NO_PROXY bypasses it', async () => {
     const proxy = await startConnectProxy();
     try {
-      const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: join(dir, 'ca.pem'), HTTPS_PROXY: proxy.url });
+      const r = await env.t.run(['login'], {
+        ...sim.env('demo'),
+        OS_CACERT: join(dir, 'ca.pem'),
+        HTTPS_PROXY: proxy.url,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.targets).toEqual([`127.0.0.1:${sim.port}`]);
       const c = await env.t.run(['console', 'get', 'web-1'], { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
@@ -176,7 +288,12 @@ describe('TLS', () => {
 
   it('client certificates (OS_CERT, OS_KEY) are presented', async () => {
     sim.clearLog();
-    const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: join(dir, 'ca.pem'), OS_CERT: join(dir, 'client.pem'), OS_KEY: join(dir, 'client.key') });
+    const r = await env.t.run(['login'], {
+      ...sim.env('demo'),
+      OS_CACERT: join(dir, 'ca.pem'),
+      OS_CERT: join(dir, 'client.pem'),
+      OS_KEY: join(dir, 'client.key'),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(sim.requests('identity')[0]!.clientCert).toBe('osconsole-client');
   });
@@ -185,7 +302,10 @@ describe('TLS', () => {
 describe('the session cache', () => {
   it('is 0600 in a 0700 directory even under umask 000', async () => {
     // Asynchronously: the simulator answers from this process.
-    const child = spawn('sh', ['-c', `umask 000; exec "${process.execPath}" "${BIN}" login`], { env: env.t.env(ctx.sim.env('demo')), stdio: 'ignore' });
+    const child = spawn('sh', ['-c', `umask 000; exec "${process.execPath}" "${BIN}" login`], {
+      env: env.t.env(ctx.sim.env('demo')),
+      stdio: 'ignore',
+    });
     expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
     expect(statSync(env.t.sessionsPath).mode & 0o777).toBe(0o600);
     expect(statSync(env.t.configDir).mode & 0o777).toBe(0o700);
@@ -196,7 +316,9 @@ describe('the session cache', () => {
     chmodSync(env.t.sessionsPath, 0o644);
     const r = await env.t.run(['status']);
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toBe(`osconsole: refusing to use the session cache ${env.t.sessionsPath}: other users can access it (mode 0644); run: chmod 600 ${env.t.sessionsPath}\n`);
+    expect(r.stderr).toBe(
+      `osconsole: refusing to use the session cache ${env.t.sessionsPath}: other users can access it (mode 0644); run: chmod 600 ${env.t.sessionsPath}\n`,
+    );
   });
 
   it.runIf(process.getuid?.() === 0)('is refused when another user owns it', async () => {
@@ -233,7 +355,9 @@ describe('the session cache', () => {
     writeFileSync(env.t.sessionsPath, text.slice(0, text.length / 2), { mode: 0o600 });
     const r = await env.t.run(['console', 'get', 'web-1'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: the session cache .* was damaged \(invalid JSON\); moved it to .*sessions\.json\.damaged-.* and continuing as logged out/);
+    expect(r.stderr).toMatch(
+      /warning: the session cache .* was damaged \(invalid JSON\); moved it to .*sessions\.json\.damaged-.* and continuing as logged out/,
+    );
     const damaged = readdirSync(env.t.configDir).filter((n) => n.startsWith('sessions.json.damaged-'));
     expect(damaged).toHaveLength(1);
     expect(statSync(join(env.t.configDir, damaged[0]!)).mode & 0o777).toBe(0o600);
@@ -261,7 +385,12 @@ describe('secrets never leak', () => {
     await run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'pw' });
     await run(['login'], { ...ctx.sim.appCredentialEnv(), OS_CLOUD_NAME: 'ac' });
     await run(['login'], { ...ctx.sim.env('mfa'), OS_PASSCODE: passcode, OS_CLOUD_NAME: 'mfa' });
-    await run(['login', '--os-password', CREDENTIALS.admin.password], { ...ctx.sim.env('admin'), OS_PASSWORD: undefined, OS_PROJECT_NAME: 'demo', OS_CLOUD_NAME: 'adm' });
+    await run(['login', '--os-password', CREDENTIALS.admin.password], {
+      ...ctx.sim.env('admin'),
+      OS_PASSWORD: undefined,
+      OS_PROJECT_NAME: 'demo',
+      OS_CLOUD_NAME: 'adm',
+    });
     await run(['status']);
     await run(['status', '--json']);
     const consoleUrl = (await run(['console', 'get', 'web-1', '--type', 'spice-direct'])).stdout.split('\n')[0]!;
@@ -270,7 +399,14 @@ describe('secrets never leak', () => {
     const tokens = Object.values(env.t.sessions().sessions).map((s) => s.token);
     expect(tokens).toHaveLength(4);
     await run(['logout', '--all']);
-    const secrets = [CREDENTIALS.demo.password, CREDENTIALS.mfa.password, CREDENTIALS.admin.password, passcode, APP_CREDENTIAL.secret, ...tokens];
+    const secrets = [
+      CREDENTIALS.demo.password,
+      CREDENTIALS.mfa.password,
+      CREDENTIALS.admin.password,
+      passcode,
+      APP_CREDENTIAL.secret,
+      ...tokens,
+    ];
     const all = outputs.join('\n');
     expect(all).toMatch(/debug: → POST .*auth\/tokens/);
     expect(all).toMatch(/x-subject-token: <redacted sha256:[0-9a-f]{8}>/);
@@ -289,8 +425,12 @@ describe('concurrency', () => {
   it('20 console gets sharing one session, with logins racing them, all succeed and leave a valid cache', async () => {
     await login(env.t, ctx.sim);
     // Pinned to the envvars session: the racing logins change which session is current.
-    const gets = Array.from({ length: 20 }, (_, i) => env.t.run(['console', 'get', i % 2 ? 'web-1' : SERVER_IDS.web10, '--os-cloud', 'envvars']));
-    const logins = [0, 1, 2].map((i) => env.t.run(['login'], { ...ctx.sim.env(i === 1 ? 'admin' : 'demo'), OS_CLOUD_NAME: `race-${i}` }));
+    const gets = Array.from({ length: 20 }, (_, i) =>
+      env.t.run(['console', 'get', i % 2 ? 'web-1' : SERVER_IDS.web10, '--os-cloud', 'envvars']),
+    );
+    const logins = [0, 1, 2].map((i) =>
+      env.t.run(['login'], { ...ctx.sim.env(i === 1 ? 'admin' : 'demo'), OS_CLOUD_NAME: `race-${i}` }),
+    );
     const results = await Promise.all([...gets, ...logins]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const file = env.t.sessions();
@@ -309,4 +449,3 @@ describe('concurrency', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 });
-

@@ -134,10 +134,23 @@ export interface PtyStep {
 }
 
 /** Runs the binary in a pseudo-terminal (stdin and stdout are TTYs), answering prompts. */
-export function runPty(args: string[], steps: PtyStep[], env: Record<string, string>, timeoutS = 20): Promise<CliResult & { failedStep: number | null }> {
-  const spec = { argv: [process.execPath, BIN, ...args], env: { TERM: 'xterm', ...env }, cwd: ROOT, steps, timeout: timeoutS };
+export function runPty(
+  args: string[],
+  steps: PtyStep[],
+  env: Record<string, string>,
+  timeoutS = 20,
+): Promise<CliResult & { failedStep: number | null }> {
+  const spec = {
+    argv: [process.execPath, BIN, ...args],
+    env: { TERM: 'xterm', ...env },
+    cwd: ROOT,
+    steps,
+    timeout: timeoutS,
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'tty_driver.py'), JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'tty_driver.py'), JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

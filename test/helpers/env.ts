@@ -22,12 +22,20 @@ export class TestEnv {
     return cleanEnv(this.home, extra);
   }
 
-  run(args: string[], extraEnv: Record<string, string | undefined> = {}, opts: Omit<RunOptions, 'env'> = {}): Promise<CliResult> {
+  run(
+    args: string[],
+    extraEnv: Record<string, string | undefined> = {},
+    opts: Omit<RunOptions, 'env'> = {},
+  ): Promise<CliResult> {
     return runCli(args, { ...opts, env: this.env(extraEnv) });
   }
 
   /** Like run(), but main() in-process: for cases where only the logic is under test, not the process. */
-  main(args: string[], extraEnv: Record<string, string | undefined> = {}, opts: Pick<RunOptions, 'input' | 'cwd'> = {}): Promise<CliResult> {
+  main(
+    args: string[],
+    extraEnv: Record<string, string | undefined> = {},
+    opts: Pick<RunOptions, 'input' | 'cwd'> = {},
+  ): Promise<CliResult> {
     return runMain(args, { ...opts, env: this.env(extraEnv), homedir: this.home });
   }
 

@@ -19,14 +19,21 @@ export function useSimulator(opts: SimulatorOptions = {}): { readonly sim: Simul
 }
 
 /** Password auth as a seeded user, scoped to their project; returns the token id. */
-export async function issueToken(sim: Simulator, user: 'demo' | 'admin' | 'reader' | 'noproj' | 'alice' = 'demo', scope?: unknown): Promise<string> {
+export async function issueToken(
+  sim: Simulator,
+  user: 'demo' | 'admin' | 'reader' | 'noproj' | 'alice' = 'demo',
+  scope?: unknown,
+): Promise<string> {
   const c = (await import('../sim/index.js')).CREDENTIALS[user];
   const res = await fetch(`${sim.authUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { name: c.username, domain: { name: c.domain }, password: c.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: c.username, domain: { name: c.domain }, password: c.password } },
+        },
         scope: scope ?? { project: { name: c.project, domain: { name: c.domain } } },
       },
     }),

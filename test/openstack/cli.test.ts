@@ -19,7 +19,8 @@ describeReal('osconsole against real OpenStack', (f) => {
   afterEach(() => t.dispose());
 
   const clouds = { OS_CLIENT_CONFIG_FILE: f.clouds_yaml };
-  const run = (args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> => t.run(args, { ...clouds, ...extra }, { timeoutMs: 60_000 });
+  const run = (args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> =>
+    t.run(args, { ...clouds, ...extra }, { timeoutMs: 60_000 });
   const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
   const openrc = (user: 'demo' | 'admin' | 'reader') => ({
     OS_AUTH_URL: f.auth_url,
@@ -34,7 +35,12 @@ describeReal('osconsole against real OpenStack', (f) => {
   it('login with a password from clouds.yaml, and from an openrc', async () => {
     const fromFile = await run(['login', '--os-cloud', 'realcloud-demo', '--json']);
     ok(fromFile);
-    expect(JSON.parse(fromFile.stdout)).toMatchObject({ cloud: 'realcloud-demo', user: { name: 'demo' }, project: { id: f.projects.demo }, valid: true });
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({
+      cloud: 'realcloud-demo',
+      user: { name: 'demo' },
+      project: { id: f.projects.demo },
+      valid: true,
+    });
     const fromEnv = await run(['login', '--json'], openrc('demo'));
     ok(fromEnv);
     expect(JSON.parse(fromEnv.stdout).roles.sort()).toEqual(['member', 'reader']);
@@ -60,7 +66,10 @@ describeReal('osconsole against real OpenStack', (f) => {
       OS_APPLICATION_CREDENTIAL_SECRET: f.appcred.secret,
     });
     ok(r);
-    expect(JSON.parse(r.stdout)).toMatchObject({ methods: ['application_credential'], project: { id: f.projects.demo } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      methods: ['application_credential'],
+      project: { id: f.projects.demo },
+    });
   });
 
   it('login through the MFA receipt with a computed TOTP code', async () => {
@@ -80,10 +89,12 @@ describeReal('osconsole against real OpenStack', (f) => {
   it('a wrong password is exit 3', async () => {
     const r = await run(['login'], { ...openrc('demo'), OS_PASSWORD: 'wrong' });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/refused the credentials of demo \(Default\): The request you have made requires authentication\./);
+    expect(r.stderr).toMatch(
+      /refused the credentials of demo \(Default\): The request you have made requires authentication\./,
+    );
   });
 
-  it('console get: novnc, spice-html5, serial and webmks by name; auto; RegionTwo\'s project-id URL', async () => {
+  it("console get: novnc, spice-html5, serial and webmks by name; auto; RegionTwo's project-id URL", async () => {
     ok(await run(['login', '--os-cloud', 'realcloud-demo']));
     const expected: Record<string, RegExp> = {
       novnc: /^http:\/\/127\.0\.0\.1:\d+\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/,
@@ -98,7 +109,12 @@ describeReal('osconsole against real OpenStack', (f) => {
       expect(r.stdout, type).toMatch(pattern);
     }
     const json = JSON.parse((await run(['console', 'get', f.server.server_id, '--json'])).stdout);
-    expect(json).toMatchObject({ server: { id: f.server.server_id, name: null }, protocol: 'vnc', type: 'novnc', microversion: '2.93' });
+    expect(json).toMatchObject({
+      server: { id: f.server.server_id, name: null },
+      protocol: 'vnc',
+      type: 'novnc',
+      microversion: '2.93',
+    });
     const r2 = await run(['console', 'get', f.server.server_name, '--os-region-name', 'RegionTwo', '--json']);
     ok(r2);
     expect(JSON.parse(r2.stdout).server.id).toBe(f.server.server_id);
@@ -112,11 +128,13 @@ describeReal('osconsole against real OpenStack', (f) => {
     expect(JSON.parse(r.stdout).url).toMatch(/vnc_auto\.html\?path=%3Ftoken%3D/);
   });
 
-  it('spice-direct is refused locally on Zed with the needed version and the cloud\'s range', async () => {
+  it("spice-direct is refused locally on Zed with the needed version and the cloud's range", async () => {
     ok(await run(['login', '--os-cloud', 'realcloud-demo']));
     const r = await run(['console', 'get', f.server.server_name, '--type', 'spice-direct']);
     expect(r.code).toBe(6);
-    expect(r.stderr).toBe('osconsole: spice-direct needs compute API 2.99 (2025.1 Epoxy); this cloud offers 2.1–2.93 (Zed); try --type auto\n');
+    expect(r.stderr).toBe(
+      'osconsole: spice-direct needs compute API 2.99 (2025.1 Epoxy); this cloud offers 2.1–2.93 (Zed); try --type auto\n',
+    );
   });
 
   it('console inspect as admin shows the host and port; as member exit 8; an unknown token exit 4', async () => {
@@ -128,9 +146,16 @@ describeReal('osconsole against real OpenStack', (f) => {
     ok(await run(['login', '--os-cloud', 'realcloud-admin']));
     const admin = await run(['console', 'inspect', url, '--json']);
     ok(admin);
-    expect(JSON.parse(admin.stdout)).toEqual({ instance_uuid: f.server.server_id, host: 'fakevncconsole.com', port: 6969, internal_access_path: 'FAKE' });
+    expect(JSON.parse(admin.stdout)).toEqual({
+      instance_uuid: f.server.server_id,
+      host: 'fakevncconsole.com',
+      port: 6969,
+      internal_access_path: 'FAKE',
+    });
     const tsv = await run(['console', 'inspect', url]);
-    expect(tsv.stdout).toBe(`instance_uuid\t${f.server.server_id}\nhost\tfakevncconsole.com\nport\t6969\ninternal_access_path\tFAKE\n`);
+    expect(tsv.stdout).toBe(
+      `instance_uuid\t${f.server.server_id}\nhost\tfakevncconsole.com\nport\t6969\ninternal_access_path\tFAKE\n`,
+    );
     const unknown = await run(['console', 'inspect', '6d5c4b3a-0000-4000-8000-000000000000']);
     expect(unknown.code).toBe(4);
   });
@@ -146,7 +171,10 @@ describeReal('osconsole against real OpenStack', (f) => {
     const first = t.sessions().sessions.envvars!.token;
     // Revoke it at Keystone directly (the cache still holds it) before Nova ever sees it: once
     // validated, keystonemiddleware caches a token for token_cache_time (300 s) and would accept it.
-    const revoked = await fetch(`${f.auth_url}/auth/tokens`, { method: 'DELETE', headers: { 'X-Auth-Token': first, 'X-Subject-Token': first } });
+    const revoked = await fetch(`${f.auth_url}/auth/tokens`, {
+      method: 'DELETE',
+      headers: { 'X-Auth-Token': first, 'X-Subject-Token': first },
+    });
     expect(revoked.status).toBe(204);
     const r = await run(['--debug', 'console', 'get', f.server.server_id], openrc('demo'));
     ok(r);
@@ -160,7 +188,9 @@ describeReal('osconsole against real OpenStack', (f) => {
     ok(await run(['login'], openrc('demo')));
     const token = t.sessions().sessions.envvars!.token;
     ok(await run(['logout'], openrc('demo')));
-    const check = await fetch(`${f.auth_url}/auth/tokens`, { headers: { 'X-Auth-Token': (await adminToken()), 'X-Subject-Token': token } });
+    const check = await fetch(`${f.auth_url}/auth/tokens`, {
+      headers: { 'X-Auth-Token': await adminToken(), 'X-Subject-Token': token },
+    });
     expect(check.status).toBe(404);
   });
 
@@ -168,7 +198,15 @@ describeReal('osconsole against real OpenStack', (f) => {
     const res = await fetch(`${f.auth_url}/auth/tokens`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: f.users.admin.password } } }, scope: { project: { name: 'admin', domain: { id: 'default' } } } } }),
+      body: JSON.stringify({
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'admin', domain: { id: 'default' }, password: f.users.admin.password } },
+          },
+          scope: { project: { name: 'admin', domain: { id: 'default' } } },
+        },
+      }),
     });
     await res.arrayBuffer();
     return res.headers.get('x-subject-token')!;

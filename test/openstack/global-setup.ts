@@ -64,7 +64,10 @@ function run(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): 
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(out);
-      else reject(new Error(`test/realcloud/${script} exited with ${code}; logs under ${STATE}/log and ${STATE}/nova/log`));
+      else
+        reject(
+          new Error(`test/realcloud/${script} exited with ${code}; logs under ${STATE}/log and ${STATE}/nova/log`),
+        );
     });
   });
 }
@@ -80,7 +83,14 @@ async function listening(url: string): Promise<boolean> {
 }
 
 function packageVersions(): Record<string, string> {
-  const pkgs = ['python3-keystone', 'python3-nova', 'python3-placement', 'python3-glance', 'rabbitmq-server', 'uwsgi-core'];
+  const pkgs = [
+    'python3-keystone',
+    'python3-nova',
+    'python3-placement',
+    'python3-glance',
+    'rabbitmq-server',
+    'uwsgi-core',
+  ];
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Version}\\n', ...pkgs], { encoding: 'utf8' });
   const out: Record<string, string> = {};
   for (const line of (r.stdout || '').split('\n')) {
@@ -103,7 +113,10 @@ async function consoleReady(f: RealcloudFacts): Promise<void> {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
       auth: {
-        identity: { methods: ['password'], password: { user: { id: f.users.demo.id, password: f.users.demo.password } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { id: f.users.demo.id, password: f.users.demo.password } },
+        },
         scope: { project: { id: f.projects.demo } },
       },
     }),
@@ -168,8 +181,13 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     }
     throw err;
   }
-  say(`stack ready in ${secs(Date.now() - t0)} (install ${secs(timings.install ?? 0)}, keystone ${secs(timings.keystone ?? 0)}, nova ${secs(timings.nova ?? 0)})`);
-  const status = spawnSync('bash', [SCRIPTS + 'status.sh'], { encoding: 'utf8', env: { ...process.env, OSCONSOLE_REALCLOUD_STATE: STATE } });
+  say(
+    `stack ready in ${secs(Date.now() - t0)} (install ${secs(timings.install ?? 0)}, keystone ${secs(timings.keystone ?? 0)}, nova ${secs(timings.nova ?? 0)})`,
+  );
+  const status = spawnSync('bash', [SCRIPTS + 'status.sh'], {
+    encoding: 'utf8',
+    env: { ...process.env, OSCONSOLE_REALCLOUD_STATE: STATE },
+  });
   for (const line of (status.stdout ?? '').split('\n').filter(Boolean)) say(`rss ${line}`);
   project.provide('realcloud', { facts });
 
@@ -177,7 +195,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   return async () => {
     say(`tests took ${secs(Date.now() - testsStart)}`);
     if (process.env.OSCONSOLE_REALCLOUD_KEEP && process.env.OSCONSOLE_REALCLOUD_KEEP !== '0') {
-      say(`OSCONSOLE_REALCLOUD_KEEP is set: left running; auth URL ${facts.auth_url}, state ${STATE}, stop with test/realcloud/down.sh`);
+      say(
+        `OSCONSOLE_REALCLOUD_KEEP is set: left running; auth URL ${facts.auth_url}, state ${STATE}, stop with test/realcloud/down.sh`,
+      );
       return;
     }
     if (wasUp) {

@@ -24,11 +24,19 @@ describeReal('real Keystone', (f) => {
   }
 
   it('GET / answers 300 Multiple Choices with versions.values and a Location header', async () => {
-    const r = await call(`${keystoneRoot(f)}/`, {}, { name: 'keystone-root', description: 'Keystone version discovery at the root: 300 with versions.values' });
+    const r = await call(
+      `${keystoneRoot(f)}/`,
+      {},
+      { name: 'keystone-root', description: 'Keystone version discovery at the root: 300 with versions.values' },
+    );
     expect(r.status).toBe(300);
     expect(r.headers.get('location')).toBe(`${f.auth_url}/`);
     expect(r.json.versions.values).toHaveLength(1);
-    expect(r.json.versions.values[0]).toMatchObject({ id: 'v3.14', status: 'stable', links: [{ rel: 'self', href: `${f.auth_url}/` }] });
+    expect(r.json.versions.values[0]).toMatchObject({
+      id: 'v3.14',
+      status: 'stable',
+      links: [{ rel: 'self', href: `${f.auth_url}/` }],
+    });
   });
 
   it('GET /v3 answers 200 with the single version document', async () => {
@@ -41,13 +49,21 @@ describeReal('real Keystone', (f) => {
     const r = await call(
       tokens,
       { body: { auth: { identity: passwordIdentity(f, 'demo'), scope: projectScopeByName(f, 'demo') } } },
-      { name: 'keystone-token-password-project-name', description: 'POST /v3/auth/tokens, password, scoped to a project by name + domain name: 201' },
+      {
+        name: 'keystone-token-password-project-name',
+        description: 'POST /v3/auth/tokens, password, scoped to a project by name + domain name: 201',
+      },
     );
     const t = expectTokenResponse(r);
     expect(t.methods).toEqual(['password']);
     expect(t.project).toEqual({ id: f.projects.demo, name: 'demo', domain: { id: 'default', name: 'Default' } });
     expect(t.is_domain).toBe(false);
-    expect(t.user).toMatchObject({ id: f.users.demo.id, name: 'demo', domain: { id: 'default', name: 'Default' }, password_expires_at: null });
+    expect(t.user).toMatchObject({
+      id: f.users.demo.id,
+      name: 'demo',
+      domain: { id: 'default', name: 'Default' },
+      password_expires_at: null,
+    });
     // member is assigned; reader is implied (bootstrap's admin -> member -> reader chain)
     expect(t.roles.map((x: Json) => x.name).sort()).toEqual(['member', 'reader']);
     const compute = t.catalog.find((c: Json) => c.type === 'compute');
@@ -63,8 +79,21 @@ describeReal('real Keystone', (f) => {
   it('password auth scoped by project id: 201', async () => {
     const r = await call(
       tokens,
-      { body: { auth: { identity: { methods: ['password'], password: { user: { id: f.users.demo.id, password: f.users.demo.password } } }, scope: { project: { id: f.projects.demo } } } } },
-      { name: 'keystone-token-password-project-id', description: 'POST /v3/auth/tokens, password with user id, scoped to a project by id: 201' },
+      {
+        body: {
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { id: f.users.demo.id, password: f.users.demo.password } },
+            },
+            scope: { project: { id: f.projects.demo } },
+          },
+        },
+      },
+      {
+        name: 'keystone-token-password-project-id',
+        description: 'POST /v3/auth/tokens, password with user id, scoped to a project by id: 201',
+      },
     );
     const t = expectTokenResponse(r);
     expect(t.project.id).toBe(f.projects.demo);
@@ -72,7 +101,11 @@ describeReal('real Keystone', (f) => {
 
   it('GET /v3/auth/tokens validates a token (X-Subject-Token) with 200 and the same body', async () => {
     const tok = await tokenFor(f, 'demo');
-    const r = await call(tokens, { token: tok, headers: { 'X-Subject-Token': tok } }, { name: 'keystone-token-validate', description: 'GET /v3/auth/tokens by the token subject itself: 200' });
+    const r = await call(
+      tokens,
+      { token: tok, headers: { 'X-Subject-Token': tok } },
+      { name: 'keystone-token-validate', description: 'GET /v3/auth/tokens by the token subject itself: 200' },
+    );
     expect(r.status).toBe(200);
     expect(r.headers.get('x-subject-token')).toBe(tok);
     expect(r.json.token.project.id).toBe(f.projects.demo);
@@ -81,7 +114,16 @@ describeReal('real Keystone', (f) => {
   it('application credential by id: 201, methods application_credential, no scope sent', async () => {
     const r = await call(
       tokens,
-      { body: { auth: { identity: { methods: ['application_credential'], application_credential: { id: f.appcred.id, secret: f.appcred.secret } } } } },
+      {
+        body: {
+          auth: {
+            identity: {
+              methods: ['application_credential'],
+              application_credential: { id: f.appcred.id, secret: f.appcred.secret },
+            },
+          },
+        },
+      },
       { name: 'keystone-token-appcred-id', description: 'POST /v3/auth/tokens, application_credential by id: 201' },
     );
     const t = expectTokenResponse(r);
@@ -99,12 +141,19 @@ describeReal('real Keystone', (f) => {
           auth: {
             identity: {
               methods: ['application_credential'],
-              application_credential: { name: f.appcred.name, secret: f.appcred.secret, user: { name: 'demo', domain: { name: 'Default' } } },
+              application_credential: {
+                name: f.appcred.name,
+                secret: f.appcred.secret,
+                user: { name: 'demo', domain: { name: 'Default' } },
+              },
             },
           },
         },
       },
-      { name: 'keystone-token-appcred-name', description: 'POST /v3/auth/tokens, application_credential by name + user name/domain: 201' },
+      {
+        name: 'keystone-token-appcred-name',
+        description: 'POST /v3/auth/tokens, application_credential by name + user name/domain: 201',
+      },
     );
     const t = expectTokenResponse(r);
     expect(t.application_credential.id).toBe(f.appcred.id);
@@ -113,8 +162,20 @@ describeReal('real Keystone', (f) => {
   it('application credential with a wrong secret: 401', async () => {
     const r = await call(
       tokens,
-      { body: { auth: { identity: { methods: ['application_credential'], application_credential: { id: f.appcred.id, secret: 'nope' } } } } },
-      { name: 'keystone-token-appcred-wrong-secret', description: 'POST /v3/auth/tokens, application_credential with a wrong secret: 401' },
+      {
+        body: {
+          auth: {
+            identity: {
+              methods: ['application_credential'],
+              application_credential: { id: f.appcred.id, secret: 'nope' },
+            },
+          },
+        },
+      },
+      {
+        name: 'keystone-token-appcred-wrong-secret',
+        description: 'POST /v3/auth/tokens, application_credential with a wrong secret: 401',
+      },
     );
     expect(r.status).toBe(401);
     expect(r.json.error).toMatchObject({ code: 401, title: 'Unauthorized' });
@@ -124,7 +185,10 @@ describeReal('real Keystone', (f) => {
     const u = await call(
       tokens,
       { body: { auth: { identity: passwordIdentity(f, 'demo'), scope: 'unscoped' } } },
-      { name: 'keystone-token-unscoped', description: 'POST /v3/auth/tokens, password, explicit "scope": "unscoped": 201 without project/catalog' },
+      {
+        name: 'keystone-token-unscoped',
+        description: 'POST /v3/auth/tokens, password, explicit "scope": "unscoped": 201 without project/catalog',
+      },
     );
     const ut = expectTokenResponse(u);
     expect(ut.project).toBeUndefined();
@@ -133,8 +197,18 @@ describeReal('real Keystone', (f) => {
     const unscoped = u.headers.get('x-subject-token') as string;
     const r = await call(
       tokens,
-      { body: { auth: { identity: { methods: ['token'], token: { id: unscoped } }, scope: { project: { id: f.projects.demo } } } } },
-      { name: 'keystone-token-rescope', description: 'POST /v3/auth/tokens, method token (rescope an unscoped token to a project): 201' },
+      {
+        body: {
+          auth: {
+            identity: { methods: ['token'], token: { id: unscoped } },
+            scope: { project: { id: f.projects.demo } },
+          },
+        },
+      },
+      {
+        name: 'keystone-token-rescope',
+        description: 'POST /v3/auth/tokens, method token (rescope an unscoped token to a project): 201',
+      },
     );
     const t = expectTokenResponse(r);
     // the presented token's methods plus "token"; the ORDER varies from one keystone
@@ -151,7 +225,11 @@ describeReal('real Keystone', (f) => {
     const demo = await tokenFor(f, 'demo');
     const r = await call(
       tokens,
-      { body: { auth: { identity: { methods: ['token'], token: { id: demo } }, scope: { project: { id: f.projects.admin } } } } },
+      {
+        body: {
+          auth: { identity: { methods: ['token'], token: { id: demo } }, scope: { project: { id: f.projects.admin } } },
+        },
+      },
       { name: 'keystone-token-rescope-no-role', description: 'rescope to a project without a role assignment: 401' },
     );
     expect(r.status).toBe(401);
@@ -161,36 +239,66 @@ describeReal('real Keystone', (f) => {
   it('wrong password: 401 with the keystone error body and WWW-Authenticate', async () => {
     const r = await call(
       tokens,
-      { body: { auth: { identity: passwordIdentity(f, 'demo', 'wrong-password'), scope: projectScopeByName(f, 'demo') } } },
+      {
+        body: {
+          auth: { identity: passwordIdentity(f, 'demo', 'wrong-password'), scope: projectScopeByName(f, 'demo') },
+        },
+      },
       { name: 'keystone-token-wrong-password', description: 'POST /v3/auth/tokens with a wrong password: 401' },
     );
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe(`Keystone uri="${f.auth_url}"`);
     expect(r.headers.get('openstack-auth-receipt')).toBeNull();
     expect(r.headers.get('x-subject-token')).toBeNull();
-    expect(r.json).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+    expect(r.json).toEqual({
+      error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+    });
   });
 
   it('unknown user: the same 401 as a wrong password', async () => {
     const r = await call(
       tokens,
-      { body: { auth: { identity: { methods: ['password'], password: { user: { name: 'nobody', domain: { name: 'Default' }, password: 'x' } } } } } },
+      {
+        body: {
+          auth: {
+            identity: {
+              methods: ['password'],
+              password: { user: { name: 'nobody', domain: { name: 'Default' }, password: 'x' } },
+            },
+          },
+        },
+      },
       { name: 'keystone-token-unknown-user', description: 'POST /v3/auth/tokens for a user that does not exist: 401' },
     );
     expect(r.status).toBe(401);
-    expect(r.json).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+    expect(r.json).toEqual({
+      error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+    });
   });
 
   it('GET /v3/auth/projects lists the projects the token user can scope to', async () => {
-    const r = await call(`${f.auth_url}/auth/projects`, { token: await tokenFor(f, 'demo') }, { name: 'keystone-auth-projects', description: 'GET /v3/auth/projects with a project-scoped demo token: 200' });
+    const r = await call(
+      `${f.auth_url}/auth/projects`,
+      { token: await tokenFor(f, 'demo') },
+      { name: 'keystone-auth-projects', description: 'GET /v3/auth/projects with a project-scoped demo token: 200' },
+    );
     expect(r.status).toBe(200);
     expect(r.json.projects).toHaveLength(1);
-    expect(r.json.projects[0]).toMatchObject({ id: f.projects.demo, name: 'demo', domain_id: 'default', enabled: true });
+    expect(r.json.projects[0]).toMatchObject({
+      id: f.projects.demo,
+      name: 'demo',
+      domain_id: 'default',
+      enabled: true,
+    });
     expect(r.json.links).toMatchObject({ self: `${f.auth_url}/auth/projects` });
   });
 
   it('GET /v3/auth/projects without a token: 401', async () => {
-    const r = await call(`${f.auth_url}/auth/projects`, {}, { name: 'keystone-auth-projects-no-token', description: 'GET /v3/auth/projects without X-Auth-Token: 401' });
+    const r = await call(
+      `${f.auth_url}/auth/projects`,
+      {},
+      { name: 'keystone-auth-projects-no-token', description: 'GET /v3/auth/projects without X-Auth-Token: 401' },
+    );
     expect(r.status).toBe(401);
     expect(r.json.error.code).toBe(401);
   });
@@ -212,7 +320,10 @@ describeReal('real Keystone', (f) => {
       const r = await call(
         tokens,
         { body: { auth: { identity: passwordIdentity(f, 'mfa'), scope } } },
-        { name: 'keystone-mfa-receipt-401', description: 'password only for a user whose MFA rules need password+totp: 401 with an auth receipt' },
+        {
+          name: 'keystone-mfa-receipt-401',
+          description: 'password only for a user whose MFA rules need password+totp: 401 with an auth receipt',
+        },
       );
       expect(r.status).toBe(401);
       receipt = r.headers.get('openstack-auth-receipt') ?? '';
@@ -223,9 +334,15 @@ describeReal('real Keystone', (f) => {
       receiptBody = r.json;
       expect(Object.keys(receiptBody).sort()).toEqual(['receipt', 'required_auth_methods']);
       expect(receiptBody.receipt.methods).toEqual(['password']);
-      expect(receiptBody.receipt.user).toMatchObject({ id: mfa.id, name: 'mfa', domain: { id: 'default', name: 'Default' } });
+      expect(receiptBody.receipt.user).toMatchObject({
+        id: mfa.id,
+        name: 'mfa',
+        domain: { id: 'default', name: 'Default' },
+      });
       // Keystone builds each rule from a Python set: the order inside a rule varies between processes.
-      expect(receiptBody.required_auth_methods.map((rule: string[]) => [...rule].sort())).toEqual([['password', 'totp']]);
+      expect(receiptBody.required_auth_methods.map((rule: string[]) => [...rule].sort())).toEqual([
+        ['password', 'totp'],
+      ]);
       // receipts live 300 s ([receipt] expiration), fernet timestamps have 1 s resolution
       const ttl = Date.parse(receiptBody.receipt.expires_at) - Date.parse(receiptBody.receipt.issued_at);
       expect(ttl).toBe(300_000);
@@ -250,9 +367,17 @@ describeReal('real Keystone', (f) => {
         tokens,
         {
           headers: { 'Openstack-Auth-Receipt': receipt },
-          body: { auth: { identity: { methods: ['totp'], totp: { user: { id: mfa.id, passcode: totpCode(secret) } } }, scope } },
+          body: {
+            auth: {
+              identity: { methods: ['totp'], totp: { user: { id: mfa.id, passcode: totpCode(secret) } } },
+              scope,
+            },
+          },
         },
-        { name: 'keystone-mfa-receipt-totp-201', description: 'Openstack-Auth-Receipt header + the totp method (scope sent again): 201' },
+        {
+          name: 'keystone-mfa-receipt-totp-201',
+          description: 'Openstack-Auth-Receipt header + the totp method (scope sent again): 201',
+        },
       );
       const t = expectTokenResponse(r);
       expect([...t.methods].sort()).toEqual(['password', 'totp']);
@@ -265,7 +390,15 @@ describeReal('real Keystone', (f) => {
       const rc = r0.headers.get('openstack-auth-receipt') as string;
       const r = await call(tokens, {
         headers: { 'Openstack-Auth-Receipt': rc },
-        body: { auth: { identity: { methods: ['totp'], totp: { user: { name: 'mfa', domain: { name: 'Default' }, passcode: totpCode(secret) } } }, scope } },
+        body: {
+          auth: {
+            identity: {
+              methods: ['totp'],
+              totp: { user: { name: 'mfa', domain: { name: 'Default' }, passcode: totpCode(secret) } },
+            },
+            scope,
+          },
+        },
       });
       expectTokenResponse(r);
     });
@@ -296,7 +429,12 @@ describeReal('real Keystone', (f) => {
         tokens,
         {
           headers: { 'Openstack-Auth-Receipt': 'not-a-receipt' },
-          body: { auth: { identity: { methods: ['totp'], totp: { user: { id: mfa.id, passcode: totpCode(secret) } } }, scope } },
+          body: {
+            auth: {
+              identity: { methods: ['totp'], totp: { user: { id: mfa.id, passcode: totpCode(secret) } } },
+              scope,
+            },
+          },
         },
         { name: 'keystone-mfa-bad-receipt', description: 'a malformed Openstack-Auth-Receipt: 401' },
       );
@@ -305,7 +443,9 @@ describeReal('real Keystone', (f) => {
       expect(r.headers.get('openstack-auth-receipt')).toBeNull();
       // with a valid passcode the receipt itself is looked up, and its message is specific
       // (a wrong passcode with a garbage receipt gives the generic message instead)
-      expect(r.json).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'Could not find auth receipt: not-a-receipt.' } });
+      expect(r.json).toEqual({
+        error: { code: 401, title: 'Unauthorized', message: 'Could not find auth receipt: not-a-receipt.' },
+      });
     });
   }
 });

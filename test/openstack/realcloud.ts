@@ -98,7 +98,12 @@ export function projectScopeByName(f: RealcloudFacts, project: 'admin' | 'demo')
 /** Password token scoped to the user's project; returns [token, body]. */
 export async function passwordToken(f: RealcloudFacts, user: Exclude<UserName, 'mfa'>): Promise<string> {
   const r = await call(`${f.auth_url}/auth/tokens`, {
-    body: { auth: { identity: passwordIdentity(f, user), scope: projectScopeByName(f, f.users[user].project as 'admin' | 'demo') } },
+    body: {
+      auth: {
+        identity: passwordIdentity(f, user),
+        scope: projectScopeByName(f, f.users[user].project as 'admin' | 'demo'),
+      },
+    },
   });
   if (r.status !== 201) throw new Error(`token for ${user}: ${r.status} ${r.text}`);
   const tok = r.headers.get('x-subject-token');
@@ -143,7 +148,15 @@ const SECRET_HEADERS: Record<string, string> = {
   'x-auth-token': '<token>',
 };
 /** Request headers recorded (others, like the user agent, are noise). */
-const REQUEST_HEADERS = ['accept', 'content-type', 'openstack-api-version', 'x-openstack-nova-api-version', 'x-auth-token', 'x-subject-token', 'openstack-auth-receipt'];
+const REQUEST_HEADERS = [
+  'accept',
+  'content-type',
+  'openstack-api-version',
+  'x-openstack-nova-api-version',
+  'x-auth-token',
+  'x-subject-token',
+  'openstack-auth-receipt',
+];
 
 const ISO = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?\b/g;
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g;
@@ -187,7 +200,10 @@ export function sanitizer(f: RealcloudFacts, extra: Record<string, string> = {})
     for (const [k, v] of Object.entries(known)) if (k) out = out.split(k).join(v);
     out = out.replace(FERNET, '<token>');
     // console tokens in console URLs (?token=<uuid>, or novnc's path=%3Ftoken%3D<uuid>)
-    out = out.replace(/(token=|token%3D)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '$1<console_token>');
+    out = out.replace(
+      /(token=|token%3D)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+      '$1<console_token>',
+    );
     out = out.replace(UUID, (m) => other(m, 'uuid'));
     out = out.replace(HEX56, '<host_id>');
     out = out.replace(HEX32, (m) => other(m, 'id'));
@@ -212,10 +228,16 @@ function scrubJson(v: unknown, s: (x: string) => string): unknown {
       // unordered in reality (keystone builds them from Python sets: the order changes
       // from one keystone process to the next), sorted here so re-recording is stable
       else if (k === 'methods' && Array.isArray(x) && x.every((m) => typeof m === 'string')) o[k] = [...x].sort();
-      else if (k === 'roles' && Array.isArray(x) && x.every((r) => r && typeof r === 'object' && typeof r.name === 'string')) {
-        o[k] = scrubJson([...x].sort((a, b) => String(a.name).localeCompare(String(b.name))), s);
-      }
-      else if (k === 'password' && typeof x === 'string') o[k] = '<password>';
+      else if (
+        k === 'roles' &&
+        Array.isArray(x) &&
+        x.every((r) => r && typeof r === 'object' && typeof r.name === 'string')
+      ) {
+        o[k] = scrubJson(
+          [...x].sort((a, b) => String(a.name).localeCompare(String(b.name))),
+          s,
+        );
+      } else if (k === 'password' && typeof x === 'string') o[k] = '<password>';
       else if ((k === 'secret' || k === 'passcode') && typeof x === 'string') o[k] = `<${k}>`;
       else o[k] = scrubJson(x, s);
     }

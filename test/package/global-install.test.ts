@@ -29,7 +29,10 @@ beforeAll(async () => {
   const [info] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(dir, info!.filename);
   packed = info!.files.map((f) => f.path);
-  await run('npm', ['install', '--global', '--no-audit', '--no-fund', '--prefix', join(dir, 'prefix'), tarball], { cwd: dir, maxBuffer: 1 << 24 });
+  await run('npm', ['install', '--global', '--no-audit', '--no-fund', '--prefix', join(dir, 'prefix'), tarball], {
+    cwd: dir,
+    maxBuffer: 1 << 24,
+  });
   bin = join(dir, 'prefix', 'bin', 'osconsole');
   sim = await Simulator.start();
 }, 300_000);
@@ -66,7 +69,9 @@ describe('installed globally from the tarball', () => {
       expect(login.code, login.stderr).toBe(0);
       const get = await runCli(['console', 'get', 'web-1'], { env, binary: bin });
       expect(get.code, get.stderr).toBe(0);
-      expect(get.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/);
+      expect(get.stdout).toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/,
+      );
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -24,9 +24,17 @@ async function run(title: string, args: string[], env: Record<string, string>): 
     .filter(([k]) => k === 'OS_CLOUD_NAME' || k === 'OS_USERNAME' || k === 'OS_PROJECT_NAME')
     .map(([k, v]) => `${k}=${v} `)
     .join('');
-  process.stdout.write(`\n# ${title}\n$ ${shown}osconsole ${args.map((a) => (/[\s$&|<>]/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
+  process.stdout.write(
+    `\n# ${title}\n$ ${shown}osconsole ${args.map((a) => (/[\s$&|<>]/.test(a) ? `'${a}'` : a)).join(' ')}\n`,
+  );
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, OSCONSOLE_CONFIG_DIR: join(home, 'config'), NO_COLOR: '1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      OSCONSOLE_CONFIG_DIR: join(home, 'config'),
+      NO_COLOR: '1',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const r = { stdout: '', stderr: '', status: 0 as number | null };
@@ -50,11 +58,19 @@ try {
   await run('the same as JSON, for scripts', ['console', 'get', 'web-1', '--type', 'serial', '--json'], {});
   const admin = { ...sim.env('admin'), OS_PROJECT_NAME: 'demo', OS_CLOUD_NAME: 'demo-admin' };
   await run('log in as an admin of project demo (a second session)', ['login'], admin);
-  const out = await run('a spice-direct console: the URL, then host<TAB>port<TAB>tls_port', ['console', 'get', 'web-1', '--type', 'spice-direct'], {});
+  const out = await run(
+    'a spice-direct console: the URL, then host<TAB>port<TAB>tls_port',
+    ['console', 'get', 'web-1', '--type', 'spice-direct'],
+    {},
+  );
   const url = out.split('\n')[0] ?? '';
   if (url) await run('what stands behind that console token (admins only)', ['console', 'inspect', url], {});
   await run('the cached sessions', ['status'], {});
-  process.stdout.write(failed ? '\nThe demo FAILED (see above).\n' : '\nDone. The simulator stops now; `npm run sim` keeps one running for you.\n');
+  process.stdout.write(
+    failed
+      ? '\nThe demo FAILED (see above).\n'
+      : '\nDone. The simulator stops now; `npm run sim` keeps one running for you.\n',
+  );
 } finally {
   await sim.stop();
   rmSync(home, { recursive: true, force: true });

@@ -108,7 +108,11 @@ export function flaskJson(value: unknown): string {
     Array.isArray(v)
       ? v.map(sort)
       : v !== null && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return `${JSON.stringify(sort(value))}\n`;
 }

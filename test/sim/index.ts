@@ -124,7 +124,14 @@ export class Simulator {
       catalog: (projectId) => this.catalog(projectId),
     });
     const seededAt = Date.parse('2026-01-05T09:00:00Z');
-    const enabled: ConsoleEnabled = { vnc: true, spice: true, serial: true, mks: true, rdp: false, ...opts.consoleEnabled };
+    const enabled: ConsoleEnabled = {
+      vnc: true,
+      spice: true,
+      serial: true,
+      mks: true,
+      rdp: false,
+      ...opts.consoleEnabled,
+    };
     const makeNova = (region: RegionName, maxVersion: string) =>
       new Nova({
         region,
@@ -140,7 +147,10 @@ export class Simulator {
         authUri: () => this.authUrl,
       });
     const r1 = opts.computeMaxVersion ?? '2.100';
-    this.nova = { RegionOne: makeNova('RegionOne', r1), RegionTwo: makeNova('RegionTwo', opts.regionTwoMaxVersion ?? r1) };
+    this.nova = {
+      RegionOne: makeNova('RegionOne', r1),
+      RegionTwo: makeNova('RegionTwo', opts.regionTwoMaxVersion ?? r1),
+    };
   }
 
   static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -261,7 +271,12 @@ export class Simulator {
         endpoints: (['public', 'internal', 'admin'] as const).map((i) => endpoint(i, 'RegionOne', this.identityUrl)),
       },
       { id: stableId('compute'), type: 'compute', name: 'nova', endpoints: compute },
-      { id: stableId('placement'), type: 'placement', name: 'placement', endpoints: [endpoint('public', 'RegionOne', `${base}/placement`)] },
+      {
+        id: stableId('placement'),
+        type: 'placement',
+        name: 'placement',
+        endpoints: [endpoint('public', 'RegionOne', `${base}/placement`)],
+      },
     ];
     return this.opts.catalogHook ? this.opts.catalogHook(catalog, projectId) : catalog;
   }
@@ -290,7 +305,14 @@ export class Simulator {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
     const tls = this.opts.tls;
     this.server = tls
-      ? createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) }, handler)
+      ? createHttpsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+          },
+          handler,
+        )
       : createHttpServer(handler);
     this.server.keepAliveTimeout = 1000;
     this.server.on('connection', (socket: Socket) => {
@@ -313,7 +335,8 @@ export class Simulator {
   private async onRequest(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = new URL(raw.url ?? '/', 'http://sim.invalid');
     const headers: Record<string, string> = {};
-    for (const [k, val] of Object.entries(raw.headers)) if (val !== undefined) headers[k] = Array.isArray(val) ? val.join(', ') : val;
+    for (const [k, val] of Object.entries(raw.headers))
+      if (val !== undefined) headers[k] = Array.isArray(val) ? val.join(', ') : val;
     let text: string;
     try {
       text = await readBody(raw);
@@ -347,7 +370,10 @@ export class Simulator {
       region: mount?.region,
       interface: mount?.interface,
     };
-    const peer = raw.socket as unknown as { authorized?: boolean; getPeerCertificate?: () => { subject?: { CN?: string } } };
+    const peer = raw.socket as unknown as {
+      authorized?: boolean;
+      getPeerCertificate?: () => { subject?: { CN?: string } };
+    };
     if (peer.authorized && peer.getPeerCertificate) entry.clientCert = peer.getPeerCertificate().subject?.CN;
     try {
       entry.body = text.trim() ? JSON.parse(text) : undefined;
@@ -383,12 +409,22 @@ export class Simulator {
     }
 
     let response = this.dispatch(req, mount);
-    if (action?.kind === 'replace') response = { ...response, headers: { ...response.headers, 'Content-Type': 'application/json' }, body: JSON.stringify(action.body) };
-    if (action?.kind === 'json') response = { ...response, body: JSON.stringify(action.edit(JSON.parse(response.body))) };
-    if (action?.kind === 'corrupt') response = { ...response, body: response.body.slice(0, Math.floor(response.body.length / 2)) };
+    if (action?.kind === 'replace')
+      response = {
+        ...response,
+        headers: { ...response.headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify(action.body),
+      };
+    if (action?.kind === 'json')
+      response = { ...response, body: JSON.stringify(action.edit(JSON.parse(response.body))) };
+    if (action?.kind === 'corrupt')
+      response = { ...response, body: response.body.slice(0, Math.floor(response.body.length / 2)) };
     if (action?.kind === 'dropHeader') {
       const drop = action.header.toLowerCase();
-      response = { ...response, headers: Object.fromEntries(Object.entries(response.headers).filter(([k]) => k.toLowerCase() !== drop)) };
+      response = {
+        ...response,
+        headers: Object.fromEntries(Object.entries(response.headers).filter(([k]) => k.toLowerCase() !== drop)),
+      };
     }
     entry.status = response.status;
     if (action?.kind === 'truncate') {
@@ -403,7 +439,8 @@ export class Simulator {
   }
 
   private dispatch(req: SimRequest, mount: Mount | undefined): SimResponse {
-    if (!mount) return json(404, { message: 'The resource could not be found.', code: '404 Not Found', title: 'Not Found' });
+    if (!mount)
+      return json(404, { message: 'The resource could not be found.', code: '404 Not Found', title: 'Not Found' });
     const rest = req.path.slice(mount.prefix.length);
     const mountUrl = `${this.baseUrl}${mount.prefix}`;
     switch (mount.service) {
@@ -424,7 +461,8 @@ export class Simulator {
    */
   private consoleProxy(req: SimRequest, rest: string): SimResponse {
     const q = req.query;
-    const token = q.get('token') ?? new URLSearchParams((q.get('path') ?? '').replace(/^[^?]*\?/, '')).get('token') ?? '';
+    const token =
+      q.get('token') ?? new URLSearchParams((q.get('path') ?? '').replace(/^[^?]*\?/, '')).get('token') ?? '';
     const record = this.consoleToken(token);
     if (!record) {
       return html(401, `<html><body><h1>The token '${escapeHtml(token)}' is invalid or has expired</h1></body></html>`);
@@ -433,12 +471,25 @@ export class Simulator {
     const left = Math.round((record.expiresAt - this.now()) / 1000);
     if (rest.startsWith('/spice-direct/')) {
       // What a spice-direct proxy returns: a virt-viewer connection file.
-      const vv = ['[virt-viewer]', 'type=spice', `host=${record.host}`, `port=${record.port}`, `tls-port=${record.tlsPort ?? ''}`, `title=${server?.name ?? ''}`, 'delete-this-file=1', ''].join('\n');
+      const vv = [
+        '[virt-viewer]',
+        'type=spice',
+        `host=${record.host}`,
+        `port=${record.port}`,
+        `tls-port=${record.tlsPort ?? ''}`,
+        `title=${server?.name ?? ''}`,
+        'delete-this-file=1',
+        '',
+      ].join('\n');
       return { status: 200, headers: { 'Content-Type': 'application/x-virt-viewer' }, body: vv };
     }
-    if (rest.startsWith('/serial/')) return html(426, '<html><body><h1>426 Upgrade Required: this is a websocket endpoint</h1></body></html>');
+    if (rest.startsWith('/serial/'))
+      return html(426, '<html><body><h1>426 Upgrade Required: this is a websocket endpoint</h1></body></html>');
     const title = `${record.type} console of ${escapeHtml(server?.name ?? record.instanceUuid)}`;
-    return html(200, `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><p>Simulated console (osconsole test simulator). Token valid for ${left} s more.</p></body></html>`);
+    return html(
+      200,
+      `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><p>Simulated console (osconsole test simulator). Token valid for ${left} s more.</p></body></html>`,
+    );
   }
 
   // ---- control API ----
@@ -459,7 +510,11 @@ export class Simulator {
     if (rest === '/faults' && req.method === 'POST' && isObject(body) && isObject(body.action)) {
       const match = isObject(body.match) ? { ...body.match } : undefined;
       if (match && typeof match.pathRegex === 'string') match.path = new RegExp(match.pathRegex);
-      this.faults.add({ match: match as FaultRule['match'], times: typeof body.times === 'number' ? body.times : undefined, action: body.action as FaultRule['action'] });
+      this.faults.add({
+        match: match as FaultRule['match'],
+        times: typeof body.times === 'number' ? body.times : undefined,
+        action: body.action as FaultRule['action'],
+      });
       return { status: 204, headers: {}, body: '' };
     }
     if (rest === '/faults' && req.method === 'DELETE') {
@@ -474,7 +529,10 @@ export class Simulator {
       return json(200, {
         url: this.url,
         auth_url: this.authUrl,
-        compute_max_version: { RegionOne: this.opts.computeMaxVersion ?? '2.100', RegionTwo: this.opts.regionTwoMaxVersion ?? this.opts.computeMaxVersion ?? '2.100' },
+        compute_max_version: {
+          RegionOne: this.opts.computeMaxVersion ?? '2.100',
+          RegionTwo: this.opts.regionTwoMaxVersion ?? this.opts.computeMaxVersion ?? '2.100',
+        },
       });
     }
     return json(404, { message: 'unknown control endpoint' });
@@ -505,4 +563,3 @@ function stableId(seed: string): string {
   }
   return out.join('');
 }
-

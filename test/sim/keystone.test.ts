@@ -15,14 +15,24 @@ async function post(path: string, body: unknown, headers: Record<string, string>
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+  };
 }
 
 const passwordAuth = (user: keyof typeof CREDENTIALS, scope?: unknown, password?: string) => ({
   auth: {
     identity: {
       methods: ['password'],
-      password: { user: { name: CREDENTIALS[user].username, domain: { name: CREDENTIALS[user].domain }, password: password ?? CREDENTIALS[user].password } },
+      password: {
+        user: {
+          name: CREDENTIALS[user].username,
+          domain: { name: CREDENTIALS[user].domain },
+          password: password ?? CREDENTIALS[user].password,
+        },
+      },
     },
     ...(scope === undefined ? {} : { scope }),
   },
@@ -34,7 +44,11 @@ describe('discovery', () => {
     expect(res.status).toBe(300);
     expect(res.headers.get('location')).toBe(`${ctx.sim.identityUrl}/v3/`);
     const body = (await res.json()) as any;
-    expect(body.versions.values[0]).toMatchObject({ id: 'v3.14', status: 'stable', links: [{ rel: 'self', href: `${ctx.sim.identityUrl}/v3/` }] });
+    expect(body.versions.values[0]).toMatchObject({
+      id: 'v3.14',
+      status: 'stable',
+      links: [{ rel: 'self', href: `${ctx.sim.identityUrl}/v3/` }],
+    });
   });
 
   it('GET /v3 answers 200 with the single version document', async () => {
@@ -48,7 +62,10 @@ describe('discovery', () => {
 
 describe('POST /v3/auth/tokens', () => {
   it('password by name + domain name, project by name: 201, X-Subject-Token, token body with catalog', async () => {
-    const res = await post('/auth/tokens', passwordAuth('demo', { project: { name: 'demo', domain: { name: 'Default' } } }));
+    const res = await post(
+      '/auth/tokens',
+      passwordAuth('demo', { project: { name: 'demo', domain: { name: 'Default' } } }),
+    );
     expect(res.status).toBe(201);
     const id = res.headers.get('x-subject-token');
     expect(id).toMatch(/^gAAAAA[\w-]{100,}$/);
@@ -89,7 +106,10 @@ describe('POST /v3/auth/tokens', () => {
   it('project by name in a non-default domain, user domain by id', async () => {
     const res = await post('/auth/tokens', {
       auth: {
-        identity: { methods: ['password'], password: { user: { name: 'alice', domain: { name: 'Ops' }, password: 'alicepass' } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'alice', domain: { name: 'Ops' }, password: 'alicepass' } },
+        },
         scope: { project: { name: 'tools', domain: { name: 'Ops' } } },
       },
     });
@@ -133,7 +153,14 @@ describe('POST /v3/auth/tokens', () => {
   it('wrong password, unknown user, no role on the project: 401 with Keystone error body and WWW-Authenticate', async () => {
     for (const body of [
       passwordAuth('demo', undefined, 'wrong'),
-      { auth: { identity: { methods: ['password'], password: { user: { name: 'nobody', domain: { name: 'Default' }, password: 'x' } } } } },
+      {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'nobody', domain: { name: 'Default' }, password: 'x' } },
+          },
+        },
+      },
       passwordAuth('demo', { project: { id: PROJECT_IDS.admin } }),
       passwordAuth('demo', { project: { id: 'f'.repeat(32) } }),
     ]) {
@@ -166,7 +193,10 @@ describe('POST /v3/auth/tokens', () => {
     const first = unscoped.headers.get('x-subject-token')!;
     ctx.sim.advance(60);
     const res = await post('/auth/tokens', {
-      auth: { identity: { methods: ['token'], token: { id: first } }, scope: { project: { name: 'other', domain: { id: 'default' } } } },
+      auth: {
+        identity: { methods: ['token'], token: { id: first } },
+        scope: { project: { name: 'other', domain: { id: 'default' } } },
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body!.token.project.name).toBe('other');
@@ -177,30 +207,51 @@ describe('POST /v3/auth/tokens', () => {
 
   it('application credential by id and by name + user; scope is refused; a wrong secret is 401', async () => {
     const byId = await post('/auth/tokens', {
-      auth: { identity: { methods: ['application_credential'], application_credential: { id: APP_CREDENTIAL.id, secret: APP_CREDENTIAL.secret } } },
+      auth: {
+        identity: {
+          methods: ['application_credential'],
+          application_credential: { id: APP_CREDENTIAL.id, secret: APP_CREDENTIAL.secret },
+        },
+      },
     });
     expect(byId.status).toBe(201);
     expect(byId.body!.token.methods).toEqual(['application_credential']);
     expect(byId.body!.token.project.id).toBe(PROJECT_IDS.demo);
-    expect(byId.body!.token.application_credential).toEqual({ id: APP_CREDENTIAL.id, name: APP_CREDENTIAL.name, restricted: true });
+    expect(byId.body!.token.application_credential).toEqual({
+      id: APP_CREDENTIAL.id,
+      name: APP_CREDENTIAL.name,
+      restricted: true,
+    });
     const byName = await post('/auth/tokens', {
       auth: {
         identity: {
           methods: ['application_credential'],
-          application_credential: { name: APP_CREDENTIAL.name, user: { name: 'demo', domain: { id: 'default' } }, secret: APP_CREDENTIAL.secret },
+          application_credential: {
+            name: APP_CREDENTIAL.name,
+            user: { name: 'demo', domain: { id: 'default' } },
+            secret: APP_CREDENTIAL.secret,
+          },
         },
       },
     });
     expect(byName.status).toBe(201);
     const scoped = await post('/auth/tokens', {
       auth: {
-        identity: { methods: ['application_credential'], application_credential: { id: APP_CREDENTIAL.id, secret: APP_CREDENTIAL.secret } },
+        identity: {
+          methods: ['application_credential'],
+          application_credential: { id: APP_CREDENTIAL.id, secret: APP_CREDENTIAL.secret },
+        },
         scope: { project: { id: PROJECT_IDS.demo } },
       },
     });
     expect(scoped.status).toBe(401);
     const wrong = await post('/auth/tokens', {
-      auth: { identity: { methods: ['application_credential'], application_credential: { id: APP_CREDENTIAL.id, secret: 'nope' } } },
+      auth: {
+        identity: {
+          methods: ['application_credential'],
+          application_credential: { id: APP_CREDENTIAL.id, secret: 'nope' },
+        },
+      },
     });
     expect(wrong.status).toBe(401);
   });
@@ -211,21 +262,40 @@ describe('POST /v3/auth/tokens', () => {
     const expired = await post('/auth/tokens', { auth: { identity: { methods: ['token'], token: { id: token } } } });
     expect(expired.status).toBe(404);
     expect(expired.body!.error.message).toBe('Failed to validate token');
-    const bogus = await post('/auth/tokens', { auth: { identity: { methods: ['token'], token: { id: 'gAAAAAbogus' } } } });
+    const bogus = await post('/auth/tokens', {
+      auth: { identity: { methods: ['token'], token: { id: 'gAAAAAbogus' } } },
+    });
     expect(bogus.body!.error).toEqual({ code: 404, message: 'Could not recognize Fernet token', title: 'Not Found' });
   });
 
   it('exact error texts: validation, unsupported method, unknown application credential', async () => {
-    const tail = 'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
+    const tail =
+      'The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.';
     const cases: Array<[unknown, number, string]> = [
       ['{"auth": ', 400, `Expecting to find valid JSON in request body. ${tail}`],
       [{}, 400, `Expecting to find auth in request body. ${tail}`],
       [{ auth: { identity: {} } }, 400, "Invalid input for field 'identity': 'methods' is a required property"],
       [{ auth: { identity: { methods: ['password'] } } }, 400, `Expecting to find password in identity. ${tail}`],
-      [{ auth: { identity: { methods: ['password'], password: { user: { name: 'demo', password: 'x' } } } } }, 400, `Expecting to find domain in user. ${tail}`],
+      [
+        { auth: { identity: { methods: ['password'], password: { user: { name: 'demo', password: 'x' } } } } },
+        400,
+        `Expecting to find domain in user. ${tail}`,
+      ],
       [passwordAuth('demo', { project: { name: 'demo' } }), 400, `Expecting to find domain in project. ${tail}`],
-      [passwordAuth('demo', { project: { id: PROJECT_IDS.demo }, domain: { id: 'default' } }), 400, `Expecting to find system, project, domain, OS-TRUST:trust or unscoped in scope. ${tail}`],
-      [{ auth: { identity: { methods: ['application_credential'], application_credential: { id: 'nope', secret: 's' } } } }, 404, 'Could not find Application Credential: nope.'],
+      [
+        passwordAuth('demo', { project: { id: PROJECT_IDS.demo }, domain: { id: 'default' } }),
+        400,
+        `Expecting to find system, project, domain, OS-TRUST:trust or unscoped in scope. ${tail}`,
+      ],
+      [
+        {
+          auth: {
+            identity: { methods: ['application_credential'], application_credential: { id: 'nope', secret: 's' } },
+          },
+        },
+        404,
+        'Could not find Application Credential: nope.',
+      ],
     ];
     for (const [body, status, message] of cases) {
       const res = await post('/auth/tokens', body);
@@ -238,9 +308,20 @@ describe('POST /v3/auth/tokens', () => {
     expect(unsupported.body!.error.message).toBe('Attempted to authenticate with an unsupported method.');
     expect(unsupported.body!.error.identity.methods).toContain('totp');
     const scoped = await post('/auth/tokens', {
-      auth: { identity: { methods: ['application_credential'], application_credential: { id: APP_CREDENTIAL.id, secret: APP_CREDENTIAL.secret } }, scope: { project: { id: PROJECT_IDS.demo } } },
+      auth: {
+        identity: {
+          methods: ['application_credential'],
+          application_credential: { id: APP_CREDENTIAL.id, secret: APP_CREDENTIAL.secret },
+        },
+        scope: { project: { id: PROJECT_IDS.demo } },
+      },
     });
-    expect(scoped.body!.error).toEqual({ code: 401, identity: {}, message: 'Error authenticating with application credential: Application credentials cannot request a scope.', title: 'Unauthorized' });
+    expect(scoped.body!.error).toEqual({
+      code: 401,
+      identity: {},
+      message: 'Error authenticating with application credential: Application credentials cannot request a scope.',
+      title: 'Unauthorized',
+    });
   });
 
   it('a non-JSON Content-Type is refused', async () => {
@@ -250,8 +331,14 @@ describe('POST /v3/auth/tokens', () => {
   });
 
   it('error bodies are compact and key-sorted, as Flask renders them', async () => {
-    const res = await fetch(`${ctx.sim.authUrl}/auth/tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(passwordAuth('demo', undefined, 'wrong')) });
-    expect(await res.text()).toBe('{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}\n');
+    const res = await fetch(`${ctx.sim.authUrl}/auth/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(passwordAuth('demo', undefined, 'wrong')),
+    });
+    expect(await res.text()).toBe(
+      '{"error":{"code":401,"message":"The request you have made requires authentication.","title":"Unauthorized"}}\n',
+    );
     expect(res.headers.get('vary')).toBe('X-Auth-Token');
   });
 });
@@ -266,7 +353,10 @@ describe('multi-factor auth with receipts', () => {
     expect(first.status).toBe(401);
     const receipt = first.headers.get('openstack-auth-receipt');
     expect(receipt).toBeTruthy();
-    expect(first.body!.receipt).toMatchObject({ methods: ['password'], user: { id: USER_IDS.mfa, name: 'mfa', domain: { id: 'default', name: 'Default' } } });
+    expect(first.body!.receipt).toMatchObject({
+      methods: ['password'],
+      user: { id: USER_IDS.mfa, name: 'mfa', domain: { id: 'default', name: 'Default' } },
+    });
     expect(Date.parse(first.body!.receipt.expires_at) - Date.parse(first.body!.receipt.issued_at)).toBe(300_000);
     expect(first.body!.required_auth_methods).toEqual([['password', 'totp']]);
     // The receipt 401 is not an error: no WWW-Authenticate.
@@ -288,7 +378,20 @@ describe('multi-factor auth with receipts', () => {
     const receipt = first.headers.get('openstack-auth-receipt')!;
     const wrong = await post(
       '/auth/tokens',
-      { auth: { identity: { methods: ['totp'], totp: { user: { id: USER_IDS.mfa, passcode: '000000' === totp(mfa.totpSecret, ctx.sim.now()) ? '111111' : '000000' } } }, scope } },
+      {
+        auth: {
+          identity: {
+            methods: ['totp'],
+            totp: {
+              user: {
+                id: USER_IDS.mfa,
+                passcode: '000000' === totp(mfa.totpSecret, ctx.sim.now()) ? '111111' : '000000',
+              },
+            },
+          },
+          scope,
+        },
+      },
       { 'Openstack-Auth-Receipt': receipt },
     );
     expect(wrong.status).toBe(401);
@@ -296,7 +399,15 @@ describe('multi-factor auth with receipts', () => {
     ctx.sim.advance(301);
     const late = await post(
       '/auth/tokens',
-      { auth: { identity: { methods: ['totp'], totp: { user: { id: USER_IDS.mfa, passcode: totp(mfa.totpSecret, ctx.sim.now()) } } }, scope } },
+      {
+        auth: {
+          identity: {
+            methods: ['totp'],
+            totp: { user: { id: USER_IDS.mfa, passcode: totp(mfa.totpSecret, ctx.sim.now()) } },
+          },
+          scope,
+        },
+      },
       { 'Openstack-Auth-Receipt': receipt },
     );
     expect(late.status).toBe(401);
@@ -324,7 +435,11 @@ describe('multi-factor auth with receipts', () => {
     const single = (code: string) =>
       post('/auth/tokens', {
         auth: {
-          identity: { methods: ['password', 'totp'], password: pw, totp: { user: { id: USER_IDS.mfa, passcode: code } } },
+          identity: {
+            methods: ['password', 'totp'],
+            password: pw,
+            totp: { user: { id: USER_IDS.mfa, passcode: code } },
+          },
           scope,
         },
       });
@@ -347,11 +462,17 @@ describe('validate, revoke, projects, catalog', () => {
     const del = await fetch(`${ctx.sim.authUrl}/auth/tokens`, { method: 'DELETE', headers });
     expect(del.status).toBe(204);
     const admin = await issueToken(ctx.sim, 'admin');
-    const after = await fetch(`${ctx.sim.authUrl}/auth/tokens`, { headers: { 'X-Auth-Token': admin, 'X-Subject-Token': token } });
+    const after = await fetch(`${ctx.sim.authUrl}/auth/tokens`, {
+      headers: { 'X-Auth-Token': admin, 'X-Subject-Token': token },
+    });
     expect(after.status).toBe(404);
     expect(((await after.json()) as any).error.message).toBe('Failed to validate token');
     const none = await fetch(`${ctx.sim.authUrl}/auth/tokens`, { headers: { 'X-Auth-Token': admin } });
-    expect(((await none.json()) as any).error).toEqual({ code: 404, message: 'No token in the request', title: 'Not Found' });
+    expect(((await none.json()) as any).error).toEqual({
+      code: 404,
+      message: 'No token in the request',
+      title: 'Not Found',
+    });
     const nova = await fetch(`${ctx.sim.url}/compute/v2.1/servers`, { headers: { 'X-Auth-Token': token } });
     expect(nova.status).toBe(401);
     await nova.arrayBuffer();
@@ -371,7 +492,7 @@ describe('validate, revoke, projects, catalog', () => {
     await anon.arrayBuffer();
   });
 
-  it('GET /v3/auth/catalog returns the scoped token\'s catalog', async () => {
+  it("GET /v3/auth/catalog returns the scoped token's catalog", async () => {
     const token = await issueToken(ctx.sim, 'demo');
     const res = await fetch(`${ctx.sim.authUrl}/auth/catalog`, { headers: { 'X-Auth-Token': token } });
     expect(res.status).toBe(200);
@@ -379,7 +500,9 @@ describe('validate, revoke, projects, catalog', () => {
     const domainToken = await issueToken(ctx.sim, 'admin', { domain: { id: 'default' } });
     const denied = await fetch(`${ctx.sim.authUrl}/auth/catalog`, { headers: { 'X-Auth-Token': domainToken } });
     expect(denied.status).toBe(403);
-    expect(((await denied.json()) as any).error.message).toBe('You are not authorized to perform the requested action.');
+    expect(((await denied.json()) as any).error.message).toBe(
+      'You are not authorized to perform the requested action.',
+    );
   });
 
   it('unknown paths are a Keystone 404', async () => {

@@ -190,15 +190,24 @@ export class Keystone {
     for (const method of methods) {
       if (!isObject(identity[method])) throw validation(method, 'identity');
       if (!AUTH_METHODS.includes(method) || !PLUGINS.includes(method)) {
-        throw new KeystoneError(401, 'Unauthorized', 'Attempted to authenticate with an unsupported method.', { methods: AUTH_METHODS });
+        throw new KeystoneError(401, 'Unauthorized', 'Attempted to authenticate with an unsupported method.', {
+          methods: AUTH_METHODS,
+        });
       }
     }
     const appCredPayload = identity.application_credential;
     if (methods.includes('application_credential') && auth.scope !== undefined) {
-      throw new KeystoneError(401, 'Unauthorized', 'Error authenticating with application credential: Application credentials cannot request a scope.', {});
+      throw new KeystoneError(
+        401,
+        'Unauthorized',
+        'Error authenticating with application credential: Application credentials cannot request a scope.',
+        {},
+      );
     }
     const requestedScope = this.lookupScope(auth.scope);
-    const appCred = methods.includes('application_credential') ? this.lookupAppCredential(appCredPayload as Record<string, unknown>) : undefined;
+    const appCred = methods.includes('application_credential')
+      ? this.lookupAppCredential(appCredPayload as Record<string, unknown>)
+      : undefined;
 
     let user: User | undefined;
     let inheritedToken: TokenRecord | undefined;
@@ -238,7 +247,9 @@ export class Keystone {
     }
 
     if (inheritedToken?.appCredential) throw unauthorized();
-    const scope = appCred ? { project: this.projectById(appCred.project_id) } : (requestedScope ?? this.defaultScope(user, auth.scope));
+    const scope = appCred
+      ? { project: this.projectById(appCred.project_id) }
+      : (requestedScope ?? this.defaultScope(user, auth.scope));
     const roleIds = appCred ? expandRoles(appCred.role_ids) : this.rolesFor(user, scope);
     if (scope && roleIds.length === 0) throw unauthorized();
 
@@ -348,7 +359,8 @@ export class Keystone {
   private findUser(ref: Record<string, unknown>, schemaPath: string): User | undefined {
     const users = this.opts.data.users;
     if (typeof ref.id === 'string') return users.find((u) => u.id === ref.id);
-    if (typeof ref.name !== 'string') throw badRequest(`Invalid input for field ${schemaPath}: id or name must be present.`);
+    if (typeof ref.name !== 'string')
+      throw badRequest(`Invalid input for field ${schemaPath}: id or name must be present.`);
     if (ref.domain === undefined) throw validation('domain', 'user');
     const domain = this.findDomain(ref.domain, `${schemaPath}/domain`);
     return domain?.enabled ? users.find((u) => u.name === ref.name && u.domain_id === domain.id) : undefined;
@@ -401,7 +413,8 @@ export class Keystone {
       return { domain: { id: domain.id, name: domain.name } };
     }
     if (scope.system !== undefined) {
-      if (!isObject(scope.system) || scope.system.all !== true) throw schemaError('scope/system', "'all' is a required property");
+      if (!isObject(scope.system) || scope.system.all !== true)
+        throw schemaError('scope/system', "'all' is a required property");
       return { system: true };
     }
     // Trusts are not simulated.
@@ -425,7 +438,11 @@ export class Keystone {
     const direct = this.opts.data.assignments
       .filter((a) => a.user_id === user.id)
       .filter((a) =>
-        'project' in scope ? a.project_id === scope.project.id : 'domain' in scope ? a.domain_id === scope.domain.id && !a.project_id : a.system === 'all',
+        'project' in scope
+          ? a.project_id === scope.project.id
+          : 'domain' in scope
+            ? a.domain_id === scope.domain.id && !a.project_id
+            : a.system === 'all',
       )
       .map((a) => a.role_id);
     return expandRoles(direct);
@@ -465,7 +482,11 @@ export class Keystone {
   private validateSubject(req: SimRequest, head: boolean): SimResponse {
     const subject = this.subject(req, this.caller(req), 'identity:validate_token');
     if (head) return empty(200, { 'X-Subject-Token': subject.id });
-    return json(200, { token: this.tokenBody(subject, !req.query.has('nocatalog')) }, { 'X-Subject-Token': subject.id });
+    return json(
+      200,
+      { token: this.tokenBody(subject, !req.query.has('nocatalog')) },
+      { 'X-Subject-Token': subject.id },
+    );
   }
 
   private revoke(req: SimRequest): SimResponse {
@@ -480,7 +501,9 @@ export class Keystone {
 
   private authProjects(req: SimRequest, rootUrl: string): SimResponse {
     const caller = this.caller(req);
-    const ids = new Set(this.opts.data.assignments.filter((a) => a.user_id === caller.user.id && a.project_id).map((a) => a.project_id));
+    const ids = new Set(
+      this.opts.data.assignments.filter((a) => a.user_id === caller.user.id && a.project_id).map((a) => a.project_id),
+    );
     const projects = this.opts.data.projects
       .filter((p) => ids.has(p.id) && p.enabled)
       .map((p) => ({
@@ -500,10 +523,20 @@ export class Keystone {
 
   private authDomains(req: SimRequest, rootUrl: string): SimResponse {
     const caller = this.caller(req);
-    const ids = new Set(this.opts.data.assignments.filter((a) => a.user_id === caller.user.id && a.domain_id).map((a) => a.domain_id));
+    const ids = new Set(
+      this.opts.data.assignments.filter((a) => a.user_id === caller.user.id && a.domain_id).map((a) => a.domain_id),
+    );
     const domains = this.opts.data.domains
       .filter((d) => ids.has(d.id))
-      .map((d) => ({ description: d.description, enabled: d.enabled, id: d.id, links: { self: `${rootUrl}/v3/domains/${d.id}` }, name: d.name, options: {}, tags: [] }));
+      .map((d) => ({
+        description: d.description,
+        enabled: d.enabled,
+        id: d.id,
+        links: { self: `${rootUrl}/v3/domains/${d.id}` },
+        name: d.name,
+        options: {},
+        tags: [],
+      }));
     return json(200, { domains, links: { next: null, previous: null, self: `${rootUrl}/v3/auth/domains` } });
   }
 
@@ -511,7 +544,10 @@ export class Keystone {
   private authCatalog(req: SimRequest, rootUrl: string): SimResponse {
     const caller = this.caller(req);
     if (!caller.scope || !('project' in caller.scope)) throw forbidden();
-    return json(200, { catalog: this.opts.catalog(caller.scope.project.id), links: { self: `${rootUrl}/v3/auth/catalog` } });
+    return json(200, {
+      catalog: this.opts.catalog(caller.scope.project.id),
+      links: { self: `${rootUrl}/v3/auth/catalog` },
+    });
   }
 
   private authSystem(req: SimRequest, rootUrl: string): SimResponse {
@@ -543,7 +579,11 @@ export class Keystone {
     const scope = token.scope;
     if (scope) {
       if ('project' in scope) {
-        body.project = { domain: this.domainRef(scope.project.domain_id), id: scope.project.id, name: scope.project.name };
+        body.project = {
+          domain: this.domainRef(scope.project.domain_id),
+          id: scope.project.id,
+          name: scope.project.name,
+        };
         body.is_domain = false;
       } else if ('domain' in scope) {
         body.domain = { id: scope.domain.id, name: scope.domain.name };
@@ -554,7 +594,11 @@ export class Keystone {
       if (withCatalog) body.catalog = this.opts.catalog('project' in scope ? scope.project.id : undefined);
     }
     if (token.appCredential) {
-      body.application_credential = { id: token.appCredential.id, name: token.appCredential.name, restricted: !token.appCredential.unrestricted };
+      body.application_credential = {
+        id: token.appCredential.id,
+        name: token.appCredential.name,
+        restricted: !token.appCredential.unrestricted,
+      };
     }
     return body;
   }
@@ -569,7 +613,8 @@ const PLUGINS = ['password', 'token', 'application_credential', 'totp'];
  */
 function parseAuthBody(req: SimRequest): Record<string, unknown> {
   const type = req.headers['content-type'];
-  if (req.text !== '' && type && !/^application\/json\b/i.test(type)) throw validation('application/json', 'Content-Type header');
+  if (req.text !== '' && type && !/^application\/json\b/i.test(type))
+    throw validation('application/json', 'Content-Type header');
   let body: unknown;
   try {
     body = req.text.trim() === '' ? {} : JSON.parse(req.text);
@@ -583,7 +628,7 @@ function parseAuthBody(req: SimRequest): Record<string, unknown> {
   const methods = auth.identity.methods;
   if (methods === undefined) throw schemaError('identity', "'methods' is a required property");
   if (!Array.isArray(methods)) throw schemaError('identity/methods', `${pyRepr(methods)} is not of type 'array'`);
-  if (!methods.every((m) => typeof m === 'string')) throw schemaError('identity/methods', "items must be strings");
+  if (!methods.every((m) => typeof m === 'string')) throw schemaError('identity/methods', 'items must be strings');
   if (methods.length === 0) throw validation('methods', 'identity');
   return auth;
 }
@@ -603,7 +648,6 @@ export function expandRoles(direct: string[]): string[] {
   direct.forEach(visit);
   return out;
 }
-
 
 /** Fernet tokens and receipts are ~180-char URL-safe base64 strings starting with gAAAAA. */
 function newTokenId(): string {

@@ -38,7 +38,10 @@ export function v(s: string): Version {
 export function requestedComputeVersion(headers: Record<string, string>): string | undefined {
   const modern = headers['openstack-api-version'];
   if (modern !== undefined) {
-    const entries = modern.split(',').map((e) => e.trim()).reverse();
+    const entries = modern
+      .split(',')
+      .map((e) => e.trim())
+      .reverse();
     for (const entry of entries) {
       const [service, value] = entry.split(/\s+/, 2);
       if (service?.toLowerCase() === 'compute' && value !== undefined) return value;

@@ -25,7 +25,12 @@ interface Res {
   body: any;
 }
 
-async function call(sim: Simulator, method: string, path: string, opts: { token?: string; mv?: string; legacyMv?: string; body?: unknown; base?: string } = {}): Promise<Res> {
+async function call(
+  sim: Simulator,
+  method: string,
+  path: string,
+  opts: { token?: string; mv?: string; legacyMv?: string; body?: unknown; base?: string } = {},
+): Promise<Res> {
   const headers: Record<string, string> = {};
   if (opts.token) headers['X-Auth-Token'] = opts.token;
   if (opts.mv) headers['OpenStack-API-Version'] = `compute ${opts.mv}`;
@@ -47,16 +52,31 @@ async function call(sim: Simulator, method: string, path: string, opts: { token?
 }
 
 const console_ = (server: string, protocol: string, type: string, mv = '2.6', token?: string) =>
-  call(ctx.sim, 'POST', `/v2.1/servers/${server}/remote-consoles`, { token: token ?? demo, mv, body: { remote_console: { protocol, type } } });
+  call(ctx.sim, 'POST', `/v2.1/servers/${server}/remote-consoles`, {
+    token: token ?? demo,
+    mv,
+    body: { remote_console: { protocol, type } },
+  });
 
 describe('version documents', () => {
   it('GET / lists v2.0 and v2.1 with the max and min microversion; no token, no version or request-id headers', async () => {
     const res = await call(ctx.sim, 'GET', '/');
     expect(res.status).toBe(200);
     const v21 = res.body.versions.find((v: any) => v.id === 'v2.1');
-    expect(v21).toEqual({ id: 'v2.1', links: [{ href: `${ctx.sim.url}/compute/v2.1/`, rel: 'self' }], status: 'CURRENT', version: '2.100', min_version: '2.1', updated: '2013-07-23T11:33:21Z' });
+    expect(v21).toEqual({
+      id: 'v2.1',
+      links: [{ href: `${ctx.sim.url}/compute/v2.1/`, rel: 'self' }],
+      status: 'CURRENT',
+      version: '2.100',
+      min_version: '2.1',
+      updated: '2013-07-23T11:33:21Z',
+    });
     // SUPPORTED until 2025.2 Flamingo deprecated v2.0 (max 2.100 is Epoxy).
-    expect(res.body.versions.find((v: any) => v.id === 'v2.0')).toMatchObject({ status: 'SUPPORTED', version: '', min_version: '' });
+    expect(res.body.versions.find((v: any) => v.id === 'v2.0')).toMatchObject({
+      status: 'SUPPORTED',
+      version: '',
+      min_version: '',
+    });
     expect(res.headers.get('openstack-api-version')).toBeNull();
     expect(res.headers.get('x-openstack-request-id')).toBeNull();
   });
@@ -65,7 +85,10 @@ describe('version documents', () => {
     expect((await call(ctx.sim, 'GET', '/v2')).body.version).toMatchObject({ id: 'v2.0', version: '' });
     const other = await call(ctx.sim, 'GET', '/v3');
     expect(other.status).toBe(300);
-    expect(other.body.choices.map((c: any) => c.links[0].href)).toEqual([`${ctx.sim.url}/compute/v2/v3`, `${ctx.sim.url}/compute/v2.1/v3`]);
+    expect(other.body.choices.map((c: any) => c.links[0].href)).toEqual([
+      `${ctx.sim.url}/compute/v2/v3`,
+      `${ctx.sim.url}/compute/v2.1/v3`,
+    ]);
   });
 
   it('GET /v2.1 and /v2.1/ return the single version document with media-types', async () => {
@@ -122,7 +145,9 @@ describe('microversion headers', () => {
     for (const bad of ['2.06', 'Latest', 'v2.6', '2']) {
       const res = await call(ctx.sim, 'GET', '/v2.1/servers', { token: demo, mv: bad });
       expect(res.status, bad).toBe(400);
-      expect(res.body.badRequest.message).toBe(`API Version String ${bad} is of invalid format. Must be of format MajorNum.MinorNum.`);
+      expect(res.body.badRequest.message).toBe(
+        `API Version String ${bad} is of invalid format. Must be of format MajorNum.MinorNum.`,
+      );
       expect(res.headers.get('openstack-api-version')).toBeNull();
     }
   });
@@ -131,7 +156,10 @@ describe('microversion headers', () => {
     for (const out of ['2.0', '2.101', '3.0']) {
       const res = await call(ctx.sim, 'GET', '/v2.1/servers', { token: demo, mv: out });
       expect(res.status).toBe(406);
-      expect(res.body.computeFault).toEqual({ code: 406, message: `Version ${out} is not supported by the API. Minimum is 2.1 and maximum is 2.100.` });
+      expect(res.body.computeFault).toEqual({
+        code: 406,
+        message: `Version ${out} is not supported by the API. Minimum is 2.1 and maximum is 2.100.`,
+      });
       expect(res.headers.get('openstack-api-version')).toBe(`compute ${out}`);
     }
   });
@@ -147,7 +175,9 @@ describe('authentication (keystonemiddleware)', () => {
       for (const token of [undefined, 'gAAAAAnotatoken', expired]) {
         const res = await call(short, 'GET', '/v2.1/servers', { token });
         expect(res.status).toBe(401);
-        expect(res.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+        expect(res.body).toEqual({
+          error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
+        });
         expect(res.headers.get('www-authenticate')).toBe(`Keystone uri="${short.authUrl}"`);
       }
     } finally {
@@ -163,15 +193,24 @@ describe('authentication (keystonemiddleware)', () => {
 
   it('the middleware 401 body is exactly what keystonemiddleware sends', async () => {
     const res = await fetch(`${ctx.sim.url}/compute/v2.1/servers`);
-    expect(await res.text()).toBe('{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}');
+    expect(await res.text()).toBe(
+      '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}',
+    );
     expect(res.headers.get('content-type')).toBe('application/json');
   });
 
-  it('unrouted URLs get webob\'s plain 404 (not a Nova fault), formatted for Accept', async () => {
-    const get = (accept?: string) => fetch(`${ctx.sim.url}/compute/v2.1/nosuch`, { headers: { 'X-Auth-Token': demo, ...(accept ? { Accept: accept } : {}) } });
+  it("unrouted URLs get webob's plain 404 (not a Nova fault), formatted for Accept", async () => {
+    const get = (accept?: string) =>
+      fetch(`${ctx.sim.url}/compute/v2.1/nosuch`, {
+        headers: { 'X-Auth-Token': demo, ...(accept ? { Accept: accept } : {}) },
+      });
     const asJson = await get('application/json');
     expect(asJson.status).toBe(404);
-    expect(await asJson.json()).toEqual({ message: 'The resource could not be found.<br /><br />\n\n\n', code: '404 Not Found', title: 'Not Found' });
+    expect(await asJson.json()).toEqual({
+      message: 'The resource could not be found.<br /><br />\n\n\n',
+      code: '404 Not Found',
+      title: 'Not Found',
+    });
     expect(asJson.headers.get('openstack-api-version')).toBeNull();
     const asHtml = await get('*/*');
     expect(asHtml.headers.get('content-type')).toBe('text/html; charset=UTF-8');
@@ -202,7 +241,9 @@ describe('servers', () => {
   it('metacharacters are regex syntax: an escaped anchored pattern finds db(1).x, the raw name does not', async () => {
     const raw = await call(ctx.sim, 'GET', `/v2.1/servers?name=${encodeURIComponent('db(1).x')}`, { token: demo });
     expect(raw.body.servers).toEqual([]);
-    const escaped = await call(ctx.sim, 'GET', `/v2.1/servers?name=${encodeURIComponent('^db\\(1\\)\\.x$')}`, { token: demo });
+    const escaped = await call(ctx.sim, 'GET', `/v2.1/servers?name=${encodeURIComponent('^db\\(1\\)\\.x$')}`, {
+      token: demo,
+    });
     expect(escaped.body.servers.map((s: any) => s.id)).toEqual([SERVER_IDS.meta]);
   });
 
@@ -219,14 +260,16 @@ describe('servers', () => {
     expect(res.body.servers[0]).toHaveProperty('created');
   });
 
-  it('lists only the token\'s project; all_tenants is admin-only (403 for members)', async () => {
+  it("lists only the token's project; all_tenants is admin-only (403 for members)", async () => {
     const mine = await call(ctx.sim, 'GET', '/v2.1/servers', { token: demo });
     expect(mine.body.servers.map((s: any) => s.name)).not.toContain('other-vm');
     const all = await call(ctx.sim, 'GET', '/v2.1/servers?all_tenants=1', { token: admin });
     expect(all.body.servers.map((s: any) => s.name)).toEqual(expect.arrayContaining(['other-vm', 'admin-vm', 'web-1']));
     const denied = await call(ctx.sim, 'GET', '/v2.1/servers?all_tenants=1', { token: demo });
     expect(denied.status).toBe(403);
-    expect(denied.body.forbidden.message).toMatch(/^Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed\.$/);
+    expect(denied.body.forbidden.message).toMatch(
+      /^Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed\.$/,
+    );
   });
 
   it('paginates with limit and marker, with a next link on full pages', async () => {
@@ -247,7 +290,7 @@ describe('servers', () => {
     expect((await call(ctx.sim, 'GET', '/v2.1/servers?limit=abc', { token: demo })).status).toBe(400);
   });
 
-  it('the next link keeps the request\'s parameters, sorted by name', async () => {
+  it("the next link keeps the request's parameters, sorted by name", async () => {
     const res = await call(ctx.sim, 'GET', '/v2.1/servers/detail?name=web&limit=1', { token: demo });
     const href = res.body.servers_links[0].href as string;
     expect(href).toBe(`${ctx.sim.url}/compute/v2.1/servers/detail?limit=1&marker=${res.body.servers[0].id}&name=web`);
@@ -260,7 +303,7 @@ describe('servers', () => {
     expect(strict.body.badRequest.message).toContain("'foo' does not match any of the regexes: '^_'");
   });
 
-  it('GET /servers/{id}: found, 404 for unknown, non-UUID and other projects\' servers', async () => {
+  it("GET /servers/{id}: found, 404 for unknown, non-UUID and other projects' servers", async () => {
     const ok = await call(ctx.sim, 'GET', `/v2.1/servers/${SERVER_IDS.web1}`, { token: demo });
     expect(ok.status).toBe(200);
     expect(ok.body.server).toMatchObject({ id: SERVER_IDS.web1, name: 'web-1', tenant_id: PROJECT_IDS.demo });
@@ -285,7 +328,7 @@ describe('servers', () => {
 });
 
 describe('POST /servers/{id}/remote-consoles', () => {
-  it('novnc: 200 with the token inside noVNC\'s path parameter', async () => {
+  it("novnc: 200 with the token inside noVNC's path parameter", async () => {
     const res = await console_(SERVER_IDS.web1, 'vnc', 'novnc');
     expect(res.status).toBe(200);
     expect(res.body.remote_console).toMatchObject({ protocol: 'vnc', type: 'novnc' });
@@ -293,8 +336,12 @@ describe('POST /servers/{id}/remote-consoles', () => {
   });
 
   it('spice-html5, serial (ws://) and webmks (2.8, on the VMware host) use ?token=', async () => {
-    expect((await console_(SERVER_IDS.web1, 'spice', 'spice-html5')).body.remote_console.url).toMatch(/spice_auto\.html\?token=[0-9a-f-]{36}$/);
-    expect((await console_(SERVER_IDS.web1, 'serial', 'serial')).body.remote_console.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/console\/serial\/\?token=/);
+    expect((await console_(SERVER_IDS.web1, 'spice', 'spice-html5')).body.remote_console.url).toMatch(
+      /spice_auto\.html\?token=[0-9a-f-]{36}$/,
+    );
+    expect((await console_(SERVER_IDS.web1, 'serial', 'serial')).body.remote_console.url).toMatch(
+      /^ws:\/\/127\.0\.0\.1:\d+\/console\/serial\/\?token=/,
+    );
     const mks = await console_(SERVER_IDS.vmware, 'mks', 'webmks', '2.8');
     expect(mks.status).toBe(200);
     expect(mks.body.remote_console.url).toMatch(/\/mks\/\?token=/);
@@ -306,7 +353,9 @@ describe('POST /servers/{id}/remote-consoles', () => {
     expect(ok.body.remote_console.url).toMatch(/\/spice-direct\/nova\?token=/);
     const low = await console_(SERVER_IDS.web1, 'spice', 'spice-direct', '2.98');
     expect(low.status).toBe(400);
-    expect(low.body.badRequest.message).toMatch(/^Invalid input for field\/attribute type\. Value: spice-direct\. 'spice-direct' is not one of \[/);
+    expect(low.body.badRequest.message).toMatch(
+      /^Invalid input for field\/attribute type\. Value: spice-direct\. 'spice-direct' is not one of \[/,
+    );
   });
 
   it('webmks below 2.8 fails the schema (protocol mks unknown)', async () => {
@@ -322,16 +371,19 @@ describe('POST /servers/{id}/remote-consoles', () => {
     expect(res.headers.get('openstack-api-version')).toBe('compute 2.5');
   });
 
-  it('schema messages print values as Python does, with the enum in Nova\'s order (Zed lists rdp)', async () => {
+  it("schema messages print values as Python does, with the enum in Nova's order (Zed lists rdp)", async () => {
     const { Simulator } = await import('./index.js');
     const zed = await Simulator.start({ computeMaxVersion: '2.93' });
     try {
       const token = await issueToken(zed, 'demo');
-      const post = (body: unknown) => call(zed, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, { token, mv: '2.8', body });
+      const post = (body: unknown) =>
+        call(zed, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, { token, mv: '2.8', body });
       expect((await post({ remote_console: { protocol: 'vnc', type: 'foo' } })).body.badRequest.message).toBe(
         "Invalid input for field/attribute type. Value: foo. 'foo' is not one of ['novnc', 'xvpvnc', 'rdp-html5', 'spice-html5', 'serial', 'webmks']",
       );
-      expect((await post({ remote_console: { protocol: 'vnc', type: 'novnc', extra: 1 } })).body.badRequest.message).toBe(
+      expect(
+        (await post({ remote_console: { protocol: 'vnc', type: 'novnc', extra: 1 } })).body.badRequest.message,
+      ).toBe(
         "Invalid input for field/attribute remote_console. Value: {'protocol': 'vnc', 'type': 'novnc', 'extra': 1}. Additional properties are not allowed ('extra' was unexpected)",
       );
       expect((await post({ remote_console: { protocol: 'vnc' } })).body.badRequest.message).toBe(
@@ -344,12 +396,25 @@ describe('POST /servers/{id}/remote-consoles', () => {
   });
 
   it('schema: missing keys and extra properties are 400', async () => {
-    for (const body of [{}, { remote_console: { protocol: 'vnc' } }, { remote_console: { protocol: 'vnc', type: 'novnc', x: 1 } }, { remote_console: { protocol: 'vnc', type: 'novnc' }, y: 1 }]) {
-      const res = await call(ctx.sim, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, { token: demo, mv: '2.6', body });
+    for (const body of [
+      {},
+      { remote_console: { protocol: 'vnc' } },
+      { remote_console: { protocol: 'vnc', type: 'novnc', x: 1 } },
+      { remote_console: { protocol: 'vnc', type: 'novnc' }, y: 1 },
+    ]) {
+      const res = await call(ctx.sim, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
+        token: demo,
+        mv: '2.6',
+        body,
+      });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body).toHaveProperty('badRequest');
     }
-    const malformed = await call(ctx.sim, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, { token: demo, mv: '2.6', body: '{"remote_console": ' });
+    const malformed = await call(ctx.sim, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
+      token: demo,
+      mv: '2.6',
+      body: '{"remote_console": ',
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body.badRequest.message).toBe('Malformed request body');
   });
@@ -369,7 +434,10 @@ describe('POST /servers/{id}/remote-consoles', () => {
     expect(missing.body.itemNotFound.message).toBe('Instance 00000000-0000-4000-8000-000000000000 could not be found.');
     const building = await console_(SERVER_IDS.building, 'vnc', 'novnc');
     expect(building.status).toBe(409);
-    expect(building.body.conflictingRequest).toEqual({ code: 409, message: `Instance ${SERVER_IDS.building} is not ready` });
+    expect(building.body.conflictingRequest).toEqual({
+      code: 409,
+      message: `Instance ${SERVER_IDS.building} is not ready`,
+    });
     const migrating = await console_(SERVER_IDS.migrating, 'vnc', 'novnc');
     expect(migrating.status).toBe(500);
     expect(migrating.body.computeFault.message).toMatch(/^Unexpected API Error/);
@@ -401,10 +469,12 @@ describe('POST /servers/{id}/remote-consoles', () => {
     }
   });
 
-  it('policy: a reader gets 403 under the new defaults (2023.1+); an admin may use any project\'s server', async () => {
+  it("policy: a reader gets 403 under the new defaults (2023.1+); an admin may use any project's server", async () => {
     const denied = await console_(SERVER_IDS.web1, 'vnc', 'novnc', '2.6', reader);
     expect(denied.status).toBe(403);
-    expect(denied.body.forbidden.message).toBe("Policy doesn't allow os_compute_api:os-remote-consoles to be performed.");
+    expect(denied.body.forbidden.message).toBe(
+      "Policy doesn't allow os_compute_api:os-remote-consoles to be performed.",
+    );
     expect((await console_(SERVER_IDS.other, 'vnc', 'novnc', '2.6', admin)).status).toBe(200);
   });
 
@@ -456,7 +526,9 @@ describe('legacy console actions (2.1–2.5)', () => {
     expect(vnc.status).toBe(200);
     expect(vnc.body.console.type).toBe('novnc');
     expect(vnc.body.console.url).toContain('path=%3Ftoken%3D');
-    expect((await action({ 'os-getSPICEConsole': { type: 'spice-html5' } }, '2.5')).body.console.type).toBe('spice-html5');
+    expect((await action({ 'os-getSPICEConsole': { type: 'spice-html5' } }, '2.5')).body.console.type).toBe(
+      'spice-html5',
+    );
     expect((await action({ 'os-getSerialConsole': { type: 'serial' } })).body.console.url).toMatch(/^ws:/);
   });
 
@@ -472,7 +544,9 @@ describe('legacy console actions (2.1–2.5)', () => {
     expect((await action({ 'os-getVNCConsole': { type: 'novnc' } }, undefined, SERVER_IDS.building)).status).toBe(409);
     const busy = await action({ 'os-getVNCConsole': { type: 'novnc' } }, undefined, SERVER_IDS.migrating);
     expect(busy.status).toBe(409);
-    expect(busy.body.conflictingRequest.message).toBe(`Cannot 'get_vnc_console' instance ${SERVER_IDS.migrating} while it is in task_state migrating`);
+    expect(busy.body.conflictingRequest.message).toBe(
+      `Cannot 'get_vnc_console' instance ${SERVER_IDS.migrating} while it is in task_state migrating`,
+    );
     expect((await action({ 'os-getVNCConsole': { type: 'xvpvnc' } })).status).toBe(500);
   });
 });
@@ -482,7 +556,9 @@ describe('GET /os-console-auth-tokens/{token}', () => {
     const protocol = type === 'novnc' ? 'vnc' : type === 'serial' ? 'serial' : 'spice';
     const res = await console_(SERVER_IDS.web1, protocol, type, type === 'spice-direct' ? '2.99' : '2.6');
     const url = new URL(res.body.remote_console.url);
-    return url.searchParams.get('token') ?? new URLSearchParams((url.searchParams.get('path') ?? '').slice(1)).get('token')!;
+    return (
+      url.searchParams.get('token') ?? new URLSearchParams((url.searchParams.get('path') ?? '').slice(1)).get('token')!
+    );
   };
 
   it('admin at 2.31: 200 with instance_uuid, host, port, internal_access_path (no tls_port)', async () => {
@@ -501,19 +577,30 @@ describe('GET /os-console-auth-tokens/{token}', () => {
     const at98 = await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${direct}`, { token: admin, mv: '2.98' });
     expect(at98.body.console).not.toHaveProperty('tls_port');
     const serial = await newConsole('serial');
-    expect((await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${serial}`, { token: admin, mv: '2.99' })).body.console).not.toHaveProperty('tls_port');
+    expect(
+      (await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${serial}`, { token: admin, mv: '2.99' })).body.console,
+    ).not.toHaveProperty('tls_port');
   });
 
   it('members get 403; unknown and expired tokens 404', async () => {
     const token = await newConsole('novnc');
     const member = await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${token}`, { token: demo, mv: '2.31' });
     expect(member.status).toBe(403);
-    expect(member.body.forbidden.message).toBe("Policy doesn't allow os_compute_api:os-console-auth-tokens to be performed.");
+    expect(member.body.forbidden.message).toBe(
+      "Policy doesn't allow os_compute_api:os-console-auth-tokens to be performed.",
+    );
     const bogus = await call(ctx.sim, 'GET', '/v2.1/os-console-auth-tokens/not-a-token', { token: admin, mv: '2.31' });
     expect(bogus.status).toBe(404);
     expect(bogus.body.itemNotFound).toEqual({ code: 404, message: 'Token not found' });
     ctx.sim.advance(601);
-    expect((await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${token}`, { token: await issueToken(ctx.sim, 'admin'), mv: '2.31' })).status).toBe(404);
+    expect(
+      (
+        await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${token}`, {
+          token: await issueToken(ctx.sim, 'admin'),
+          mv: '2.31',
+        })
+      ).status,
+    ).toBe(404);
     admin = await issueToken(ctx.sim, 'admin');
     demo = await issueToken(ctx.sim, 'demo');
   });
@@ -522,13 +609,21 @@ describe('GET /os-console-auth-tokens/{token}', () => {
     const token = await newConsole('novnc');
     const res = await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${token}`, { token: admin, mv: '2.30' });
     expect(res.status).toBe(400);
-    expect(res.body.badRequest.message).toBe('The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n');
+    expect(res.body.badRequest.message).toBe(
+      'The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n',
+    );
     const { Simulator } = await import('./index.js');
     const zed = await Simulator.start({ computeMaxVersion: '2.93' });
     try {
       const [d, a] = [await issueToken(zed, 'demo'), await issueToken(zed, 'admin')];
-      const created = await call(zed, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, { token: d, mv: '2.6', body: { remote_console: { protocol: 'vnc', type: 'novnc' } } });
-      const tok = new URLSearchParams(new URL(created.body.remote_console.url).searchParams.get('path')!.slice(1)).get('token');
+      const created = await call(zed, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
+        token: d,
+        mv: '2.6',
+        body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
+      });
+      const tok = new URLSearchParams(new URL(created.body.remote_console.url).searchParams.get('path')!.slice(1)).get(
+        'token',
+      );
       const old = await call(zed, 'GET', `/v2.1/os-console-auth-tokens/${tok}`, { token: a, mv: '2.30' });
       expect(old.status).toBe(401);
       expect(old.body.unauthorized.message).toBe('The requested console type details are not accessible');
@@ -549,7 +644,7 @@ describe('GET /os-console-auth-tokens/{token}', () => {
 describe('RegionTwo: catalog URLs ending in /v2.1/<project_id>', () => {
   const r2 = () => `${ctx.sim.url}/r2/compute`;
 
-  it('works with the token\'s project id and lists RegionTwo\'s own servers', async () => {
+  it("works with the token's project id and lists RegionTwo's own servers", async () => {
     const res = await call(ctx.sim, 'GET', `/v2.1/${PROJECT_IDS.demo}/servers`, { token: demo, base: r2() });
     expect(res.status).toBe(200);
     expect(res.body.servers.map((s: any) => s.name)).toEqual(['r2-vm']);
@@ -566,13 +661,18 @@ describe('RegionTwo: catalog URLs ending in /v2.1/<project_id>', () => {
   it('another project\'s id in the URL is 400 "Malformed request URL"', async () => {
     const res = await call(ctx.sim, 'GET', `/v2.1/${PROJECT_IDS.other}/servers`, { token: demo, base: r2() });
     expect(res.status).toBe(400);
-    expect(res.body.badRequest.message).toBe(`Malformed request URL: URL's project_id '${PROJECT_IDS.other}' doesn't match Context's project_id '${PROJECT_IDS.demo}'`);
+    expect(res.body.badRequest.message).toBe(
+      `Malformed request URL: URL's project_id '${PROJECT_IDS.other}' doesn't match Context's project_id '${PROJECT_IDS.demo}'`,
+    );
   });
 
   it('the request log records region and interface', async () => {
     ctx.sim.clearLog();
     await call(ctx.sim, 'GET', `/v2.1/${PROJECT_IDS.demo}/servers`, { token: demo, base: r2() });
     await call(ctx.sim, 'GET', '/v2.1/servers', { token: demo, base: `${ctx.sim.url}/compute-internal` });
-    expect(ctx.sim.requests('compute').map((e) => `${e.region}/${e.interface}`)).toEqual(['RegionTwo/public', 'RegionOne/internal']);
+    expect(ctx.sim.requests('compute').map((e) => `${e.region}/${e.interface}`)).toEqual([
+      'RegionTwo/public',
+      'RegionOne/internal',
+    ]);
   });
 });

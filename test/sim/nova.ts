@@ -102,7 +102,8 @@ const FAULT_NAMES: Record<number, string> = {
 };
 
 /** webob's HTTPBadRequest default explanation, CRLFs included. */
-const WEBOB_400 = 'The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n';
+const WEBOB_400 =
+  'The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n';
 const NOT_FOUND_TEXT = 'The resource could not be found.';
 
 interface Call {
@@ -165,7 +166,8 @@ export class Nova {
       if (!(err instanceof NovaError)) throw err;
       let res = err.response ?? fault(err.status, err.message);
       // keystonemiddleware adds WWW-Authenticate to any 401 on the way out (process_response).
-      if (res.status === 401 && !res.headers['WWW-Authenticate']) res = withHeaders(res, { 'WWW-Authenticate': `Keystone uri="${this.opts.authUri()}"` });
+      if (res.status === 401 && !res.headers['WWW-Authenticate'])
+        res = withHeaders(res, { 'WWW-Authenticate': `Keystone uri="${this.opts.authUri()}"` });
       return withHeaders(res, { ...versionHeaders, ...ids });
     }
   }
@@ -192,7 +194,10 @@ export class Nova {
     checkContentType(req);
     const tokenProject = this.tokenProject(token);
     if (urlProject && urlProject !== tokenProject) {
-      throw new NovaError(400, `Malformed request URL: URL's project_id '${urlProject}' doesn't match Context's project_id '${tokenProject ?? 'None'}'`);
+      throw new NovaError(
+        400,
+        `Malformed request URL: URL's project_id '${urlProject}' doesn't match Context's project_id '${tokenProject ?? 'None'}'`,
+      );
     }
     const linkBase = `${mountUrl}/v2.1${urlProject ? `/${urlProject}` : ''}`;
     const bookmarkBase = `${mountUrl}${urlProject ? `/${urlProject}` : ''}`;
@@ -206,10 +211,13 @@ export class Nova {
       if (rest.length === 1 && method === 'GET') return (call) => this.listServers(call, false);
       if (rest.length === 2 && b === 'detail' && method === 'GET') return (call) => this.listServers(call, true);
       if (rest.length === 2 && method === 'GET') return (call) => this.showServer(call, b as string);
-      if (rest.length === 3 && c === 'remote-consoles' && method === 'POST') return (call) => this.createConsole(call, b as string);
-      if (rest.length === 3 && c === 'action' && method === 'POST') return (call) => this.serverAction(call, b as string);
+      if (rest.length === 3 && c === 'remote-consoles' && method === 'POST')
+        return (call) => this.createConsole(call, b as string);
+      if (rest.length === 3 && c === 'action' && method === 'POST')
+        return (call) => this.serverAction(call, b as string);
     }
-    if (a === 'os-console-auth-tokens' && rest.length === 2 && method === 'GET') return (call) => this.showConsoleToken(call, b as string);
+    if (a === 'os-console-auth-tokens' && rest.length === 2 && method === 'GET')
+      return (call) => this.showConsoleToken(call, b as string);
     return undefined;
   }
 
@@ -284,7 +292,10 @@ export class Nova {
       'media-types': [{ base: 'application/json', type: `application/vnd.openstack.compute+json;version=${mt}` }],
     });
     return json(300, {
-      choices: [entry('v2.0', 'v2', this.v2Deprecated ? 'DEPRECATED' : 'SUPPORTED', '2'), entry('v2.1', 'v2.1', 'CURRENT', '2.1')],
+      choices: [
+        entry('v2.0', 'v2', this.v2Deprecated ? 'DEPRECATED' : 'SUPPORTED', '2'),
+        entry('v2.1', 'v2.1', 'CURRENT', '2.1'),
+      ],
     });
   }
 
@@ -319,7 +330,10 @@ export class Nova {
     // The echo carries the requested value even when it is out of range (it is stored before the check).
     setVersion(fmt(parsed));
     if (cmp(parsed, MIN) < 0 || cmp(parsed, this.max) > 0) {
-      throw new NovaError(406, `Version ${fmt(parsed)} is not supported by the API. Minimum is ${fmt(MIN)} and maximum is ${fmt(this.max)}.`);
+      throw new NovaError(
+        406,
+        `Version ${fmt(parsed)} is not supported by the API. Minimum is ${fmt(MIN)} and maximum is ${fmt(this.max)}.`,
+      );
     }
     return parsed;
   }
@@ -356,11 +370,16 @@ export class Nova {
     const project = this.tokenProject(call.token);
     if (!project) throw this.forbidden(`os_compute_api:servers:${detail ? 'detail' : 'index'}`);
     const allTenants = parseAllTenants(q);
-    if (allTenants && !admin) throw this.forbidden(`os_compute_api:servers:${detail ? 'detail' : 'index'}:get_all_tenants`);
+    if (allTenants && !admin)
+      throw this.forbidden(`os_compute_api:servers:${detail ? 'detail' : 'index'}:get_all_tenants`);
 
     if (cmp(call.version, v('2.75')) >= 0) {
       const unknown = [...q.keys()].find((k) => !SERVER_LIST_PARAMS.has(k) && !k.startsWith('_'));
-      if (unknown) throw new NovaError(400, `Invalid input for query parameters ${unknown}. Value: ${q.get(unknown)}. '${unknown}' does not match any of the regexes: '^_'`);
+      if (unknown)
+        throw new NovaError(
+          400,
+          `Invalid input for query parameters ${unknown}. Value: ${q.get(unknown)}. '${unknown}' does not match any of the regexes: '^_'`,
+        );
     }
     let items = this.servers.filter((s) => allTenants || s.project_id === project);
     const name = q.get('name') ?? q.get('display_name');
@@ -398,7 +417,9 @@ export class Nova {
       const params = new Map<string, string>([...q.entries()]);
       params.set('marker', (page[page.length - 1] as Server).id);
       const next = new URLSearchParams([...params.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-      body.servers_links = [{ href: `${call.linkBase}/servers${detail ? '/detail' : ''}?${next.toString()}`, rel: 'next' }];
+      body.servers_links = [
+        { href: `${call.linkBase}/servers${detail ? '/detail' : ''}?${next.toString()}`, rel: 'next' },
+      ];
     }
     return json(200, body);
   }
@@ -439,7 +460,15 @@ export class Nova {
       config_drive: '',
       created: s.created,
       flavor: at('2.47')
-        ? { disk: FLAVOR.disk, ephemeral: 0, extra_specs: {}, original_name: FLAVOR.name, ram: FLAVOR.ram, swap: 0, vcpus: FLAVOR.vcpus }
+        ? {
+            disk: FLAVOR.disk,
+            ephemeral: 0,
+            extra_specs: {},
+            original_name: FLAVOR.name,
+            ram: FLAVOR.ram,
+            swap: 0,
+            vcpus: FLAVOR.vcpus,
+          }
         : { id: FLAVOR.id, links: [{ href: `${call.bookmarkBase}/flavors/${FLAVOR.id}`, rel: 'bookmark' }] },
       hostId: s.host ? hostId(s.host, s.project_id) : '',
       id: s.id,
@@ -485,7 +514,15 @@ export class Nova {
     const at28 = cmp(version, v('2.8')) >= 0;
     const at299 = cmp(version, v('2.99')) >= 0;
     const protocols = ['vnc', 'spice', ...(rdp || at299 ? ['rdp'] : []), 'serial', ...(at28 ? ['mks'] : [])];
-    const types = ['novnc', 'xvpvnc', ...(rdp ? ['rdp-html5'] : []), 'spice-html5', ...(at299 ? ['spice-direct'] : []), 'serial', ...(at28 ? ['webmks'] : [])];
+    const types = [
+      'novnc',
+      'xvpvnc',
+      ...(rdp ? ['rdp-html5'] : []),
+      'spice-html5',
+      ...(at299 ? ['spice-direct'] : []),
+      'serial',
+      ...(at28 ? ['webmks'] : []),
+    ];
     return { protocols, types };
   }
 
@@ -572,7 +609,10 @@ export class Nova {
     this.checkReady(server);
     if (server.task_state === 'deleting' || server.task_state === 'migrating') {
       if (action.protocol === 'vnc') {
-        throw new NovaError(409, `Cannot '${action.method}' instance ${server.id} while it is in task_state ${server.task_state}`);
+        throw new NovaError(
+          409,
+          `Cannot '${action.method}' instance ${server.id} while it is in task_state ${server.task_state}`,
+        );
       }
       throw new NovaError(500, unexpectedApiError('nova.exception.InstanceInvalidState'));
     }
@@ -591,12 +631,16 @@ export class Nova {
     const below231 = cmp(call.version, v('2.31')) < 0;
     if (below231 && this.caracalOrLater) throw new NovaError(400, WEBOB_400);
     if (cmp(call.version, v('2.99')) >= 0 && call.req.search !== '') {
-      throw new NovaError(400, `Invalid input for query parameters ${[...call.req.query.keys()].join(', ')}. Additional properties are not allowed`);
+      throw new NovaError(
+        400,
+        `Invalid input for query parameters ${[...call.req.query.keys()].join(', ')}. Additional properties are not allowed`,
+      );
     }
     if (!this.isAdmin(call.token)) throw this.forbidden('os_compute_api:os-console-auth-tokens');
     const record = this.consoleTokens.get(decodeURIComponent(token));
     if (!record || record.expiresAt <= this.opts.now()) throw new NovaError(404, 'Token not found');
-    if (below231 && record.type !== 'rdp-html5') throw new NovaError(401, 'The requested console type details are not accessible');
+    if (below231 && record.type !== 'rdp-html5')
+      throw new NovaError(401, 'The requested console type details are not accessible');
     const console: Record<string, unknown> = {
       instance_uuid: record.instanceUuid,
       host: record.host,
@@ -623,7 +667,13 @@ export class Nova {
  */
 function connectInfo(host: Host, server: Server, protocol: Protocol, type: ConsoleType) {
   if (host.driver === 'fake') {
-    const fakeHost = { vnc: 'fakevncconsole.com', spice: 'fakespiceconsole.com', rdp: 'fakerdpconsole.com', serial: 'fakerdpconsole.com', mks: 'fakemksconsole.com' }[protocol];
+    const fakeHost = {
+      vnc: 'fakevncconsole.com',
+      spice: 'fakespiceconsole.com',
+      rdp: 'fakerdpconsole.com',
+      serial: 'fakerdpconsole.com',
+      mks: 'fakemksconsole.com',
+    }[protocol];
     return { host: fakeHost, port: 6969, tlsPort: protocol === 'spice' ? 6970 : null, internalAccessPath: 'FAKE' };
   }
   const base = 5900 + server.slot * 2;
@@ -656,7 +706,11 @@ function webobNotFound(accept: string | undefined): NovaError {
       body: `<html>\n <head>\n  <title>404 Not Found</title>\n </head>\n <body>\n  <h1>404 Not Found</h1>\n  ${NOT_FOUND_TEXT}<br /><br />\n\n\n\n </body>\n</html>`,
     };
   } else {
-    res = { status: 404, headers: { 'Content-Type': 'text/plain; charset=UTF-8' }, body: `404 Not Found\n\n${NOT_FOUND_TEXT}\n\n   ` };
+    res = {
+      status: 404,
+      headers: { 'Content-Type': 'text/plain; charset=UTF-8' },
+      body: `404 Not Found\n\n${NOT_FOUND_TEXT}\n\n   `,
+    };
   }
   return new NovaError(404, NOT_FOUND_TEXT, res);
 }
@@ -722,7 +776,10 @@ function unexpected(keys: string[]): string {
 }
 
 /** Validates {"remote_console": {"protocol", "type"}} in jsonschema's order: type, required, additionalProperties, then properties. */
-function validateRemoteConsoleBody(body: unknown, enums: { protocols: string[]; types: string[] }): { protocol: string; type: string } {
+function validateRemoteConsoleBody(
+  body: unknown,
+  enums: { protocols: string[]; types: string[] },
+): { protocol: string; type: string } {
   if (!isObject(body)) throw invalid('', body, `${pyRepr(body)} is not of type 'object'`);
   if (body.remote_console === undefined) throw invalid('', body, "'remote_console' is a required property");
   const extra = Object.keys(body).filter((k) => k !== 'remote_console');
@@ -762,12 +819,56 @@ function byCreatedDesc(x: Server, y: Server): number {
 
 /** Query keys the servers list schema knows (schemas/servers.py query_params_v21/v273); others are 400 from 2.75. */
 const SERVER_LIST_PARAMS = new Set([
-  'user_id', 'project_id', 'tenant_id', 'launch_index', 'image_ref', 'image', 'kernel_id', 'ramdisk_id', 'hostname',
-  'key_name', 'power_state', 'vm_state', 'task_state', 'host', 'node', 'flavor', 'reservation_id', 'launched_at',
-  'terminated_at', 'availability_zone', 'name', 'display_name', 'description', 'display_description', 'locked_by',
-  'uuid', 'root_device_name', 'config_drive', 'access_ip_v4', 'access_ip_v6', 'auto_disk_config', 'progress',
-  'sort_key', 'sort_dir', 'all_tenants', 'soft_deleted', 'deleted', 'status', 'changes-since', 'changes-before',
-  'ip', 'ip6', 'created_at', 'tags', 'tags-any', 'not-tags', 'not-tags-any', 'limit', 'marker', 'locked',
+  'user_id',
+  'project_id',
+  'tenant_id',
+  'launch_index',
+  'image_ref',
+  'image',
+  'kernel_id',
+  'ramdisk_id',
+  'hostname',
+  'key_name',
+  'power_state',
+  'vm_state',
+  'task_state',
+  'host',
+  'node',
+  'flavor',
+  'reservation_id',
+  'launched_at',
+  'terminated_at',
+  'availability_zone',
+  'name',
+  'display_name',
+  'description',
+  'display_description',
+  'locked_by',
+  'uuid',
+  'root_device_name',
+  'config_drive',
+  'access_ip_v4',
+  'access_ip_v6',
+  'auto_disk_config',
+  'progress',
+  'sort_key',
+  'sort_dir',
+  'all_tenants',
+  'soft_deleted',
+  'deleted',
+  'status',
+  'changes-since',
+  'changes-before',
+  'ip',
+  'ip6',
+  'created_at',
+  'tags',
+  'tags-any',
+  'not-tags',
+  'not-tags-any',
+  'limit',
+  'marker',
+  'locked',
   'pinned_availability_zone',
 ]);
 
@@ -777,20 +878,29 @@ function parseAllTenants(q: URLSearchParams): boolean {
   const s = raw.toLowerCase();
   if (s === '' || ['1', 't', 'true', 'on', 'y', 'yes'].includes(s)) return true;
   if (['0', 'f', 'false', 'off', 'n', 'no'].includes(s)) return false;
-  throw new NovaError(400, `Invalid input for query parameters all_tenants. Value: ${raw}. '${raw}' is not one of ['1', 't', 'true', 'on', 'y', 'yes', '0', 'f', 'false', 'off', 'n', 'no']`);
+  throw new NovaError(
+    400,
+    `Invalid input for query parameters all_tenants. Value: ${raw}. '${raw}' is not one of ['1', 't', 'true', 'on', 'y', 'yes', '0', 'f', 'false', 'off', 'n', 'no']`,
+  );
 }
 
 /** `limit` is a query-schema pattern (parameter_types.non_negative_integer), checked before the code sees it. */
 function parseLimit(raw: string | null): number | undefined {
   if (raw === null) return undefined;
   if (raw === '') throw new NovaError(400, "Invalid input for query parameters limit. Value: . '' is too short");
-  if (!/^[0-9]*$/.test(raw)) throw new NovaError(400, `Invalid input for query parameters limit. Value: ${raw}. '${raw}' does not match '^[0-9]*$'`);
+  if (!/^[0-9]*$/.test(raw))
+    throw new NovaError(
+      400,
+      `Invalid input for query parameters limit. Value: ${raw}. '${raw}' does not match '^[0-9]*$'`,
+    );
   return Number(raw);
 }
 
 /** nova's hostId: sha224(project_id + host), hex. */
 function hostId(host: string, projectId: string): string {
-  return createHash('sha224').update(projectId + host).digest('hex');
+  return createHash('sha224')
+    .update(projectId + host)
+    .digest('hex');
 }
 
 /**

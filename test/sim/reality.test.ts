@@ -13,14 +13,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { issueToken } from '../helpers/sim.js';
 import type { Simulator } from './index.js';
-import { APP_CREDENTIAL, CREDENTIALS, PROJECT_IDS, ROLE_IDS, SERVER_IDS, Simulator as Sim, USER_IDS, totp } from './index.js';
+import {
+  APP_CREDENTIAL,
+  CREDENTIALS,
+  PROJECT_IDS,
+  ROLE_IDS,
+  SERVER_IDS,
+  Simulator as Sim,
+  USER_IDS,
+  totp,
+} from './index.js';
 
 interface Fixture {
   name: string;
   service: 'keystone' | 'nova';
   as: string | null;
   request: { method: string; path: string; headers: Record<string, string>; body: unknown };
-  response: { status: number; header_names: string[]; headers: Record<string, string>; body: unknown; body_text?: string };
+  response: {
+    status: number;
+    header_names: string[];
+    headers: Record<string, string>;
+    body: unknown;
+    body_text?: string;
+  };
 }
 
 const DIR = join(ROOT, 'test', 'fixtures', 'real');
@@ -85,18 +100,31 @@ function consoleTypeOf(name: string): [string, string] | undefined {
 async function newConsoleToken(protocol: string, type: string): Promise<string> {
   const res = await fetch(`${sim.url}/compute/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
     method: 'POST',
-    headers: { 'X-Auth-Token': tokens.demo!, 'OpenStack-API-Version': 'compute 2.8', 'Content-Type': 'application/json' },
+    headers: {
+      'X-Auth-Token': tokens.demo!,
+      'OpenStack-API-Version': 'compute 2.8',
+      'Content-Type': 'application/json',
+    },
     body: JSON.stringify({ remote_console: { protocol, type } }),
   });
   const url = new URL(((await res.json()) as { remote_console: { url: string } }).remote_console.url);
-  return url.searchParams.get('token') ?? new URLSearchParams((url.searchParams.get('path') ?? '').slice(1)).get('token')!;
+  return (
+    url.searchParams.get('token') ?? new URLSearchParams((url.searchParams.get('path') ?? '').slice(1)).get('token')!
+  );
 }
 
 async function mfaReceipt(): Promise<string> {
   const res = await fetch(`${sim.authUrl}/auth/tokens`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { id: USER_IDS.mfa, password: CREDENTIALS.mfa.password } } } } }),
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { id: USER_IDS.mfa, password: CREDENTIALS.mfa.password } },
+        },
+      },
+    }),
   });
   await res.arrayBuffer();
   return res.headers.get('openstack-auth-receipt')!;
@@ -125,7 +153,9 @@ async function materialize(f: Fixture): Promise<{ url: string; init: RequestInit
     if (typeof v === 'string') {
       if (v === '<password>') {
         const id = typeof parent?.id === 'string' ? (values[parent.id] ?? parent.id) : undefined;
-        const user = Object.values(CREDENTIALS).find((c) => c.username === parent?.name || USER_IDS[c.username as keyof typeof USER_IDS] === id);
+        const user = Object.values(CREDENTIALS).find(
+          (c) => c.username === parent?.name || USER_IDS[c.username as keyof typeof USER_IDS] === id,
+        );
         return f.name.includes('wrong-password') ? 'not-the-password' : (user?.password ?? 'whatever');
       }
       return v.replace(/<[a-z_0-9-]+>/g, (m) => values[m] ?? m);
@@ -141,7 +171,11 @@ async function materialize(f: Fixture): Promise<{ url: string; init: RequestInit
   const base = f.service === 'keystone' ? sim.identityUrl : `${sim.url}/compute`;
   return {
     url: `${base}${fill(f.request.path) as string}`,
-    init: { method: f.request.method, headers, body: f.request.body === null ? undefined : JSON.stringify(fill(f.request.body)) },
+    init: {
+      method: f.request.method,
+      headers,
+      body: f.request.body === null ? undefined : JSON.stringify(fill(f.request.body)),
+    },
   };
 }
 
@@ -166,7 +200,9 @@ function shapeDiffs(real: unknown, simulated: unknown, path = '$'): string[] {
   if (rt === 'array') {
     const r = real as unknown[];
     // Element i against the recorded element i (lists like links mix shapes), else the first one.
-    return r.length === 0 ? [] : (simulated as unknown[]).flatMap((s, i) => shapeDiffs(r[i] ?? r[0], s, `${path}[${i}]`));
+    return r.length === 0
+      ? []
+      : (simulated as unknown[]).flatMap((s, i) => shapeDiffs(r[i] ?? r[0], s, `${path}[${i}]`));
   }
   if (rt !== 'object') return [];
   const r = real as Record<string, unknown>;
@@ -176,7 +212,8 @@ function shapeDiffs(real: unknown, simulated: unknown, path = '$'): string[] {
     if (!(k in s)) out.push(`${path}.${k}: missing in the simulator`);
     else out.push(...shapeDiffs(r[k], s[k], `${path}.${k}`));
   }
-  for (const k of Object.keys(s)) if (!(k in r) && !(k in ALLOWED_EXTRA_KEYS)) out.push(`${path}.${k}: only in the simulator`);
+  for (const k of Object.keys(s))
+    if (!(k in r) && !(k in ALLOWED_EXTRA_KEYS)) out.push(`${path}.${k}: only in the simulator`);
   return out;
 }
 
@@ -220,7 +257,8 @@ describe('the simulator answers like real Keystone 22 and Nova 26 (Zed)', () => 
         if (f.response.headers[name] !== undefined) expect(res.headers.get(name), name).toBe(f.response.headers[name]);
       }
       for (const name of ['location', 'www-authenticate']) {
-        if (f.response.headers[name] !== undefined) expect(urlTail(res.headers.get(name) ?? ''), name).toBe(urlTail(f.response.headers[name]!));
+        if (f.response.headers[name] !== undefined)
+          expect(urlTail(res.headers.get(name) ?? ''), name).toBe(urlTail(f.response.headers[name]!));
       }
 
       if (f.response.body === null || f.response.body === undefined) {
@@ -229,7 +267,8 @@ describe('the simulator answers like real Keystone 22 and Nova 26 (Zed)', () => 
       }
       expect(shapeDiffs(f.response.body, body)).toEqual([]);
       const realMessage = messageOf(f.response.body);
-      if (f.response.status >= 400 && realMessage !== undefined) expect(normalize(messageOf(body) ?? '')).toBe(realMessage);
+      if (f.response.status >= 400 && realMessage !== undefined)
+        expect(normalize(messageOf(body) ?? '')).toBe(realMessage);
     });
   }
 });

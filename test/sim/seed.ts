@@ -125,7 +125,13 @@ export const CREDENTIALS = {
   demo: { username: 'demo', password: 'demopass', project: 'demo', domain: 'Default' },
   reader: { username: 'reader', password: 'readerpass', project: 'demo', domain: 'Default' },
   /** Needs password + TOTP (RFC 6238, SHA-1, 6 digits, 30 s). */
-  mfa: { username: 'mfa', password: 'mfapass', project: 'demo', domain: 'Default', totpSecret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' },
+  mfa: {
+    username: 'mfa',
+    password: 'mfapass',
+    project: 'demo',
+    domain: 'Default',
+    totpSecret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+  },
   /** Member of demo and other, no default project: login must pick one. */
   noproj: { username: 'noproj', password: 'noprojpass', project: 'other', domain: 'Default' },
   /** In domain Ops, member of project tools. */
@@ -201,9 +207,30 @@ export function seedIdentity(): IdentityData {
   const roles: Role[] = Object.entries(ROLE_IDS).map(([name, id]) => ({ id, name }));
   const c = CREDENTIALS;
   const users: User[] = [
-    { id: USER_IDS.admin, name: c.admin.username, password: c.admin.password, domain_id: DEFAULT_DOMAIN_ID, enabled: true, default_project_id: PROJECT_IDS.admin },
-    { id: USER_IDS.demo, name: c.demo.username, password: c.demo.password, domain_id: DEFAULT_DOMAIN_ID, enabled: true, default_project_id: PROJECT_IDS.demo },
-    { id: USER_IDS.reader, name: c.reader.username, password: c.reader.password, domain_id: DEFAULT_DOMAIN_ID, enabled: true, default_project_id: PROJECT_IDS.demo },
+    {
+      id: USER_IDS.admin,
+      name: c.admin.username,
+      password: c.admin.password,
+      domain_id: DEFAULT_DOMAIN_ID,
+      enabled: true,
+      default_project_id: PROJECT_IDS.admin,
+    },
+    {
+      id: USER_IDS.demo,
+      name: c.demo.username,
+      password: c.demo.password,
+      domain_id: DEFAULT_DOMAIN_ID,
+      enabled: true,
+      default_project_id: PROJECT_IDS.demo,
+    },
+    {
+      id: USER_IDS.reader,
+      name: c.reader.username,
+      password: c.reader.password,
+      domain_id: DEFAULT_DOMAIN_ID,
+      enabled: true,
+      default_project_id: PROJECT_IDS.demo,
+    },
     {
       id: USER_IDS.mfa,
       name: c.mfa.username,
@@ -214,8 +241,21 @@ export function seedIdentity(): IdentityData {
       mfa_rules: [['password', 'totp']],
       totp_secret: c.mfa.totpSecret,
     },
-    { id: USER_IDS.noproj, name: c.noproj.username, password: c.noproj.password, domain_id: DEFAULT_DOMAIN_ID, enabled: true },
-    { id: USER_IDS.alice, name: c.alice.username, password: c.alice.password, domain_id: OPS_DOMAIN_ID, enabled: true, default_project_id: PROJECT_IDS.tools },
+    {
+      id: USER_IDS.noproj,
+      name: c.noproj.username,
+      password: c.noproj.password,
+      domain_id: DEFAULT_DOMAIN_ID,
+      enabled: true,
+    },
+    {
+      id: USER_IDS.alice,
+      name: c.alice.username,
+      password: c.alice.password,
+      domain_id: OPS_DOMAIN_ID,
+      enabled: true,
+      default_project_id: PROJECT_IDS.tools,
+    },
   ];
   const assignments: Assignment[] = [
     { user_id: USER_IDS.admin, role_id: ROLE_IDS.admin, project_id: PROJECT_IDS.admin },
@@ -256,12 +296,19 @@ export const FAKE_DRIVER_PROTOCOLS = ['vnc', 'spice', 'serial', 'mks', 'rdp'] as
 
 /** Servers of one region; `createdBase` is the seed time in ms, each server a minute apart. */
 export function seedCompute(region: RegionName, createdBase: number, fakeDriver = false): ComputeData {
-  const hosts = HOSTS.map((h) => (fakeDriver ? { ...h, driver: 'fake' as const, protocols: FAKE_DRIVER_PROTOCOLS } : { ...h }));
+  const hosts = HOSTS.map((h) =>
+    fakeDriver ? { ...h, driver: 'fake' as const, protocols: FAKE_DRIVER_PROTOCOLS } : { ...h },
+  );
   const servers: Server[] = [];
   let minute = 0;
   const add = (id: string, name: string, project_id: string, host: string | null, extra: Partial<Server> = {}) => {
     const created = new Date(createdBase + minute++ * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const user_id = project_id === PROJECT_IDS.admin ? USER_IDS.admin : project_id === PROJECT_IDS.tools ? USER_IDS.alice : USER_IDS.demo;
+    const user_id =
+      project_id === PROJECT_IDS.admin
+        ? USER_IDS.admin
+        : project_id === PROJECT_IDS.tools
+          ? USER_IDS.alice
+          : USER_IDS.demo;
     servers.push({
       id,
       name,
@@ -288,7 +335,12 @@ export function seedCompute(region: RegionName, createdBase: number, fakeDriver 
   add(SERVER_IDS.dupA, 'dup', demo, 'compute-1');
   add(SERVER_IDS.dupB, 'dup', demo, 'compute-2');
   add(SERVER_IDS.stopped, 'stopped-vm', demo, 'compute-2', { status: 'SHUTOFF', vm_state: 'stopped', power_state: 4 });
-  add(SERVER_IDS.building, 'building-vm', demo, null, { status: 'BUILD', vm_state: 'building', task_state: 'scheduling', power_state: 0 });
+  add(SERVER_IDS.building, 'building-vm', demo, null, {
+    status: 'BUILD',
+    vm_state: 'building',
+    task_state: 'scheduling',
+    power_state: 0,
+  });
   add(SERVER_IDS.vncOnly, 'vnc-only-vm', demo, 'vnc-host');
   add(SERVER_IDS.meta, META_SERVER_NAME, demo, 'compute-2');
   add(SERVER_IDS.vmware, 'vmware-vm', demo, 'esx-1');

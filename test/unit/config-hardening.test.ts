@@ -55,26 +55,51 @@ describe('merge keys', () => {
   });
 
   it('in a list, earlier mappings win over later ones', async () => {
-    expect(await cloud(`${anchors}clouds:\n  c:\n    <<: [*a, *b]\n`, 'c')).toEqual({ x: 'a1', y: 'a2', z: 'b3', n: { p: '1' } });
-    expect(await cloud(`${anchors}clouds:\n  c:\n    <<: [*b, *a]\n`, 'c')).toEqual({ x: 'b1', y: 'a2', z: 'b3', n: { q: '2' } });
+    expect(await cloud(`${anchors}clouds:\n  c:\n    <<: [*a, *b]\n`, 'c')).toEqual({
+      x: 'a1',
+      y: 'a2',
+      z: 'b3',
+      n: { p: '1' },
+    });
+    expect(await cloud(`${anchors}clouds:\n  c:\n    <<: [*b, *a]\n`, 'c')).toEqual({
+      x: 'b1',
+      y: 'a2',
+      z: 'b3',
+      n: { q: '2' },
+    });
   });
 
   it('shallow at that mapping: an explicit nested mapping replaces the merged one (PyYAML)', async () => {
-    expect(await cloud(`${anchors}clouds:\n  c:\n    <<: *a\n    n: {r: 3}\n`, 'c')).toEqual({ x: 'a1', y: 'a2', n: { r: '3' } });
+    expect(await cloud(`${anchors}clouds:\n  c:\n    <<: *a\n    n: {r: 3}\n`, 'c')).toEqual({
+      x: 'a1',
+      y: 'a2',
+      n: { r: '3' },
+    });
   });
 
   it('scalars stay as written (failsafe): 2.10 is not 2.1, 012345 is not 12345', async () => {
-    expect(await cloud('base: &base {compute_api_version: 2.10, password: 012345}\nclouds:\n  c:\n    <<: *base\n', 'c')).toEqual({ compute_api_version: '2.10', password: '012345' });
+    expect(
+      await cloud('base: &base {compute_api_version: 2.10, password: 012345}\nclouds:\n  c:\n    <<: *base\n', 'c'),
+    ).toEqual({ compute_api_version: '2.10', password: '012345' });
   });
 
   it('secure.yaml may use anchors and merge keys too, and still wins', async () => {
     const secure = 'common: &common {auth: {password: s3cret}}\nclouds:\n  c:\n    <<: *common\n';
-    expect(await cloud('clouds:\n  c:\n    auth: {username: u, password: old}\n', 'c', secure)).toEqual({ auth: { username: 'u', password: 's3cret' } });
+    expect(await cloud('clouds:\n  c:\n    auth: {username: u, password: old}\n', 'c', secure)).toEqual({
+      auth: { username: 'u', password: 's3cret' },
+    });
   });
 
   it('an alias bomb in secure.yaml is a usage error naming that file', async () => {
     const rows = ['a: &a [x, x, x, x, x, x, x, x, x]'];
-    for (const [p, c] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']]) rows.push(`${c}: &${c} [${Array(9).fill(`*${p}`).join(', ')}]`);
+    for (const [p, c] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ])
+      rows.push(`${c}: &${c} [${Array(9).fill(`*${p}`).join(', ')}]`);
     const err = await failure(loadCloudsFile(files('clouds: {c: {}}\n', `${rows.join('\n')}\nclouds: {c: {x: *f}}\n`)));
     expect(err.code).toBe('E_USAGE');
     expect(err.message).toMatch(new RegExp(`^${join(dir, 'secure.yaml')}: `));
@@ -83,7 +108,9 @@ describe('merge keys', () => {
 
 describe('Object.prototype names', () => {
   it('are not clouds unless the file defines them, and never pollute a prototype', async () => {
-    const f = await loadCloudsFile(files('clouds:\n  __proto__: {polluted: yes}\n  constructor: {auth: {username: u}}\n'));
+    const f = await loadCloudsFile(
+      files('clouds:\n  __proto__: {polluted: yes}\n  constructor: {auth: {username: u}}\n'),
+    );
     expect(f?.names).toEqual(['__proto__', 'constructor']);
     expect(f?.get('toString')).toBeUndefined();
     expect(f?.get('hasOwnProperty')).toBeUndefined();
@@ -103,7 +130,13 @@ describe('auth URL form', () => {
   });
 
   it('refuses a URL without a scheme, another scheme or no host, naming the variable or flag', async () => {
-    for (const url of ['keystone.example.com:5000/v3', 'keystone/v3', 'localhost:5000', 'file:///etc/passwd', 'https://']) {
+    for (const url of [
+      'keystone.example.com:5000/v3',
+      'keystone/v3',
+      'localhost:5000',
+      'file:///etc/passwd',
+      'https://',
+    ]) {
       const err = await failure(resolve({ OS_AUTH_URL: url }));
       expect(err.code).toBe('E_USAGE');
       expect(err.message).toMatch(/^OS_AUTH_URL ".*" is not an http:\/\/ or https:\/\/ URL/);
@@ -115,17 +148,56 @@ describe('auth URL form', () => {
 
 describe('which cloud keys are read, ignored or refused', () => {
   it('reads its settings and legacy spellings, ignores what does not matter to consoles', () => {
-    const fine = ['auth', 'auth_type', 'auth_plugin', 'endpoint_type', 'region_name', 'regions', 'interface', 'verify', 'insecure', 'cacert', 'compute_api_version', 'identity_api_version', 'username', 'tenant_name'];
-    const ignored = ['image_api_version', 'block_storage_api_version', 'volume_endpoint_override', 'network_service_type', 'image_interface', 'compute_status_code_retries', 'networks', 'api_timeout', 'split_loggers', 'operation_log'];
+    const fine = [
+      'auth',
+      'auth_type',
+      'auth_plugin',
+      'endpoint_type',
+      'region_name',
+      'regions',
+      'interface',
+      'verify',
+      'insecure',
+      'cacert',
+      'compute_api_version',
+      'identity_api_version',
+      'username',
+      'tenant_name',
+    ];
+    const ignored = [
+      'image_api_version',
+      'block_storage_api_version',
+      'volume_endpoint_override',
+      'network_service_type',
+      'image_interface',
+      'compute_status_code_retries',
+      'networks',
+      'api_timeout',
+      'split_loggers',
+      'operation_log',
+    ];
     for (const key of [...fine, ...ignored]) expect(topKeyVerdict(key), key).toEqual({ ok: true });
   });
 
   it('refuses profiles, compute and identity endpoint choices, and unknown keys', () => {
-    const refused = ['profile', 'cloud', 'compute_endpoint_override', 'compute_interface', 'compute_service_name', 'identity_endpoint_override', 'identity_interface', 'auth_ulr', 'region', '__proto__', 'constructor'];
+    const refused = [
+      'profile',
+      'cloud',
+      'compute_endpoint_override',
+      'compute_interface',
+      'compute_service_name',
+      'identity_endpoint_override',
+      'identity_interface',
+      'auth_ulr',
+      'region',
+      '__proto__',
+      'constructor',
+    ];
     for (const key of refused) expect(topKeyVerdict(key).ok, key).toBe(false);
     expect(authKeyVerdict('auth_url').ok).toBe(true);
     expect(authKeyVerdict('tenant_name').ok).toBe(true);
-    for (const key of ['trust_id', 'endpoint', 'identity_provider', 'toString']) expect(authKeyVerdict(key).ok, key).toBe(false);
+    for (const key of ['trust_id', 'endpoint', 'identity_provider', 'toString'])
+      expect(authKeyVerdict(key).ok, key).toBe(false);
   });
 });
 
@@ -138,11 +210,18 @@ describe('regions', () => {
       - name: R2
         values: {interface: internal, auth: {project_name: q}, region_name: ignored}
 `;
-  const resolve = (env: Record<string, string>) => resolveCloud({ ...files(yaml), env: { ...files(yaml).env, ...env }, flags: {} });
+  const resolve = (env: Record<string, string>) =>
+    resolveCloud({ ...files(yaml), env: { ...files(yaml).env, ...env }, flags: {} });
 
   it("the selected region's values apply, auth merged one level down; the region's name wins", async () => {
     const r2 = await resolve({ OS_REGION_NAME: 'R2' });
-    expect(r2.values).toMatchObject({ region_name: 'R2', interface: 'internal', username: 'u', project_name: 'q', auth_url: 'http://k/v3' });
+    expect(r2.values).toMatchObject({
+      region_name: 'R2',
+      interface: 'internal',
+      username: 'u',
+      project_name: 'q',
+      auth_url: 'http://k/v3',
+    });
     const r1 = await resolve({});
     expect(r1.values).toMatchObject({ region_name: 'R1', project_name: 'p' });
     expect(r1.values.interface).toBeUndefined();
@@ -152,10 +231,17 @@ describe('regions', () => {
 describe('auth_methods of v3multifactor read the one auth-type list', () => {
   it('auth type names and the bare totp give Keystone methods; anything else is exit 2 naming it', () => {
     expect(methodsOf('v3multifactor', { auth_methods: 'v3password, totp' })).toEqual(['password', 'totp']);
-    expect(methodsOf('v3multifactor', { auth_methods: 'password,v3totp,v3applicationcredential,v3token' })).toEqual(['password', 'totp', 'application_credential', 'token']);
+    expect(methodsOf('v3multifactor', { auth_methods: 'password,v3totp,v3applicationcredential,v3token' })).toEqual([
+      'password',
+      'totp',
+      'application_credential',
+      'token',
+    ]);
     expect(methodsOf('v3applicationcredential', {})).toEqual(['application_credential']);
     for (const bad of ['v3multifactor', 'toString', 'kerberos']) {
-      expect(() => methodsOf('v3multifactor', { auth_methods: `v3password,${bad}` })).toThrow(`auth method "${bad}" in auth_methods is not supported`);
+      expect(() => methodsOf('v3multifactor', { auth_methods: `v3password,${bad}` })).toThrow(
+        `auth method "${bad}" in auth_methods is not supported`,
+      );
     }
   });
 });

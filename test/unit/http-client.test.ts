@@ -93,12 +93,19 @@ describe('error mapping', () => {
     const err = await failure(client().request({ method: 'GET', url, token }));
     expect(err.code).toBe('E_NOT_FOUND');
     expect(err.exitCode).toBe(4);
-    expect(err.http).toMatchObject({ method: 'GET', url, status: 404, message: 'Instance 00000000-0000-4000-8000-000000000000 could not be found.' });
+    expect(err.http).toMatchObject({
+      method: 'GET',
+      url,
+      status: 404,
+      message: 'Instance 00000000-0000-4000-8000-000000000000 could not be found.',
+    });
     expect(err.http!.requestId).toMatch(/^req-/);
-    expect(err.message).toBe(`GET ${url} returned 404 Not Found: Instance 00000000-0000-4000-8000-000000000000 could not be found. (request id ${err.http!.requestId})`);
+    expect(err.message).toBe(
+      `GET ${url} returned 404 Not Found: Instance 00000000-0000-4000-8000-000000000000 could not be found. (request id ${err.http!.requestId})`,
+    );
   });
 
-  it('a Keystone error becomes E_AUTH with Keystone\'s message', async () => {
+  it("a Keystone error becomes E_AUTH with Keystone's message", async () => {
     const err = await failure(
       client().request({
         method: 'POST',
@@ -118,7 +125,15 @@ describe('error mapping', () => {
     [500, 'E_UNEXPECTED', 1],
     [400, 'E_UNEXPECTED', 1],
   ])('HTTP %i → %s (exit %i)', async (status, code, exit) => {
-    ctx.sim.addFault({ match: { path: '/compute/' }, action: { kind: 'status', status, body: JSON.stringify({ x: { code: status, message: `m${status}` } }), contentType: 'application/json' } });
+    ctx.sim.addFault({
+      match: { path: '/compute/' },
+      action: {
+        kind: 'status',
+        status,
+        body: JSON.stringify({ x: { code: status, message: `m${status}` } }),
+        contentType: 'application/json',
+      },
+    });
     const err = await failure(client().request({ method: 'GET', url: `${ctx.sim.url}/compute/` }));
     expect(err.code).toBe(code);
     expect(err.exitCode).toBe(exit);
@@ -159,7 +174,9 @@ describe('transport failures (exit 7)', () => {
     await new Promise<void>((r) => probe.close(() => r()));
     const err = await failure(client().request({ method: 'GET', url: `http://127.0.0.1:${port}/v3` }));
     expect(err.code).toBe('E_NETWORK');
-    expect(err.line).toMatch(new RegExp(`connection refused by 127\\.0\\.0\\.1:${port}.*check the auth URL and region`));
+    expect(err.line).toMatch(
+      new RegExp(`connection refused by 127\\.0\\.0\\.1:${port}.*check the auth URL and region`),
+    );
   });
 
   it('a connection dropped on every try is a network error', async () => {
@@ -200,13 +217,20 @@ describe('transport failures (exit 7)', () => {
     silent.on('connection', (s) => sockets.push(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     servers.push({ close: () => (sockets.forEach((s) => s.destroy()), silent.close()) });
-    const err = await failure(client({ timeoutMs: 300 }).request({ method: 'GET', url: `https://127.0.0.1:${(silent.address() as AddressInfo).port}/` }));
+    const err = await failure(
+      client({ timeoutMs: 300 }).request({
+        method: 'GET',
+        url: `https://127.0.0.1:${(silent.address() as AddressInfo).port}/`,
+      }),
+    );
     expect(err.code).toBe('E_NETWORK');
     expect(err.message).toMatch(/timed out after 0\.3 s connecting to 127\.0\.0\.1/);
   });
 
   it('an unreadable CA file is a usage error naming the file', async () => {
-    const err = await failure(client({ tls: { caFile: '/nonexistent/ca.pem' } }).request({ method: 'GET', url: `${ctx.sim.url}/compute/` }));
+    const err = await failure(
+      client({ tls: { caFile: '/nonexistent/ca.pem' } }).request({ method: 'GET', url: `${ctx.sim.url}/compute/` }),
+    );
     expect(err.code).toBe('E_USAGE');
     expect(err.message).toBe('cannot read the CA file /nonexistent/ca.pem: ENOENT');
   });
@@ -246,21 +270,37 @@ describe('retries', () => {
 
   it('POST: not retried once the request may have reached the service', async () => {
     ctx.sim.addFault({ action: { kind: 'drop' } });
-    const post = client().request({ method: 'POST', url: `${ctx.sim.url}/compute/v2.1/servers/x/remote-consoles`, json: {} });
+    const post = client().request({
+      method: 'POST',
+      url: `${ctx.sim.url}/compute/v2.1/servers/x/remote-consoles`,
+      json: {},
+    });
     expect((await failure(post)).code).toBe('E_NETWORK');
     expect(ctx.sim.requests()).toHaveLength(1);
     ctx.sim.clearLog();
     ctx.sim.addFault({ action: { kind: 'status', status: 503 } });
-    await failure(client().request({ method: 'POST', url: `${ctx.sim.url}/compute/v2.1/servers/x/remote-consoles`, json: {} }));
+    await failure(
+      client().request({ method: 'POST', url: `${ctx.sim.url}/compute/v2.1/servers/x/remote-consoles`, json: {} }),
+    );
     expect(ctx.sim.requests()).toHaveLength(1);
   });
 
   it('the token request is retried like a GET', async () => {
-    ctx.sim.addFault({ match: { path: '/identity/v3/auth/tokens' }, action: { kind: 'status', status: 503, retryAfter: 0 } });
+    ctx.sim.addFault({
+      match: { path: '/identity/v3/auth/tokens' },
+      action: { kind: 'status', status: 503, retryAfter: 0 },
+    });
     const res = await client().request({
       method: 'POST',
       url: `${ctx.sim.authUrl}/auth/tokens`,
-      json: { auth: { identity: { methods: ['password'], password: { user: { name: 'demo', domain: { id: 'default' }, password: 'demopass' } } } } },
+      json: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: 'demo', domain: { id: 'default' }, password: 'demopass' } },
+          },
+        },
+      },
       retry: 'safe',
     });
     expect(res.status).toBe(201);

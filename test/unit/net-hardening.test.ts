@@ -51,14 +51,21 @@ describe('proxyFor: one decision per request', () => {
   });
 
   it('assumes http:// for a proxy without a scheme; NO_PROXY wins; empty is unset', () => {
-    expect(proxyFor('https://k.example/', { HTTPS_PROXY: 'proxy.corp:3128' })).toEqual({ url: 'http://proxy.corp:3128', variable: 'HTTPS_PROXY' });
+    expect(proxyFor('https://k.example/', { HTTPS_PROXY: 'proxy.corp:3128' })).toEqual({
+      url: 'http://proxy.corp:3128',
+      variable: 'HTTPS_PROXY',
+    });
     expect(proxyFor('https://k.example/', { HTTPS_PROXY: 'proxy.corp:3128', no_proxy: 'k.example' })).toBeUndefined();
     expect(proxyFor('https://k.example/', { HTTPS_PROXY: ' ' })).toBeUndefined();
   });
 
   it('an unusable proxy value is exit 2 naming the variable, without its password', () => {
-    expect(() => proxyFor('https://k.example/', { HTTPS_PROXY: 'http://u:pw@[bad' })).toThrow(/^HTTPS_PROXY is not a valid proxy URL: http:\/\/<redacted>@\[bad$/);
-    expect(() => proxyFor('https://k.example/', { https_proxy: 'socks5://h:1080' })).toThrow(/https_proxy uses socks5, which osconsole does not support/);
+    expect(() => proxyFor('https://k.example/', { HTTPS_PROXY: 'http://u:pw@[bad' })).toThrow(
+      /^HTTPS_PROXY is not a valid proxy URL: http:\/\/<redacted>@\[bad$/,
+    );
+    expect(() => proxyFor('https://k.example/', { https_proxy: 'socks5://h:1080' })).toThrow(
+      /https_proxy uses socks5, which osconsole does not support/,
+    );
   });
 });
 
@@ -75,12 +82,16 @@ describe('userinfo redaction', () => {
   it('redactText hides userinfo and console tokens in free text, plain or percent-encoded', () => {
     const text = '{"url": "http://h:6080/vnc_lite.html?path=%3Ftoken%3Dabc-123&x=1", "u": "ws://u:pw@h/?token=def"}';
     const out = redactText(text);
-    expect(out).toBe('{"url": "http://h:6080/vnc_lite.html?path=%3Ftoken%3D<redacted>&x=1", "u": "ws://<redacted>@h/?token=<redacted>"}');
+    expect(out).toBe(
+      '{"url": "http://h:6080/vnc_lite.html?path=%3Ftoken%3D<redacted>&x=1", "u": "ws://<redacted>@h/?token=<redacted>"}',
+    );
     expect(out).not.toMatch(/abc-123|def|pw/);
   });
 
   it('redactUserinfo hides it in any text, even in URLs that do not parse', () => {
-    expect(redactUserinfo('proxy http://u:p%40ss@127.0.0.1:3128 refused; see https://x:y@[bad')).toBe('proxy http://<redacted>@127.0.0.1:3128 refused; see https://<redacted>@[bad');
+    expect(redactUserinfo('proxy http://u:p%40ss@127.0.0.1:3128 refused; see https://x:y@[bad')).toBe(
+      'proxy http://<redacted>@127.0.0.1:3128 refused; see https://<redacted>@[bad',
+    );
     expect(redactUserinfo('mail bob@example.com at http://h/')).toBe('mail bob@example.com at http://h/');
   });
 });

@@ -30,14 +30,22 @@ describe('console token extraction', () => {
 
   it('finds the token in every URL form Nova hands out', () => {
     fc.assert(
-      fc.property(fc.uuid(), host, page, extra, fc.constantFrom('http', 'https', 'ws', 'wss'), fc.constantFrom('plain', 'novnc', 'novnc-prefix'), (token, h, p, params, scheme, form) => {
-        const u = new URL(`${scheme}://${h}${p}`);
-        for (const [k, v] of params) u.searchParams.append(k, v);
-        if (form === 'plain') u.searchParams.set('token', token);
-        else u.searchParams.set('path', `${form === 'novnc-prefix' ? 'websockify' : ''}?token=${token}`);
-        expect(extractConsoleToken(u.toString())).toBe(token);
-        expect(extractConsoleToken(`  ${token}\n`)).toBe(token);
-      }),
+      fc.property(
+        fc.uuid(),
+        host,
+        page,
+        extra,
+        fc.constantFrom('http', 'https', 'ws', 'wss'),
+        fc.constantFrom('plain', 'novnc', 'novnc-prefix'),
+        (token, h, p, params, scheme, form) => {
+          const u = new URL(`${scheme}://${h}${p}`);
+          for (const [k, v] of params) u.searchParams.append(k, v);
+          if (form === 'plain') u.searchParams.set('token', token);
+          else u.searchParams.set('path', `${form === 'novnc-prefix' ? 'websockify' : ''}?token=${token}`);
+          expect(extractConsoleToken(u.toString())).toBe(token);
+          expect(extractConsoleToken(`  ${token}\n`)).toBe(token);
+        },
+      ),
       RUNS,
     );
   });
@@ -58,7 +66,16 @@ describe('console token extraction', () => {
 });
 
 describe('server-name regex escaping', () => {
-  const names = fc.string({ unit: fc.oneof(fc.constantFrom(...'\\^$.|?*+()[]{}-_ /#&%\'"'), fc.string({ minLength: 1, maxLength: 1, unit: 'grapheme' }), fc.constantFrom('é', '名', '🙂', '\n', '\t')), maxLength: 24 }).filter((s) => s.length > 0);
+  const names = fc
+    .string({
+      unit: fc.oneof(
+        fc.constantFrom(...'\\^$.|?*+()[]{}-_ /#&%\'"'),
+        fc.string({ minLength: 1, maxLength: 1, unit: 'grapheme' }),
+        fc.constantFrom('é', '名', '🙂', '\n', '\t'),
+      ),
+      maxLength: 24,
+    })
+    .filter((s) => s.length > 0);
 
   it('in JavaScript the pattern matches the name and nothing else', () => {
     fc.assert(
@@ -103,7 +120,10 @@ describe('microversions', () => {
   const version = fc.record({ major: fc.integer({ min: 1, max: 9 }), minor: fc.integer({ min: 0, max: 300 }) });
 
   it('sorting by compare orders 2.9 before 2.10 before 2.100', () => {
-    const sorted = ['2.100', '2.10', '2.9', '2.99', '3.0', '2.1'].map((s) => parseVersion(s)!).sort(compare).map(format);
+    const sorted = ['2.100', '2.10', '2.9', '2.99', '3.0', '2.1']
+      .map((s) => parseVersion(s)!)
+      .sort(compare)
+      .map(format);
     expect(sorted).toEqual(['2.1', '2.9', '2.10', '2.99', '2.100', '3.0']);
   });
 
@@ -121,10 +141,11 @@ describe('microversions', () => {
   });
 
   it('rejects malformed strings, as Nova does', () => {
-    for (const bad of ['2.06', '02.1', 'v2.6', '2', '2.', '.5', 'latest', '2.1.1', ' ', '2,6', '-2.1']) expect(parseVersion(bad), bad).toBeUndefined();
+    for (const bad of ['2.06', '02.1', 'v2.6', '2', '2.', '.5', 'latest', '2.1.1', ' ', '2,6', '-2.1'])
+      expect(parseVersion(bad), bad).toBeUndefined();
   });
 
-  it('negotiation stays within the cloud\'s range, the floor and the ceiling', () => {
+  it("negotiation stays within the cloud's range, the floor and the ceiling", () => {
     fc.assert(
       fc.property(version, version, version, version, (x, y, floor, ceiling) => {
         const [min, max] = compare(x, y) <= 0 ? [x, y] : [y, x];
@@ -151,7 +172,10 @@ describe('configuration merging', () => {
   // Four levels cover every merge case (scalar over mapping, mapping over mapping, below
   // a merged mapping); unbounded trees took seconds for nothing more.
   const tree = fc.letrec((tie) => ({
-    node: fc.dictionary(fc.constantFrom('auth', 'region_name', 'username', 'password', 'a', 'b'), fc.oneof({ depthSize: 'small', maxDepth: 4 }, scalar, tie('node'))),
+    node: fc.dictionary(
+      fc.constantFrom('auth', 'region_name', 'username', 'password', 'a', 'b'),
+      fc.oneof({ depthSize: 'small', maxDepth: 4 }, scalar, tie('node')),
+    ),
   })).node as fc.Arbitrary<Record<string, unknown>>;
 
   it('secure.yaml over clouds.yaml: its scalars win, mappings merge, nothing is lost', () => {
@@ -161,7 +185,8 @@ describe('configuration merging', () => {
         expect(Object.keys(merged).sort()).toEqual([...new Set([...Object.keys(base), ...Object.keys(over)])].sort());
         for (const [k, v] of Object.entries(over)) {
           const b = base[k];
-          if (v && typeof v === 'object' && b && typeof b === 'object' && !Array.isArray(v) && !Array.isArray(b)) continue;
+          if (v && typeof v === 'object' && b && typeof b === 'object' && !Array.isArray(v) && !Array.isArray(b))
+            continue;
           expect(merged[k]).toEqual(v);
         }
       }),
@@ -170,7 +195,14 @@ describe('configuration merging', () => {
   });
 
   it('flags > environment > clouds.yaml, and a group set in a higher layer replaces the whole group', () => {
-    const key = fc.constantFrom<keyof Values>('project_id', 'project_name', 'username', 'user_id', 'region_name', 'password');
+    const key = fc.constantFrom<keyof Values>(
+      'project_id',
+      'project_name',
+      'username',
+      'user_id',
+      'region_name',
+      'password',
+    );
     const layer = fc.dictionary(key, fc.string({ minLength: 1 })) as fc.Arbitrary<Values>;
     fc.assert(
       fc.property(layer, layer, layer, (file, env, flags) => {
@@ -186,7 +218,8 @@ describe('configuration merging', () => {
           if (flags[k] !== undefined) expect(src).toBe('flag');
         }
         // A project name from the command line never travels with a project id from elsewhere.
-        if (flags.project_name !== undefined && flags.project_id === undefined) expect(values.project_id).toBeUndefined();
+        if (flags.project_name !== undefined && flags.project_id === undefined)
+          expect(values.project_id).toBeUndefined();
         if (flags.user_id !== undefined && flags.username === undefined) expect(values.username).toBeUndefined();
       }),
       RUNS,
@@ -196,11 +229,46 @@ describe('configuration merging', () => {
 
 describe('the command line on random argv', () => {
   const words = fc.constantFrom(
-    'login', 'logout', 'status', 'console', 'get', 'inspect', 'web-1', '--json', '--type', 'novnc', 'auto', 'xvpvnc', 'telnet', '--protocol', 'vnc',
-    '--os-cloud', 'nope', '--timeout', '0.2', '-1', '--debug', '--no-color', '--help', '--all', '--open', '--all-projects', '--os-auth-url',
-    'http://127.0.0.1:1/v3', '--os-compute-api-version', '2.x', '--bogus', '-t', '', '--', 'http://h/?token=abc',
+    'login',
+    'logout',
+    'status',
+    'console',
+    'get',
+    'inspect',
+    'web-1',
+    '--json',
+    '--type',
+    'novnc',
+    'auto',
+    'xvpvnc',
+    'telnet',
+    '--protocol',
+    'vnc',
+    '--os-cloud',
+    'nope',
+    '--timeout',
+    '0.2',
+    '-1',
+    '--debug',
+    '--no-color',
+    '--help',
+    '--all',
+    '--open',
+    '--all-projects',
+    '--os-auth-url',
+    'http://127.0.0.1:1/v3',
+    '--os-compute-api-version',
+    '2.x',
+    '--bogus',
+    '-t',
+    '',
+    '--',
+    'http://h/?token=abc',
   );
-  const argv = fc.array(fc.oneof({ weight: 4, arbitrary: words }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }), { maxLength: 7 });
+  const argv = fc.array(
+    fc.oneof({ weight: 4, arbitrary: words }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
+    { maxLength: 7 },
+  );
 
   it('never crashes: every run ends with a documented status and no stack trace; unknown options are exit 2', async () => {
     const home = mkdtempSync(join(tmpdir(), 'osconsole-argv-'));
@@ -214,7 +282,8 @@ describe('the command line on random argv', () => {
           // a command group without its subcommand prints its usage instead.
           const debug = args.includes('--debug');
           if (!debug) expect(r.stderr).not.toMatch(/\n\s+at /);
-          if (r.code !== 0 && !debug && !r.stderr.startsWith('Usage:')) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+          if (r.code !== 0 && !debug && !r.stderr.startsWith('Usage:'))
+            expect(r.stderr.trim().split('\n')).toHaveLength(1);
         }),
         { numRuns: 150 },
       );
@@ -224,7 +293,14 @@ describe('the command line on random argv', () => {
   }, 120_000);
 
   it('an unknown option is exit 2 wherever it appears', async () => {
-    const prefix = fc.constantFrom([], ['login'], ['status'], ['logout'], ['console', 'get', 'web-1'], ['console', 'inspect', 'abcdefgh1234']);
+    const prefix = fc.constantFrom(
+      [],
+      ['login'],
+      ['status'],
+      ['logout'],
+      ['console', 'get', 'web-1'],
+      ['console', 'inspect', 'abcdefgh1234'],
+    );
     const flags = fc.array(fc.constantFrom('--debug', '--no-color'), { maxLength: 2 });
     await fc.assert(
       fc.asyncProperty(prefix, flags, fc.constantFrom('--bogus', '--os-nothing', '-z'), async (p, f, unknown) => {

@@ -25,8 +25,12 @@ describe('shape checks', () => {
   });
 
   it('name the path of the first wrong field', () => {
-    expect(shapeError(() => list(server)([{ id: 'a', name: 'b' }, { id: 'c' }], 'servers'))).toBe('servers[1].name: expected a string');
-    expect(shapeError(() => server({ id: 'a', name: 'b', port: '80' }, 'console'))).toBe('console.port: expected a number or null');
+    expect(shapeError(() => list(server)([{ id: 'a', name: 'b' }, { id: 'c' }], 'servers'))).toBe(
+      'servers[1].name: expected a string',
+    );
+    expect(shapeError(() => server({ id: 'a', name: 'b', port: '80' }, 'console'))).toBe(
+      'console.port: expected a number or null',
+    );
     expect(shapeError(() => server([], 'token'))).toBe('token: expected an object');
     expect(shapeError(() => list(str)({}, 'methods'))).toBe('methods: expected a list');
   });
@@ -38,15 +42,24 @@ describe('shape checks', () => {
 
 describe('console URLs', () => {
   it('accept http, https, ws and wss', () => {
-    for (const u of ['http://h:6080/vnc_lite.html?path=%3Ftoken%3Dabc', 'https://h/spice_auto.html?token=1', 'ws://h:6083/?token=1', 'wss://[::1]/?token=1']) {
+    for (const u of [
+      'http://h:6080/vnc_lite.html?path=%3Ftoken%3Dabc',
+      'https://h/spice_auto.html?token=1',
+      'ws://h:6083/?token=1',
+      'wss://[::1]/?token=1',
+    ]) {
       expect(consoleUrl(u, 'url')).toBe(u);
     }
   });
 
   it('refuse other schemes, spaces and control characters, escaped and shortened', () => {
-    expect(shapeError(() => consoleUrl('javascript:alert(1)', 'url'))).toBe('url: expected an http, https, ws or wss URL, got "javascript:alert(1)"');
+    expect(shapeError(() => consoleUrl('javascript:alert(1)', 'url'))).toBe(
+      'url: expected an http, https, ws or wss URL, got "javascript:alert(1)"',
+    );
     expect(shapeError(() => consoleUrl('http://h/a b', 'url'))).toMatch(/got "http:\/\/h\/a b"$/);
-    expect(shapeError(() => consoleUrl('http://h/\u001b[2J\u0000', 'url'))).toMatch(/got "http:\/\/h\/\\x1b\[2J\\x00"$/);
+    expect(shapeError(() => consoleUrl('http://h/\u001b[2J\u0000', 'url'))).toMatch(
+      /got "http:\/\/h\/\\x1b\[2J\\x00"$/,
+    );
     expect(shapeError(() => consoleUrl('file:///etc/passwd', 'url'))).toMatch(/expected an http/);
     expect(shapeError(() => consoleUrl(`http://h/${'a'.repeat(500)}\n`, 'url')).length).toBeLessThan(160);
   });
@@ -70,7 +83,21 @@ describe('--timeout values', () => {
   });
 
   it('refuses the rest', () => {
-    for (const bad of ['', ' ', '0', '0.0009', '-1', '+1', '1e3', '0x10', 'Infinity', 'NaN', '1,5', '86400.5', '99999999999']) {
+    for (const bad of [
+      '',
+      ' ',
+      '0',
+      '0.0009',
+      '-1',
+      '+1',
+      '1e3',
+      '0x10',
+      'Infinity',
+      'NaN',
+      '1,5',
+      '86400.5',
+      '99999999999',
+    ]) {
       expect(() => parseTimeout(bad), bad).toThrow(InvalidArgumentError);
     }
   });
@@ -83,7 +110,11 @@ describe('server arguments', () => {
   });
 
   it('refuses longer ones and control characters, exit 2, never echoing more than 40 characters', () => {
-    expect(() => checkServerArgument('x'.repeat(256))).toThrow(/^the server argument "x{39}…" is 256 characters; Nova server names have at most 255$/);
-    expect(() => checkServerArgument('a\u0000b')).toThrow(/^the server argument "a\\x00b" contains a control character/);
+    expect(() => checkServerArgument('x'.repeat(256))).toThrow(
+      /^the server argument "x{39}…" is 256 characters; Nova server names have at most 255$/,
+    );
+    expect(() => checkServerArgument('a\u0000b')).toThrow(
+      /^the server argument "a\\x00b" contains a control character/,
+    );
   });
 });
