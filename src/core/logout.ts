@@ -17,7 +17,8 @@ export type LogoutOutcome = {
   revoked: 'revoked' | 'already-invalid' | 'failed';
   expiresAt: string;
   rejected: boolean;
-  reason?: string;
+  /** For the person, before the outcome: the token could not be revoked and still works. */
+  warning?: string;
 };
 
 export interface LogoutTargets {
@@ -65,6 +66,10 @@ async function revoke(rt: Runtime, s: StoredSession): Promise<LogoutOutcome> {
     return { cloud: s.cloud, revoked, expiresAt: s.expires_at, rejected: Boolean(s.rejected_at) };
   } catch (err) {
     const reason = err instanceof OsconsoleError ? err.message : String(err);
-    return { cloud: s.cloud, revoked: 'failed', expiresAt: s.expires_at, rejected: Boolean(s.rejected_at), reason };
+    const after = s.rejected_at
+      ? `Keystone had already rejected it (it would have expired at ${s.expires_at})`
+      : `it stays valid until ${s.expires_at}`;
+    const warning = `could not revoke the token of ${s.cloud} (${reason}); ${after}`;
+    return { cloud: s.cloud, revoked: 'failed', expiresAt: s.expires_at, rejected: Boolean(s.rejected_at), warning };
   }
 }
