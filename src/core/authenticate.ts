@@ -42,7 +42,7 @@ export async function authenticate(rt: Runtime, cfg: CloudConfig, talk: Interact
   let result = await refusedAs(
     cfg,
     identityUrl,
-    postToken(http, identityUrl, auth(identityFor(v, methodsOf(cfg.authType, v)))),
+    postToken(http, { identityUrl, auth: auth(identityFor(v, methodsOf(cfg.authType, v))) }),
   );
   for (let round = 0; result.kind === 'receipt'; round++) {
     if (round >= 4)
@@ -55,9 +55,9 @@ export async function authenticate(rt: Runtime, cfg: CloudConfig, talk: Interact
   if (!body.project && !body.domain && !body.system && scope === undefined && canRequestScope(cfg)) {
     const project = await chooseProject(http, identityUrl, token, body, talk.prompter);
     if (project) {
-      const rescoped = await postToken(http, identityUrl, {
-        identity: { methods: ['token'], token: { id: token } },
-        scope: { project: { id: project } },
+      const rescoped = await postToken(http, {
+        identityUrl,
+        auth: { identity: { methods: ['token'], token: { id: token } }, scope: { project: { id: project } } },
       });
       if (rescoped.kind !== 'token')
         throw new OsconsoleError('E_AUTH', 'Keystone asked for more factors when rescoping a token');
@@ -188,7 +188,7 @@ async function completeReceipt(
   for (let attempt = 0; ; attempt++) {
     await ask(attempt);
     try {
-      return await postToken(http, identityUrl, auth(identityFor(values, needed)), receipt.id);
+      return await postToken(http, { identityUrl, auth: auth(identityFor(values, needed)), receipt: receipt.id });
     } catch (err) {
       const refused = err instanceof OsconsoleError && err.http?.status === 401;
       if (!refused || !prompter || attempt >= 2) {
@@ -216,7 +216,7 @@ async function chooseProject(
   body: TokenBody,
   prompter: Prompter | undefined,
 ): Promise<string | undefined> {
-  const projects = (await listAuthProjects(http, identityUrl, token)).filter((p) => p.enabled !== false);
+  const projects = (await listAuthProjects(http, { identityUrl, token })).filter((p) => p.enabled !== false);
   if (!prompter) {
     const names = projects.map((p) => p.name).join(', ');
     throw new OsconsoleError(

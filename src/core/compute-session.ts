@@ -84,7 +84,7 @@ export class ComputeSession {
     if (cached && this.rt.now() - Date.parse(cached.checked_at) < VERSION_CACHE_MS) {
       return { min: mustParse(cached.min, 'cached min version'), max: mustParse(cached.max, 'cached max version') };
     }
-    const raw = await fetchVersionRange(this.http, this.endpoint, this.session.project?.id);
+    const raw = await fetchVersionRange(this.http, { endpoint: this.endpoint, projectId: this.session.project?.id });
     const range = {
       min: mustParse(raw.min, 'the compute min_version'),
       max: mustParse(raw.max, 'the compute version'),

@@ -123,13 +123,11 @@ async function consoleOnce(
     return await cs.withRange(async (range) => {
       const plan = planConsole(cs, type, range, auto);
       const version = format(plan.version);
+      const call = { endpoint: cs.endpoint, serverId: server.id, type, microversion: version };
       const out = await cs.withAuth((token) =>
         plan.legacy
-          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, version).then((c) => ({
-              ...c,
-              protocol,
-            }))
-          : createRemoteConsole(cs.http, cs.endpoint, token, server.id, protocol, type, version),
+          ? legacyConsole(cs.http, { ...call, token, action: plan.legacy }).then((c) => ({ ...c, protocol }))
+          : createRemoteConsole(cs.http, { ...call, token, protocol }),
       );
       return {
         server: { id: server.id, name: server.name },
@@ -324,7 +322,14 @@ async function lookupToken(cs: ComputeSession, token: string, want: Version): Pr
         throw new RangeRefusal(
           `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; this cloud offers ${describeRange(range)}`,
         );
-      return cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
+      return cs.withAuth((t) =>
+        getConsoleConnection(cs.http, {
+          endpoint: cs.endpoint,
+          token: t,
+          consoleToken: token,
+          microversion: format(v),
+        }),
+      );
     });
   } catch (err) {
     throw explainTokenError(err);

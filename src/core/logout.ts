@@ -62,7 +62,8 @@ export async function logout(rt: Runtime, sessions: StoredSession[], purgeDamage
 
 async function revoke(rt: Runtime, s: StoredSession): Promise<LogoutOutcome> {
   try {
-    const revoked = await revokeToken(await rt.http(storedSettings(s, rt.timeoutMs)), s.identity_url, s.token);
+    const http = await rt.http(storedSettings(s, rt.timeoutMs));
+    const revoked = await revokeToken(http, { identityUrl: s.identity_url, token: s.token });
     return { cloud: s.cloud, revoked, expiresAt: s.expires_at, rejected: Boolean(s.rejected_at) };
   } catch (err) {
     const reason = err instanceof OsconsoleError ? err.message : String(err);

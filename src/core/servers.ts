@@ -74,7 +74,7 @@ export async function resolveServer(
   if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
   if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
   const found = await cs.withAuth((token) =>
-    listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }),
+    listServers(cs.http, { endpoint: cs.endpoint, token, name: exactNamePattern(ref), allProjects }),
   );
   remember(cs, found);
   const exact = found.filter((s) => s.name === ref);
@@ -113,7 +113,7 @@ async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): 
   if (!allProjects) {
     try {
       // One page (up to Nova's max_limit, 1000 by default) is plenty to suggest from.
-      const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, {}, 1));
+      const all = await cs.withAuth((token) => listServers(cs.http, { endpoint: cs.endpoint, token, maxPages: 1 }));
       remember(cs, all);
       suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
     } catch {
