@@ -163,6 +163,17 @@ export function sessionName(sel: Selection, env: Env, current: string | null): s
   throw new OsconsoleError('E_AUTH', 'not logged in', { hint: 'run: osconsole login' });
 }
 
+/** sessionName(), falling back to the only cloud of clouds.yaml when nothing is selected or current. */
+export async function sessionCloud(input: CloudsFileContext & Selection, current: string | null): Promise<string> {
+  try {
+    return sessionName(input, input.env, current);
+  } catch (err) {
+    const clouds = await loadCloudsFile(input).catch(() => undefined);
+    if (clouds?.names.length === 1) return clouds.names[0] as string;
+    throw err;
+  }
+}
+
 /** flags > OS_* > clouds.yaml: the cloud a login (or a silent renewal) authenticates to. */
 export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
   const file = await loadCloudsFile(input);

@@ -117,7 +117,7 @@ async function consoleOnce(
   server: ServerRef,
   type: ConsoleType,
   auto: boolean,
-): Promise<ConsoleResult> {
+): Promise<Omit<ConsoleResult, 'warnings'>> {
   const { protocol } = TYPES[type];
   try {
     return await cs.withRange(async (range) => {
@@ -137,7 +137,6 @@ async function consoleOnce(
         microversion: version,
         serverStatus: server.status,
         endpoint: cs.endpoint,
-        warnings: [],
       };
     });
   } catch (err) {

@@ -6,9 +6,8 @@
  * (keystoneauth MIN_TOKEN_LIFE_SECONDS).
  */
 import type { Values } from '../config/cloud-config.js';
-import { loadCloudsFile } from '../config/clouds-yaml.js';
 import type { CloudConfig, Selection } from '../config/resolve.js';
-import { askedOfSession, renewalInput, resolveCloud, sessionName } from '../config/resolve.js';
+import { askedOfSession, renewalInput, resolveCloud, sessionCloud } from '../config/resolve.js';
 import type { SessionFile, StoredSession } from '../config/session-store.js';
 import { OsconsoleError } from '../errors.js';
 import type { AuthResult } from './authenticate.js';
@@ -94,7 +93,7 @@ export async function saveSession(rt: Runtime, session: StoredSession, makeCurre
 export async function liveSession(rt: Runtime, sel: Selection, notify: Notify): Promise<StoredSession> {
   const store = await rt.sessions();
   const file = store.read();
-  const name = await chooseName(rt, sel, file);
+  const name = await sessionCloud({ ...rt.deps, ...sel }, file.current);
   const cached = file.sessions[name];
   if (cached && isLive(cached, rt.now())) {
     const wanted = await askedOfSession({ ...rt.deps, ...sel }, name);
@@ -107,17 +106,6 @@ export async function liveSession(rt: Runtime, sel: Selection, notify: Notify): 
 
 /** Warnings that cannot wait (TLS verification off before a silent login sends credentials). */
 export type Notify = (warning: string) => void;
-
-/** sessionName(), falling back to the only cloud of clouds.yaml when nothing is selected or current. */
-async function chooseName(rt: Runtime, sel: Selection, file: SessionFile): Promise<string> {
-  try {
-    return sessionName(sel, rt.deps.env, file.current);
-  } catch (err) {
-    const clouds = await loadCloudsFile(rt.deps).catch(() => undefined);
-    if (clouds?.names.length === 1) return clouds.names[0] as string;
-    throw err;
-  }
-}
 
 const trimSlash = (u: string) => u.replace(/\/+$/, '');
 const authFamily = (t: string) => t.replace(/^v3(?=password$|token$)/, '');
