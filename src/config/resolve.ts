@@ -1,8 +1,9 @@
 /**
  * The one place where settings are resolved, once per command, with the
  * documented precedence: command-line flags > OS_* environment > clouds.yaml
- * (+ secure.yaml) > the cached session. Everything downstream reads the
- * resulting Settings (or, for a login, CloudConfig) and never looks at a
+ * (+ secure.yaml) for a login (and a silent renewal); flags > OS_* > the
+ * cached session for the commands that use one. Everything downstream reads
+ * the resulting Settings (or, for a login, CloudConfig) and never looks at a
  * flag, a variable or the session's stored values again.
  *
  * Which cloud: --os-cloud, else OS_CLOUD, else the `envvars` cloud (renamed by
@@ -18,7 +19,6 @@ import type { AuthType } from '../auth/auth-types.js';
 import { OsconsoleError } from '../errors.js';
 import type { TlsOptions } from '../http/client.js';
 import { DEFAULT_TIMEOUT_MS } from '../http/defaults.js';
-import type { Env } from '../output/output.js';
 import type { Interface, Values } from './cloud-config.js';
 import {
   absolute,
@@ -36,15 +36,12 @@ import { SETTINGS, SETTING_BY_KEY, TLS_FILES, truthy } from './settings.js';
 
 export type Source = 'flag' | 'env' | 'clouds.yaml';
 
+type Env = CloudsFileContext['env'];
+
 /** What the user typed that bears on the cloud: --os-cloud and the other --os-* flags. */
 export interface Selection {
   cloud?: string;
   flags: Values;
-}
-
-/** What the resolver reads besides the selection: the environment, where files are, the --timeout. */
-export interface ResolveContext extends CloudsFileContext {
-  timeoutMs: number;
 }
 
 /** The settings a command runs with, resolved once. */
