@@ -4,9 +4,11 @@
  * session store, prompter). Heavy modules (undici, conf, @inquirer/prompts)
  * are imported only when a command actually uses them.
  */
+import type { Settings } from './config/resolve.js';
 import type { SessionStore } from './config/session-store.js';
+import type { Interaction, Runtime } from './core/runtime.js';
 import type { Deps } from './deps.js';
-import type { HttpClient, TlsOptions } from './http/client.js';
+import type { HttpClient } from './http/client.js';
 import { Output } from './output/output.js';
 import type { Prompter } from './ui/prompt.js';
 
@@ -17,7 +19,7 @@ export interface GlobalOptions {
   timeoutMs: number;
 }
 
-export class Context {
+export class Context implements Runtime {
   private readonly clients = new Map<string, HttpClient>();
   private store?: SessionStore;
 
@@ -40,18 +42,26 @@ export class Context {
     return this.deps.env;
   }
 
+  get timeoutMs(): number {
+    return this.globals.timeoutMs;
+  }
+
   now(): number {
     return this.deps.now();
   }
 
-  /** One client per TLS configuration, so connections are pooled within a run. */
-  async http(tls: TlsOptions = {}): Promise<HttpClient> {
-    const key = JSON.stringify(tls);
+  debug(line: string): void {
+    this.output.debug(line);
+  }
+
+  /** One client per TLS configuration and timeout, so connections are pooled within a run. */
+  async http({ tls, timeoutMs }: Pick<Settings, 'tls' | 'timeoutMs'>): Promise<HttpClient> {
+    const key = JSON.stringify([tls, timeoutMs]);
     let client = this.clients.get(key);
     if (!client) {
       const { HttpClient } = await import('./http/client.js');
       client = new HttpClient({
-        timeoutMs: this.globals.timeoutMs,
+        timeoutMs,
         tls,
         env: this.deps.env,
         now: this.deps.now,
@@ -77,6 +87,11 @@ export class Context {
     if (this.deps.prompter) return this.deps.prompter;
     const { inquirerPrompter } = await import('./ui/prompt.js');
     return inquirerPrompter(this.deps, { ascii: this.output.ascii });
+  }
+
+  /** The prompter (when a person is there) and warnings that cannot wait for the result, for the core. */
+  async interaction(): Promise<Interaction> {
+    return { prompter: await this.prompter(), notify: (m) => this.output.warn(m) };
   }
 
   async dispose(): Promise<void> {

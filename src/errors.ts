@@ -63,9 +63,13 @@ export interface HttpErrorDetails {
   body?: unknown;
 }
 
+/** Why, for callers that branch on an error of ours; the message is for people and may change. */
+export type ErrorReason = 'no-cloud-configured' | 'unknown-cloud';
+
 export interface OsconsoleErrorOptions {
   /** The next step for the user, appended to the one-line message. */
   hint?: string;
+  reason?: ErrorReason;
   http?: HttpErrorDetails;
   cause?: unknown;
 }
@@ -75,6 +79,7 @@ export class OsconsoleError extends Error {
   readonly exitCode: number;
   readonly hint?: string;
   readonly http?: HttpErrorDetails;
+  readonly reason?: ErrorReason;
 
   constructor(code: ErrorCode, message: string, options: OsconsoleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -83,6 +88,7 @@ export class OsconsoleError extends Error {
     this.exitCode = ERROR_CODES[code];
     this.hint = options.hint;
     this.http = options.http;
+    this.reason = options.reason;
   }
 
   /** The single line printed on stderr. */

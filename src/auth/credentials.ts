@@ -9,7 +9,8 @@
  */
 import { AUTH_TYPE_INFO, isAuthType } from './auth-types.js';
 import type { AuthType } from './auth-types.js';
-import type { CloudConfig, Values } from '../config/cloud-config.js';
+import type { Values } from '../config/cloud-config.js';
+import type { CloudConfig } from '../config/resolve.js';
 import type { SettingKey } from '../config/settings.js';
 import { OsconsoleError } from '../errors.js';
 

@@ -1,15 +1,15 @@
 /**
  * The --os-* flags, mirroring the OS_* variables (config/settings.ts). They
  * are read only where the user typed them: the environment and clouds.yaml are
- * layered under them by config/cloud-config.ts, not by commander.
+ * layered under them by config/resolve.ts, not by commander.
  */
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { Values } from '../config/cloud-config.js';
+import type { Selection } from '../config/resolve.js';
 import type { SettingKey } from '../config/settings.js';
 import { SETTINGS, attributeOf } from '../config/settings.js';
 import type { Context } from '../context.js';
-import type { Selection } from '../core/sessions.js';
 
 /** Settings listed in the help of commands that use a session (the rest are accepted, not listed). */
 const SESSION_HELP: ReadonlySet<SettingKey> = new Set([

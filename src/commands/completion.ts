@@ -53,8 +53,8 @@ async function candidates(ctx: Context, what: string, cloud: string | undefined)
     const clouds = await loadCloudsFile(ctx.deps).catch(() => undefined);
     return [...new Set([...(clouds?.names ?? []), ...Object.keys(file.sessions)])].sort();
   }
-  const { sessionName } = await import('../core/sessions.js');
-  const name = sessionName(ctx, { cloud, flags: {} }, file);
+  const { sessionName } = await import('../config/resolve.js');
+  const name = sessionName({ cloud, flags: {} }, ctx.env, file.current);
   if (what === 'regions') {
     const session = file.sessions[name];
     const regions = (session?.catalog ?? [])

@@ -60,12 +60,9 @@ Examples:
     app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
       const { getConsole } = await import('../core/console.js');
       const { printConsole } = await import('../output/console-format.js');
-      const result = await getConsole(ctx, selectionOf(command, ctx), {
-        server,
-        type: opts.type,
-        protocol: opts.protocol,
-        allProjects: opts.allProjects === true,
-      });
+      const req = { server, type: opts.type, protocol: opts.protocol, allProjects: opts.allProjects === true };
+      const result = await getConsole(ctx, selectionOf(command, ctx), req, await ctx.interaction());
+      for (const w of result.warnings) ctx.output.warn(w);
       await printConsole(ctx, result, { json: opts.json === true, open: opts.open === true });
     }),
   );
@@ -119,7 +116,10 @@ Examples:
     app.action(async (ctx: Context, tokenOrUrl: string, opts: { json?: boolean }, command: Command) => {
       const { inspectConsole } = await import('../core/console.js');
       const { printConnection } = await import('../output/console-format.js');
-      const connection = await inspectConsole(ctx, selectionOf(command, ctx), tokenOrUrl);
+      const { connection, warnings } = await inspectConsole(ctx, selectionOf(command, ctx), tokenOrUrl, (m) =>
+        ctx.output.warn(m),
+      );
+      for (const w of warnings) ctx.output.warn(w);
       await printConnection(ctx, connection, opts.json === true);
     }),
   );

@@ -28,7 +28,8 @@ Examples:
   cmd.action(
     app.action(async (ctx: Context, opts: { json?: boolean }, command: Command) => {
       const { login } = await import('../core/login.js');
-      const session = await login(ctx, selectionOf(command, ctx));
+      const { session, warnings } = await login(ctx, selectionOf(command, ctx), await ctx.interaction());
+      for (const w of warnings) ctx.output.warn(w);
       await report(ctx, session, opts.json === true);
     }),
   );

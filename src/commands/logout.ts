@@ -42,12 +42,7 @@ Examples:
         return;
       }
       for (const o of await logout(ctx, sessions, opts.all === true)) {
-        if (o.revoked === 'failed') {
-          const after = o.rejected
-            ? `Keystone had already rejected it (it would have expired at ${o.expiresAt})`
-            : `it stays valid until ${o.expiresAt}`;
-          ctx.output.warn(`could not revoke the token of ${o.cloud} (${o.reason}); ${after}`);
-        }
+        if (o.warning) ctx.output.warn(o.warning);
         const detail =
           o.revoked === 'revoked'
             ? '; the token is revoked'

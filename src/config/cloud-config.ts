@@ -1,205 +1,25 @@
 /**
- * Resolving the cloud to talk to and its settings, with the documented
- * precedence: command-line flags > OS_* environment > clouds.yaml (+ secure.yaml).
- *
- * Which cloud: --os-cloud, else OS_CLOUD, else the `envvars` cloud (renamed by
- * OS_CLOUD_NAME) when OS_AUTH_URL is set or --os-auth-url is given, else the
- * only cloud in clouds.yaml.
- *
- * Layers merge key by key, but related keys travel together: a layer that names
- * the project by name also drops a project id from a lower layer (and likewise
- * for users, domains and application credentials), so an openrc never mixes with
- * a clouds.yaml entry into a scope nobody asked for.
+ * A cloud's settings as clouds.yaml writes them, turned into ours, and the
+ * checks of single values (interface, compute version, auth URL, auth type).
+ * Which layer wins is decided in resolve.ts, and only there.
  */
 import { resolve as resolvePath } from 'node:path';
 import type { AuthType } from '../auth/auth-types.js';
 import { AUTH_TYPES, isAuthType } from '../auth/auth-types.js';
 import { OsconsoleError } from '../errors.js';
-import type { Env } from '../output/output.js';
 import { LEGACY_AUTH_KEYS, LEGACY_TOP_KEYS, authKeyVerdict, topKeyVerdict } from './cloud-keys.js';
-import type { CloudEntry, CloudsFile, CloudsFileContext } from './clouds-yaml.js';
-import { isRecord, loadCloudsFile, noCloudsError, record } from './clouds-yaml.js';
+import type { CloudEntry } from './clouds-yaml.js';
+import { isRecord, record } from './clouds-yaml.js';
 import type { SettingKey } from './settings.js';
-import { SETTINGS, SETTING_BY_KEY, truthy } from './settings.js';
+import { SETTINGS } from './settings.js';
 
 export type { AuthType } from '../auth/auth-types.js';
 export type Interface = 'public' | 'internal' | 'admin';
-export type Source = 'flag' | 'env' | 'clouds.yaml';
 
 export type Values = Partial<Record<SettingKey, string>>;
 
-export interface CloudConfig {
-  name: string;
-  /** Where the cloud was defined: a clouds.yaml path, or 'environment'. */
-  origin: string;
-  authType: AuthType;
-  values: Values;
-  /** Which layer each value came from. */
-  sources: Partial<Record<SettingKey, Source>>;
-  regionName?: string;
-  interface: Interface;
-  tls: { verify: boolean; cacert?: string; cert?: string; key?: string };
-  computeApiVersion?: string;
-}
-
-export interface ResolveInput extends CloudsFileContext {
-  /** Values given on the command line (only flags the user actually typed). */
-  flags: Values;
-  /** --os-cloud */
-  cloud?: string;
-}
-
-const GROUPS: SettingKey[][] = [
-  ['project_id', 'project_name'],
-  ['user_id', 'username'],
-  ['domain_id', 'domain_name'],
-  ['user_domain_id', 'user_domain_name'],
-  ['project_domain_id', 'project_domain_name'],
-  ['application_credential_id', 'application_credential_name'],
-];
-
-/** openstacksdk's `envvars` cloud name, unless OS_CLOUD_NAME renames it. */
-export function envCloudName(env: Env): string {
-  return env.OS_CLOUD_NAME || 'envvars';
-}
-
-/** The environment layer: each setting from its first OS_* variable that is set. */
-export function envValues(env: Env): Values {
-  const out: Values = {};
-  for (const st of SETTINGS) {
-    const v = st.env.map((name) => env[name]).find((x) => x !== undefined && x !== '');
-    if (v !== undefined) out[st.key] = v;
-  }
-  return out;
-}
-
-/** Which cloud a command means, before reading anything. */
-export function selectCloudName(
-  input: { env: Env; flags: Values; cloud?: string },
-  file: CloudsFile | undefined,
-): string {
-  const named = input.cloud ?? (input.env.OS_CLOUD || undefined);
-  if (named) return named;
-  if (input.flags.auth_url || input.env.OS_AUTH_URL) return envCloudName(input.env);
-  if (file && file.names.length === 1) return file.names[0] as string;
-  if (file?.withoutClouds) throw noCloudsError(file);
-  if (file && file.names.length > 1) {
-    throw new OsconsoleError(
-      'E_AUTH',
-      `${file.file} defines several clouds (${file.names.join(', ')}) and none was chosen`,
-      {
-        hint: 'pass --os-cloud NAME or set OS_CLOUD',
-      },
-    );
-  }
-  throw new OsconsoleError('E_AUTH', 'no cloud configured: no --os-cloud/OS_CLOUD, no OS_AUTH_URL and no clouds.yaml', {
-    hint: 'pass --os-auth-url (OS_AUTH_URL) or --os-cloud (OS_CLOUD), or run osconsole login on a terminal',
-  });
-}
-
-export async function resolveCloud(input: ResolveInput): Promise<CloudConfig> {
-  const file = await loadCloudsFile(input);
-  const name = selectCloudName(input, file);
-  const isEnv = name === envCloudName(input.env) && !file?.names.includes(name);
-  const env = envValues(input.env);
-  let fileLayer: Values = {};
-  let fileWhere = (key: SettingKey): string => key;
-  let origin = 'environment';
-  if (!isEnv) {
-    const entry = file?.get(name);
-    if (!entry) {
-      if (file?.withoutClouds) throw noCloudsError(file);
-      const where = file ? `${file.file} (clouds: ${file.names.join(', ') || 'none'})` : 'any clouds.yaml (none found)';
-      throw new OsconsoleError('E_USAGE', `cloud "${name}" is not defined in ${where}`, {
-        hint: 'check --os-cloud / OS_CLOUD',
-      });
-    }
-    const read = normalizeEntry(entry, input.flags.region_name ?? env.region_name);
-    fileLayer = read.values;
-    fileWhere = read.where;
-    origin = entry.file;
-  }
-  const layers: Array<[Source, Values]> = [
-    ['clouds.yaml', fileLayer],
-    ['env', env],
-    ['flag', input.flags],
-  ];
-  const { values, sources } = mergeLayers(layers);
-  const where = (key: SettingKey): string => {
-    const st = SETTING_BY_KEY.get(key);
-    if (sources[key] === 'flag') return st?.flag ?? key;
-    if (sources[key] === 'env') return st?.env.find((v) => input.env[v]) ?? key;
-    return fileWhere(key);
-  };
-  return finish(name, origin, values, sources, input.cwd, where);
-}
-
-export function mergeLayers(layers: Array<[Source, Values]>): {
-  values: Values;
-  sources: Partial<Record<SettingKey, Source>>;
-} {
-  const values: Values = {};
-  const sources: Partial<Record<SettingKey, Source>> = {};
-  for (const [source, layer] of layers) {
-    for (const group of GROUPS) {
-      if (group.some((k) => layer[k] !== undefined)) {
-        for (const k of group) {
-          delete values[k];
-          delete sources[k];
-        }
-      }
-    }
-    for (const [k, v] of Object.entries(layer) as Array<[SettingKey, string | undefined]>) {
-      if (v === undefined) continue;
-      values[k] = v;
-      sources[k] = source;
-    }
-  }
-  return { values, sources };
-}
-
-function finish(
-  name: string,
-  origin: string,
-  values: Values,
-  sources: Partial<Record<SettingKey, Source>>,
-  cwd: string,
-  where: (key: SettingKey) => string,
-): CloudConfig {
-  const identity = values.identity_api_version;
-  if (identity !== undefined && !/^3(\.\d+)?$/.test(identity)) {
-    throw new OsconsoleError(
-      'E_USAGE',
-      `identity API version ${identity} is not supported: osconsole speaks Keystone v3 only`,
-    );
-  }
-  const iface = normalizeInterface(values.interface);
-  const regionName = values.region_name;
-  if (values.auth_url?.includes('{region_name}') && regionName)
-    values.auth_url = values.auth_url.replace('{region_name}', regionName);
-  if (values.auth_url !== undefined) checkAuthUrl(values.auth_url, where('auth_url'));
-  const insecure = values.insecure !== undefined && truthy(values.insecure);
-  return {
-    name,
-    origin,
-    authType: authTypeOf(values),
-    values,
-    sources,
-    regionName,
-    interface: iface,
-    // Relative paths are relative to where the command ran; the session stores them absolute.
-    tls: {
-      verify: !insecure,
-      cacert: absolute(values.cacert, cwd),
-      cert: absolute(values.cert, cwd),
-      key: absolute(values.key, cwd),
-    },
-    computeApiVersion: computeVersionOf(values.compute_api_version),
-  };
-}
-
 /** The auth type: as configured (legacy names accepted), else guessed as osc-lib does. */
-function authTypeOf(values: Values): AuthType {
+export function authTypeOf(values: Values): AuthType {
   const raw = values.auth_type;
   if (raw === undefined || raw === '') {
     if (

@@ -33,6 +33,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type Conf from 'conf';
 import { OsconsoleError } from '../errors.js';
+import type { TlsOptions } from '../http/client.js';
 import type { PathContext } from './paths.js';
 import { SESSIONS_NAME, configDir } from './paths.js';
 
@@ -82,7 +83,7 @@ export interface StoredSession {
   catalog: CatalogService[];
   region_name: string | null;
   interface: string;
-  tls: { verify: boolean; cacert: string | null; cert: string | null; key: string | null };
+  tls: TlsOptions;
   /** A pinned compute microversion (--os-compute-api-version), validated when used. */
   compute_api_version: string | null;
   /** Compute version documents seen, by endpoint URL (kept 24 h). */

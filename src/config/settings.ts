@@ -148,6 +148,15 @@ export const SETTINGS: readonly Setting[] = [
   }),
 ];
 
+/**
+ * The TLS settings that name files. With `insecure`, they make the one TLS
+ * shape (http/client.ts TlsOptions) that the resolver builds, the session
+ * cache stores and the HTTP client reads: a new one is a row above, a name
+ * here, and its use in the client.
+ */
+export const TLS_FILES = ['cacert', 'cert', 'key'] as const satisfies readonly SettingKey[];
+export type TlsFile = (typeof TLS_FILES)[number];
+
 export const SETTING_BY_KEY: ReadonlyMap<SettingKey, Setting> = new Map(SETTINGS.map((x) => [x.key, x]));
 
 /** Variables that only choose a cloud or a file; they never make an `envvars` cloud by themselves. */

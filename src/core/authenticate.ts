@@ -4,17 +4,17 @@
  * variable to set when not), follows multi-factor receipts, and picks a
  * project from GET /v3/auth/projects when none was given.
  */
-import type { CloudConfig } from '../config/cloud-config.js';
 import { checkAuthUrl } from '../config/cloud-config.js';
+import type { CloudConfig } from '../config/resolve.js';
 import type { SettingKey } from '../config/settings.js';
 import { howToSet } from '../config/settings.js';
-import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
-import type { HttpClient, TlsOptions } from '../http/client.js';
+import type { HttpClient } from '../http/client.js';
 import type { Receipt, TokenBody, TokenResult } from '../openstack/identity.js';
 import { discoverIdentity, listAuthProjects, postToken } from '../openstack/identity.js';
 import type { Prompter } from '../ui/prompt.js';
 import { canRequestScope, identityFor, methodsOf, missing, scopeFor, whoOf } from '../auth/credentials.js';
+import type { Interaction, Runtime } from './runtime.js';
 
 export interface AuthResult {
   token: string;
@@ -22,29 +22,18 @@ export interface AuthResult {
   identityUrl: string;
 }
 
-export interface AuthOptions {
-  /** Present only when a person can answer. */
-  prompter?: Prompter;
-}
-
-/** TLS settings of a cloud config as the HTTP core takes them. */
-export function tlsOf(cfg: Pick<CloudConfig, 'tls'>): TlsOptions {
-  return { caFile: cfg.tls.cacert, certFile: cfg.tls.cert, keyFile: cfg.tls.key, insecure: !cfg.tls.verify };
-}
-
-export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOptions = {}): Promise<AuthResult> {
+/** `talk.prompter` absent: nobody can answer (a script, or a silent renewal). */
+export async function authenticate(rt: Runtime, cfg: CloudConfig, talk: Interaction): Promise<AuthResult> {
   refuseUserinfo(cfg);
-  await fillMissing(cfg, opts.prompter);
+  await fillMissing(cfg, talk.prompter);
   if (!cfg.tls.verify)
-    ctx.output.warn(
-      'TLS certificate verification is disabled (--insecure); anyone on the path can read your credentials',
-    );
-  const http = await ctx.http(tlsOf(cfg));
+    talk.notify('TLS certificate verification is disabled (--insecure); anyone on the path can read your credentials');
+  const http = await rt.http(cfg);
   const identityUrl = await discoverIdentity(http, cfg.values.auth_url as string, authUrlLabel(cfg));
   const v = cfg.values;
   const scope = canRequestScope(cfg) ? scopeFor(v) : undefined;
   // With a person at the terminal and no project given, log in unscoped and let them pick.
-  const pick = scope === undefined && canRequestScope(cfg) && opts.prompter !== undefined;
+  const pick = scope === undefined && canRequestScope(cfg) && talk.prompter !== undefined;
   const auth = (identity: Record<string, unknown>) => ({
     identity,
     ...(pick ? { scope: 'unscoped' } : scope ? { scope } : {}),
@@ -53,22 +42,22 @@ export async function authenticate(ctx: Context, cfg: CloudConfig, opts: AuthOpt
   let result = await refusedAs(
     cfg,
     identityUrl,
-    postToken(http, identityUrl, auth(identityFor(v, methodsOf(cfg.authType, v)))),
+    postToken(http, { identityUrl, auth: auth(identityFor(v, methodsOf(cfg.authType, v))) }),
   );
   for (let round = 0; result.kind === 'receipt'; round++) {
     if (round >= 4)
       throw new OsconsoleError('E_AUTH', 'Keystone keeps asking for more authentication methods; giving up');
-    result = await completeReceipt(ctx, cfg, http, identityUrl, result.receipt, auth, opts.prompter);
+    result = await completeReceipt(talk, cfg, http, identityUrl, result.receipt, auth);
   }
 
   let token = result.token;
   let body = result.body;
   if (!body.project && !body.domain && !body.system && scope === undefined && canRequestScope(cfg)) {
-    const project = await chooseProject(http, identityUrl, token, body, opts.prompter);
+    const project = await chooseProject(http, identityUrl, token, body, talk.prompter);
     if (project) {
-      const rescoped = await postToken(http, identityUrl, {
-        identity: { methods: ['token'], token: { id: token } },
-        scope: { project: { id: project } },
+      const rescoped = await postToken(http, {
+        identityUrl,
+        auth: { identity: { methods: ['token'], token: { id: token } }, scope: { project: { id: project } } },
       });
       if (rescoped.kind !== 'token')
         throw new OsconsoleError('E_AUTH', 'Keystone asked for more factors when rescoping a token');
@@ -157,14 +146,14 @@ const METHOD_SETTING: Record<string, SettingKey> = { password: 'password', totp:
  * A wrong passcode may be retried while the receipt lives.
  */
 async function completeReceipt(
-  ctx: Context,
+  talk: Interaction,
   cfg: CloudConfig,
   http: HttpClient,
   identityUrl: string,
   receipt: Receipt,
   auth: (identity: Record<string, unknown>) => unknown,
-  prompter: Prompter | undefined,
 ): Promise<TokenResult> {
+  const prompter = talk.prompter;
   const rule =
     receipt.requiredAuthMethods.find((r) => receipt.methods.every((m) => r.includes(m))) ??
     receipt.requiredAuthMethods[0] ??
@@ -199,7 +188,7 @@ async function completeReceipt(
   for (let attempt = 0; ; attempt++) {
     await ask(attempt);
     try {
-      return await postToken(http, identityUrl, auth(identityFor(values, needed)), receipt.id);
+      return await postToken(http, { identityUrl, auth: auth(identityFor(values, needed)), receipt: receipt.id });
     } catch (err) {
       const refused = err instanceof OsconsoleError && err.http?.status === 401;
       if (!refused || !prompter || attempt >= 2) {
@@ -211,7 +200,7 @@ async function completeReceipt(
           );
         throw err;
       }
-      ctx.output.warn(`Keystone refused that ${needed.includes('totp') ? 'passcode' : 'password'}; try again`);
+      talk.notify(`Keystone refused that ${needed.includes('totp') ? 'passcode' : 'password'}; try again`);
     }
   }
 }
@@ -227,7 +216,7 @@ async function chooseProject(
   body: TokenBody,
   prompter: Prompter | undefined,
 ): Promise<string | undefined> {
-  const projects = (await listAuthProjects(http, identityUrl, token)).filter((p) => p.enabled !== false);
+  const projects = (await listAuthProjects(http, { identityUrl, token })).filter((p) => p.enabled !== false);
   if (!prompter) {
     const names = projects.map((p) => p.name).join(', ');
     throw new OsconsoleError(

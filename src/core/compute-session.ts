@@ -1,48 +1,47 @@
 /**
- * A live session bound to the compute endpoint a command uses: region and
- * interface (flags > OS_* > the session's own), the cached microversion range
+ * A live session bound to the compute endpoint a command uses: its settings
+ * (region, interface, TLS, pin: config/resolve.ts), the cached microversion range
  * (read once per endpoint, kept 24 h, read again once when it refuses what a
  * command asks), a pinned microversion if any, and one silent re-login when
  * Nova says 401 (never a loop).
  */
+import type { Selection, Settings } from '../config/resolve.js';
+import { sessionSettings } from '../config/resolve.js';
 import type { SessionStore, StoredSession } from '../config/session-store.js';
-import { absolute, computeVersionOf, envValues, normalizeInterface } from '../config/cloud-config.js';
-import { truthy } from '../config/settings.js';
-import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
 import { findEndpoint } from '../openstack/catalog.js';
 import { fetchVersionRange } from '../openstack/compute.js';
-import { tlsOf } from './authenticate.js';
 import type { Version, VersionRange } from './microversion.js';
 import { CLIENT_MAX, RangeRefusal, compare, describeRange, format, inRange, mustParse } from './microversion.js';
-import type { Selection } from './sessions.js';
+import type { Runtime } from './runtime.js';
+import type { Notify } from './sessions.js';
 import { liveSession, renewSession } from './sessions.js';
 
 const VERSION_CACHE_MS = 24 * 3600 * 1000;
 
 export class ComputeSession {
   private reauthenticated = false;
-  private warnedCap = false;
+  /** Warnings for the command's result, each once. */
+  readonly warnings: string[] = [];
   /** The range came from the cloud during this run, not from the cache. */
   private rangeIsFresh = false;
 
   private constructor(
-    readonly ctx: Context,
+    readonly rt: Runtime,
     private readonly sel: Selection,
+    private readonly notify: Notify,
     public session: StoredSession,
+    readonly settings: Settings,
     public http: HttpClient,
     public endpoint: string,
-    private readonly region: string | undefined,
-    private readonly iface: string,
     private readonly store: SessionStore,
   ) {}
 
-  static async open(ctx: Context, sel: Selection): Promise<ComputeSession> {
-    const session = await liveSession(ctx, sel);
-    const env = envValues(ctx.env);
-    const region = sel.flags.region_name ?? env.region_name ?? session.region_name ?? undefined;
-    const iface = normalizeInterface(sel.flags.interface ?? env.interface ?? session.interface);
+  /** `notify` gets the warnings that cannot wait for the result (TLS verification off). */
+  static async open(rt: Runtime, sel: Selection, notify: Notify): Promise<ComputeSession> {
+    const session = await liveSession(rt, sel, notify);
+    const settings = sessionSettings({ ...rt.deps, ...sel, timeoutMs: rt.timeoutMs }, session);
     if (!session.project) {
       throw new OsconsoleError(
         'E_AUTH',
@@ -52,11 +51,14 @@ export class ComputeSession {
         },
       );
     }
-    const endpoint = findEndpoint(session.catalog, { type: 'compute', interface: iface, region });
-    const tls = sessionTls(ctx, sel, session);
-    if (tls.insecure) ctx.output.warn('TLS certificate verification is disabled (--insecure)');
-    const http = await ctx.http(tls);
-    return new ComputeSession(ctx, sel, session, http, endpoint, region, iface, await ctx.sessions());
+    const endpoint = findEndpoint(session.catalog, {
+      type: 'compute',
+      interface: settings.interface,
+      region: settings.regionName,
+    });
+    if (!settings.tls.verify) notify('TLS certificate verification is disabled (--insecure)');
+    const http = await rt.http(settings);
+    return new ComputeSession(rt, sel, notify, session, settings, http, endpoint, await rt.sessions());
   }
 
   /** For servers.json, the other optional cache: true after the store warned once that the disk refused a write. */
@@ -72,22 +74,17 @@ export class ComputeSession {
 
   /** The pinned microversion: --os-compute-api-version, OS_COMPUTE_API_VERSION, or the login's clouds.yaml value. */
   pinned(): Version | undefined {
-    const raw = computeVersionOf(
-      this.sel.flags.compute_api_version ??
-        envValues(this.ctx.env).compute_api_version ??
-        this.session.compute_api_version ??
-        undefined,
-    );
+    const raw = this.settings.computeApiVersion;
     return raw ? mustParse(raw, 'compute API version') : undefined;
   }
 
   /** The endpoint's microversion range: cached for 24 h in the session, else one GET of the version document. */
   async range(): Promise<VersionRange> {
     const cached = this.session.compute_versions?.[this.endpoint];
-    if (cached && this.ctx.now() - Date.parse(cached.checked_at) < VERSION_CACHE_MS) {
+    if (cached && this.rt.now() - Date.parse(cached.checked_at) < VERSION_CACHE_MS) {
       return { min: mustParse(cached.min, 'cached min version'), max: mustParse(cached.max, 'cached max version') };
     }
-    const raw = await fetchVersionRange(this.http, this.endpoint, this.session.project?.id);
+    const raw = await fetchVersionRange(this.http, { endpoint: this.endpoint, projectId: this.session.project?.id });
     const range = {
       min: mustParse(raw.min, 'the compute min_version'),
       max: mustParse(raw.max, 'the compute version'),
@@ -113,7 +110,7 @@ export class ComputeSession {
       const refusedByCloud = err.http?.status === 406;
       const refusedByCache = err instanceof RangeRefusal && !this.rangeIsFresh;
       if (!refusedByCloud && !refusedByCache) throw err;
-      this.ctx.output.debug(
+      this.rt.debug(
         refusedByCloud
           ? 'the compute API refused the microversion (406); reading its version document again'
           : `${err.message}; reading the version document again in case the cloud was upgraded`,
@@ -125,9 +122,9 @@ export class ComputeSession {
   }
 
   private async saveRange(raw: { min: string; max: string }): Promise<void> {
-    const entry = { min: raw.min, max: raw.max, checked_at: new Date(this.ctx.now()).toISOString() };
+    const entry = { min: raw.min, max: raw.max, checked_at: new Date(this.rt.now()).toISOString() };
     this.session.compute_versions = { ...(this.session.compute_versions ?? {}), [this.endpoint]: entry };
-    const store = await this.ctx.sessions();
+    const store = await this.rt.sessions();
     // A cache: a full or read-only disk costs a warning and the next command one more GET.
     await store.updateOptional((f) => {
       const s = f.sessions[this.session.cloud];
@@ -150,11 +147,8 @@ export class ComputeSession {
       );
     }
     if (compare(v, CLIENT_MAX) <= 0) return v;
-    if (!this.warnedCap)
-      this.ctx.output.warn(
-        `the pinned compute API version ${format(v)} is above ${format(CLIENT_MAX)}, the newest console API osconsole knows; using ${format(CLIENT_MAX)}`,
-      );
-    this.warnedCap = true;
+    const warning = `the pinned compute API version ${format(v)} is above ${format(CLIENT_MAX)}, the newest console API osconsole knows; using ${format(CLIENT_MAX)}`;
+    if (!this.warnings.includes(warning)) this.warnings.push(warning);
     return CLIENT_MAX;
   }
 
@@ -169,16 +163,16 @@ export class ComputeSession {
       if (!(err instanceof OsconsoleError) || err.http?.status !== 401 || this.reauthenticated || isNovaOwn401(err))
         throw err;
       this.reauthenticated = true;
-      this.ctx.output.debug('the compute API refused the cached token (401); logging in again');
+      this.rt.debug('the compute API refused the cached token (401); logging in again');
       // Marked rejected, expires_at kept: status and logout then say what happened and when it would have expired.
-      const rejectedAt = new Date(this.ctx.now()).toISOString();
+      const rejectedAt = new Date(this.rt.now()).toISOString();
       this.session.rejected_at = rejectedAt;
-      const store = await this.ctx.sessions();
+      const store = await this.rt.sessions();
       await store.updateOptional((f) => {
         const s = f.sessions[this.session.cloud];
         if (s && s.token === this.session.token) s.rejected_at = rejectedAt;
       });
-      this.session = await renewSession(this.ctx, this.sel, this.session.cloud, this.session);
+      this.session = await renewSession(this.rt, this.sel, this.session.cloud, this.notify, this.session);
       try {
         return await call(this.session.token);
       } catch (again) {
@@ -194,7 +188,8 @@ export class ComputeSession {
   }
 
   describe(): string {
-    return `${this.iface} compute endpoint${this.region ? ` in ${this.region}` : ''} (${this.endpoint})`;
+    const { interface: iface, regionName: region } = this.settings;
+    return `${iface} compute endpoint${region ? ` in ${region}` : ''} (${this.endpoint})`;
   }
 }
 
@@ -202,20 +197,4 @@ export class ComputeSession {
 function isNovaOwn401(err: OsconsoleError): boolean {
   const body = err.http?.body;
   return typeof body === 'object' && body !== null && 'unauthorized' in body;
-}
-
-/** TLS for the session: flags/env may override what login stored (e.g. a new CA path). */
-function sessionTls(ctx: Context, sel: Selection, s: StoredSession) {
-  const env = envValues(ctx.env);
-  const insecureRaw = sel.flags.insecure ?? env.insecure;
-  const verify = insecureRaw !== undefined ? !truthy(insecureRaw) : s.tls.verify;
-  const cwd = ctx.deps.cwd;
-  return tlsOf({
-    tls: {
-      verify,
-      cacert: absolute(sel.flags.cacert ?? env.cacert, cwd) ?? s.tls.cacert ?? undefined,
-      cert: absolute(sel.flags.cert ?? env.cert, cwd) ?? s.tls.cert ?? undefined,
-      key: absolute(sel.flags.key ?? env.key, cwd) ?? s.tls.key ?? undefined,
-    },
-  });
 }

@@ -10,7 +10,7 @@
  * mapping), #legacy-console-actions (2.1–2.5), #console-auth-tokens (2.31, 2.99
  * tls_port), #token-ttl; openstacksdk compute/v2/_proxy.py create_console.
  */
-import type { Context } from '../context.js';
+import type { Selection } from '../config/resolve.js';
 import { OsconsoleError, usageError } from '../errors.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
 import type { ConsoleChoice, ConsoleType, ConsoleTypeInfo } from '../openstack/console-types.js';
@@ -22,7 +22,7 @@ import type { Version, VersionRange } from './microversion.js';
 import { RangeRefusal, V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
 import type { ServerRef } from './servers.js';
 import { checkServerArgument, resolveServer } from './servers.js';
-import type { Selection } from './sessions.js';
+import type { Interaction, Runtime } from './runtime.js';
 
 interface TypeInfo extends Omit<ConsoleTypeInfo, 'floor'> {
   floor: Version;
@@ -57,6 +57,8 @@ export interface ConsoleResult {
   serverStatus?: string;
   /** The compute endpoint used, for URL checks. */
   endpoint: string;
+  /** For the person, in order; the URL stands. */
+  warnings: string[];
 }
 
 /** Checks type and protocol before any request; exit 2 or 6. */
@@ -73,22 +75,30 @@ export function checkTypeArgs(type: ConsoleChoice, protocol: string | undefined)
   }
 }
 
-export async function getConsole(ctx: Context, sel: Selection, req: ConsoleRequest): Promise<ConsoleResult> {
+export async function getConsole(
+  rt: Runtime,
+  sel: Selection,
+  req: ConsoleRequest,
+  talk: Interaction,
+): Promise<ConsoleResult> {
   // Before the session is read or renewed: nothing is sent for arguments Nova cannot take.
   checkTypeArgs(req.type, req.protocol);
   checkServerArgument(req.server);
-  const cs = await ComputeSession.open(ctx, sel);
-  const server = await withForbiddenHint(resolveServer(ctx, cs, req.server, req.allProjects), req.allProjects);
+  const cs = await ComputeSession.open(rt, sel, talk.notify);
+  const server = await withForbiddenHint(
+    resolveServer(cs, req.server, req.allProjects, talk.prompter),
+    req.allProjects,
+  );
   const types = req.type === 'auto' ? AUTO_ORDER : [req.type];
   let lastSkip: OsconsoleError | undefined;
   for (const type of types) {
     try {
       const result = await consoleOnce(cs, server, type, req.type === 'auto');
-      if (type === 'spice-direct') result.connection = await connectionOf(ctx, cs, result.url);
-      return result;
+      if (type === 'spice-direct') result.connection = await connectionOf(cs, result.url);
+      return { ...result, warnings: cs.warnings };
     } catch (err) {
       if (req.type === 'auto' && err instanceof OsconsoleError && err.code === 'E_UNSUPPORTED') {
-        ctx.output.debug(`auto: skipping ${type}: ${err.message}`);
+        rt.debug(`auto: skipping ${type}: ${err.message}`);
         lastSkip = err;
         continue;
       }
@@ -107,19 +117,17 @@ async function consoleOnce(
   server: ServerRef,
   type: ConsoleType,
   auto: boolean,
-): Promise<ConsoleResult> {
+): Promise<Omit<ConsoleResult, 'warnings'>> {
   const { protocol } = TYPES[type];
   try {
     return await cs.withRange(async (range) => {
       const plan = planConsole(cs, type, range, auto);
       const version = format(plan.version);
+      const call = { endpoint: cs.endpoint, serverId: server.id, type, microversion: version };
       const out = await cs.withAuth((token) =>
         plan.legacy
-          ? legacyConsole(cs.http, cs.endpoint, token, server.id, plan.legacy, type, version).then((c) => ({
-              ...c,
-              protocol,
-            }))
-          : createRemoteConsole(cs.http, cs.endpoint, token, server.id, protocol, type, version),
+          ? legacyConsole(cs.http, { ...call, token, action: plan.legacy }).then((c) => ({ ...c, protocol }))
+          : createRemoteConsole(cs.http, { ...call, token, protocol }),
       );
       return {
         server: { id: server.id, name: server.name },
@@ -270,23 +278,25 @@ async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promis
 }
 
 /**
- * The spice-direct tuple; null (with a warning) when the lookup fails: the
- * console exists and its URL is the user's, so only a 404 of the token (the
- * console is gone already) or a Ctrl-C ends the command.
+ * The spice-direct tuple; null (with a warning in cs.warnings) when the lookup
+ * fails: the console exists and its URL is the user's, so only a 404 of the
+ * token (the console is gone already) or a Ctrl-C ends the command.
  */
-async function connectionOf(ctx: Context, cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
+async function connectionOf(cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
   try {
     return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);
   } catch (err) {
     if (err instanceof OsconsoleError && err.code === 'E_FORBIDDEN') {
-      ctx.output.warn(
+      cs.warnings.push(
         'the host and ports behind a spice-direct console are shown only to admins (policy os_compute_api:os-console-auth-tokens); printing the URL only',
       );
       return null;
     }
     if (err instanceof OsconsoleError && (err.code === 'E_NOT_FOUND' || err.code === 'E_CANCELLED')) throw err;
     const why = err instanceof Error ? err.message : String(err);
-    ctx.output.warn(`could not look up the host and ports of the spice-direct console (${why}); printing the URL only`);
+    cs.warnings.push(
+      `could not look up the host and ports of the spice-direct console (${why}); printing the URL only`,
+    );
     return null;
   }
 }
@@ -311,7 +321,14 @@ async function lookupToken(cs: ComputeSession, token: string, want: Version): Pr
         throw new RangeRefusal(
           `console token inspection needs compute API ${describeFloor(TOKENS_FLOOR)}; this cloud offers ${describeRange(range)}`,
         );
-      return cs.withAuth((t) => getConsoleConnection(cs.http, cs.endpoint, t, token, format(v)));
+      return cs.withAuth((t) =>
+        getConsoleConnection(cs.http, {
+          endpoint: cs.endpoint,
+          token: t,
+          consoleToken: token,
+          microversion: format(v),
+        }),
+      );
     });
   } catch (err) {
     throw explainTokenError(err);
@@ -346,8 +363,14 @@ function explainTokenError(err: unknown): unknown {
 }
 
 /** `console inspect`: the token from any console URL (exit 2 before any request if malformed), then one lookup. */
-export async function inspectConsole(ctx: Context, sel: Selection, tokenOrUrl: string): Promise<ConsoleConnection> {
+export async function inspectConsole(
+  rt: Runtime,
+  sel: Selection,
+  tokenOrUrl: string,
+  notify: Interaction['notify'],
+): Promise<{ connection: ConsoleConnection; warnings: string[] }> {
   const token = extractConsoleToken(tokenOrUrl);
-  const cs = await ComputeSession.open(ctx, sel);
-  return lookupToken(cs, token, TLS_PORT);
+  const cs = await ComputeSession.open(rt, sel, notify);
+  const connection = await lookupToken(cs, token, TLS_PORT);
+  return { connection, warnings: cs.warnings };
 }

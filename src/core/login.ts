@@ -4,61 +4,44 @@
  * current one. Nothing is written until Keystone has said yes, so a refused
  * login or a Ctrl-C leaves the cache as it was.
  */
-import type { CloudConfig } from '../config/cloud-config.js';
-import { envCloudName, normalizeInterface, resolveCloud } from '../config/cloud-config.js';
+import type { CloudConfig, Selection } from '../config/resolve.js';
+import { resolveForLogin } from '../config/resolve.js';
 import type { StoredSession } from '../config/session-store.js';
-import type { Context } from '../context.js';
-import { OsconsoleError } from '../errors.js';
 import type { TokenBody } from '../openstack/identity.js';
 import { authenticate } from './authenticate.js';
-import type { Selection } from './sessions.js';
+import type { Interaction, Runtime } from './runtime.js';
 import { saveSession, toStoredSession } from './sessions.js';
 
-export async function login(ctx: Context, sel: Selection): Promise<StoredSession> {
+export interface LoginResult {
+  session: StoredSession;
+  /** For the person after the login; the login stands. */
+  warnings: string[];
+}
+
+export async function login(rt: Runtime, sel: Selection, talk: Interaction): Promise<LoginResult> {
   // The cache directory is checked first: a token Keystone issues must have somewhere to go.
-  await ctx.sessions();
-  const prompter = await ctx.prompter();
-  const cfg = await resolveOrStartFresh(ctx, sel, prompter !== undefined);
-  const result = await authenticate(ctx, cfg, { prompter });
-  warnUnknownRegion(ctx, cfg, result.body);
+  await rt.sessions();
+  const input = { ...rt.deps, ...sel, timeoutMs: rt.timeoutMs };
+  const cfg = await resolveForLogin(input, talk.prompter !== undefined);
+  const result = await authenticate(rt, cfg, talk);
   // No previous session: a login reads the compute version range anew (the cloud may have been upgraded).
   const session = toStoredSession(cfg, result);
-  await saveSession(ctx, session);
-  return session;
+  await saveSession(rt, session);
+  return { session, warnings: unknownRegion(cfg, result.body) };
 }
 
 /**
  * A region the catalog lacks would only fail at the first console command:
  * say so at login, with the regions of the compute endpoints (the ones
- * osconsole uses), matched as findEndpoint matches them. The login stands.
+ * osconsole uses), matched as findEndpoint matches them.
  */
-function warnUnknownRegion(ctx: Context, cfg: CloudConfig, body: TokenBody): void {
+function unknownRegion(cfg: CloudConfig, body: TokenBody): string[] {
   const region = cfg.regionName;
   const endpoints = (body.catalog ?? []).filter((s) => s.type === 'compute').flatMap((s) => s.endpoints ?? []);
-  if (!region || endpoints.length === 0) return;
-  if (endpoints.some((e) => e.region_id === region || e.region === region)) return;
+  if (!region || endpoints.length === 0) return [];
+  if (endpoints.some((e) => e.region_id === region || e.region === region)) return [];
   const regions = [...new Set(endpoints.map((e) => e.region_id ?? e.region ?? '(no region)'))].sort();
-  ctx.output.warn(
+  return [
     `region ${region} is not in the catalog of cloud ${cfg.name}; its compute endpoints are in ${regions.join(', ')}`,
-  );
-}
-
-/** With nothing configured at all, a person at a terminal starts from an empty `envvars` cloud and is asked. */
-async function resolveOrStartFresh(ctx: Context, sel: Selection, interactive: boolean): Promise<CloudConfig> {
-  try {
-    return await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: sel.cloud });
-  } catch (err) {
-    const nothing = err instanceof OsconsoleError && err.message.startsWith('no cloud configured');
-    if (!nothing || !interactive) throw err;
-    return {
-      name: envCloudName(ctx.env),
-      origin: 'prompt',
-      authType: 'password',
-      values: { ...sel.flags },
-      sources: {},
-      interface: normalizeInterface(sel.flags.interface),
-      regionName: sel.flags.region_name,
-      tls: { verify: true, cacert: sel.flags.cacert, cert: sel.flags.cert, key: sel.flags.key },
-    };
-  }
+  ];
 }

@@ -4,20 +4,21 @@
  * sessions from the cache. A token that cannot be revoked (network down) is
  * removed all the same, with a warning that it stays valid until it expires.
  */
+import type { Selection } from '../config/resolve.js';
+import { sessionName, storedSettings } from '../config/resolve.js';
 import type { StoredSession } from '../config/session-store.js';
-import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import { revokeToken } from '../openstack/identity.js';
-import { tlsOf } from './authenticate.js';
-import type { Selection } from './sessions.js';
-import { isLive, sessionName } from './sessions.js';
+import type { Runtime } from './runtime.js';
+import { isLive } from './sessions.js';
 
 export type LogoutOutcome = {
   cloud: string;
   revoked: 'revoked' | 'already-invalid' | 'failed';
   expiresAt: string;
   rejected: boolean;
-  reason?: string;
+  /** For the person, before the outcome: the token could not be revoked and still works. */
+  warning?: string;
 };
 
 export interface LogoutTargets {
@@ -28,16 +29,16 @@ export interface LogoutTargets {
 }
 
 /** The sessions `logout` means: all of them, or the one the selection names (none when there is nothing to log out of). */
-export async function sessionsToLogOut(ctx: Context, sel: Selection, all: boolean): Promise<LogoutTargets> {
-  const file = (await ctx.sessions()).read();
+export async function sessionsToLogOut(rt: Runtime, sel: Selection, all: boolean): Promise<LogoutTargets> {
+  const file = (await rt.sessions()).read();
   if (all) return { names: Object.keys(file.sessions), sessions: Object.values(file.sessions), others: [] };
   let name: string;
   try {
-    name = sessionName(ctx, sel, file);
+    name = sessionName(sel, rt.deps.env, file.current);
   } catch (err) {
     if (!(err instanceof OsconsoleError && err.code === 'E_AUTH')) throw err;
     const others = Object.values(file.sessions)
-      .filter((s) => isLive(s, ctx.now()))
+      .filter((s) => isLive(s, rt.now()))
       .map((s) => s.cloud)
       .sort();
     return { names: [], sessions: [], others };
@@ -46,10 +47,10 @@ export async function sessionsToLogOut(ctx: Context, sel: Selection, all: boolea
   return { names: [name], sessions: session ? [session] : [], others: [] };
 }
 
-export async function logout(ctx: Context, sessions: StoredSession[], purgeDamaged: boolean): Promise<LogoutOutcome[]> {
+export async function logout(rt: Runtime, sessions: StoredSession[], purgeDamaged: boolean): Promise<LogoutOutcome[]> {
   const outcomes: LogoutOutcome[] = [];
-  for (const s of sessions) outcomes.push(await revoke(ctx, s));
-  const store = await ctx.sessions();
+  for (const s of sessions) outcomes.push(await revoke(rt, s));
+  const store = await rt.sessions();
   await store.update((f) => {
     for (const s of sessions) delete f.sessions[s.cloud];
     if (f.current && !(f.current in f.sessions)) f.current = null;
@@ -59,20 +60,17 @@ export async function logout(ctx: Context, sessions: StoredSession[], purgeDamag
   return outcomes;
 }
 
-async function revoke(ctx: Context, s: StoredSession): Promise<LogoutOutcome> {
+async function revoke(rt: Runtime, s: StoredSession): Promise<LogoutOutcome> {
   try {
-    const tls = tlsOf({
-      tls: {
-        verify: s.tls.verify,
-        cacert: s.tls.cacert ?? undefined,
-        cert: s.tls.cert ?? undefined,
-        key: s.tls.key ?? undefined,
-      },
-    });
-    const revoked = await revokeToken(await ctx.http(tls), s.identity_url, s.token);
+    const http = await rt.http(storedSettings(s, rt.timeoutMs));
+    const revoked = await revokeToken(http, { identityUrl: s.identity_url, token: s.token });
     return { cloud: s.cloud, revoked, expiresAt: s.expires_at, rejected: Boolean(s.rejected_at) };
   } catch (err) {
     const reason = err instanceof OsconsoleError ? err.message : String(err);
-    return { cloud: s.cloud, revoked: 'failed', expiresAt: s.expires_at, rejected: Boolean(s.rejected_at), reason };
+    const after = s.rejected_at
+      ? `Keystone had already rejected it (it would have expired at ${s.expires_at})`
+      : `it stays valid until ${s.expires_at}`;
+    const warning = `could not revoke the token of ${s.cloud} (${reason}); ${after}`;
+    return { cloud: s.cloud, revoked: 'failed', expiresAt: s.expires_at, rejected: Boolean(s.rejected_at), warning };
   }
 }

@@ -5,11 +5,11 @@
  * and `db(1).x` would not even match itself), then an exact comparison,
  * because some databases match case-insensitively.
  */
-import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { ServerSummary } from '../openstack/compute.js';
 import { listServers } from '../openstack/compute.js';
 import { hasControl, quoted } from '../text.js';
+import type { Prompter } from '../ui/prompt.js';
 import type { ComputeSession } from './compute-session.js';
 import { rememberServers } from './server-cache.js';
 
@@ -64,23 +64,22 @@ export function checkServerArgument(ref: string): void {
   }
 }
 
-/** `ref` has passed checkServerArgument. */
+/** `ref` has passed checkServerArgument. With a prompter, a person picks among servers of the same name. */
 export async function resolveServer(
-  ctx: Context,
   cs: ComputeSession,
   ref: string,
   allProjects: boolean,
+  prompter: Prompter | undefined,
 ): Promise<ServerRef> {
   if (isUuid(ref)) return { id: ref.toLowerCase(), name: null };
   if (ref.trim() === '') throw new OsconsoleError('E_USAGE', 'the server name is empty');
   const found = await cs.withAuth((token) =>
-    listServers(cs.http, cs.endpoint, token, { name: exactNamePattern(ref), allProjects }),
+    listServers(cs.http, { endpoint: cs.endpoint, token, name: exactNamePattern(ref), allProjects }),
   );
-  remember(ctx, cs, found);
+  remember(cs, found);
   const exact = found.filter((s) => s.name === ref);
   if (exact.length === 1) return pick(exact[0] as ServerSummary);
   if (exact.length === 0) throw await notFound(cs, ref, allProjects);
-  const prompter = await ctx.prompter();
   if (!prompter) {
     const list = exact.map((s) => `${s.id} (${s.status}, created ${s.created})`).join(', ');
     throw new OsconsoleError('E_USAGE', `${exact.length} servers are named ${quoted(ref, 80)}: ${list}`, {
@@ -95,8 +94,8 @@ export async function resolveServer(
 }
 
 /** Feeds shell completion of server names (a local file; see server-cache.ts). */
-function remember(ctx: Context, cs: ComputeSession, servers: ServerSummary[]): void {
-  rememberServers({ ...ctx.deps, now: () => ctx.now() }, cs.session.cloud, servers, cs.cacheWriteRefused);
+function remember(cs: ComputeSession, servers: ServerSummary[]): void {
+  rememberServers({ ...cs.rt.deps, now: () => cs.rt.now() }, cs.session.cloud, servers, cs.cacheWriteRefused);
 }
 
 function pick(s: ServerSummary): ServerRef {
@@ -114,8 +113,8 @@ async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): 
   if (!allProjects) {
     try {
       // One page (up to Nova's max_limit, 1000 by default) is plenty to suggest from.
-      const all = await cs.withAuth((token) => listServers(cs.http, cs.endpoint, token, {}, 1));
-      remember(cs.ctx, cs, all);
+      const all = await cs.withAuth((token) => listServers(cs.http, { endpoint: cs.endpoint, token, maxPages: 1 }));
+      remember(cs, all);
       suggestions = closeNames(ref, [...new Set(all.map((s) => s.name))]);
     } catch {
       // Suggestions are a courtesy; the not-found error stands on its own.

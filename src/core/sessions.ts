@@ -5,23 +5,16 @@
  * secure.yaml). A token with under 120 s left counts as expired
  * (keystoneauth MIN_TOKEN_LIFE_SECONDS).
  */
-import type { CloudConfig, Values } from '../config/cloud-config.js';
-import { envCloudName, envValues, mergeLayers, resolveCloud } from '../config/cloud-config.js';
-import { loadCloudsFile } from '../config/clouds-yaml.js';
-import type { SettingKey } from '../config/settings.js';
+import type { Values } from '../config/cloud-config.js';
+import type { CloudConfig, Selection } from '../config/resolve.js';
+import { askedOfSession, renewalInput, resolveCloud, sessionCloud } from '../config/resolve.js';
 import type { SessionFile, StoredSession } from '../config/session-store.js';
-import type { Context } from '../context.js';
 import { OsconsoleError } from '../errors.js';
 import type { AuthResult } from './authenticate.js';
 import { authenticate } from './authenticate.js';
+import type { Runtime } from './runtime.js';
 
 export const MIN_TOKEN_LIFE_MS = 120_000;
-
-/** What the user typed that bears on sessions: --os-cloud and the other --os-* flags. */
-export interface Selection {
-  cloud?: string;
-  flags: Values;
-}
 
 /** Unexpired by the clock and not refused by a service meanwhile (rejected_at). */
 export function isLive(s: Pick<StoredSession, 'expires_at' | 'rejected_at'>, now: number): boolean {
@@ -63,12 +56,7 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
     })),
     region_name: cfg.regionName ?? null,
     interface: cfg.interface,
-    tls: {
-      verify: cfg.tls.verify,
-      cacert: cfg.tls.cacert ?? null,
-      cert: cfg.tls.cert ?? null,
-      key: cfg.tls.key ?? null,
-    },
+    tls: { ...cfg.tls },
     compute_api_version: cfg.computeApiVersion ?? null,
     application_credential: b.application_credential
       ? { id: b.application_credential.id, name: b.application_credential.name }
@@ -84,8 +72,8 @@ export function toStoredSession(cfg: CloudConfig, result: AuthResult, previous?:
  * Saves a session. A login makes it the current one; a silent renewal leaves
  * the current pointer where the user's last login put it (unless there is none).
  */
-export async function saveSession(ctx: Context, session: StoredSession, makeCurrent = true): Promise<void> {
-  const store = await ctx.sessions();
+export async function saveSession(rt: Runtime, session: StoredSession, makeCurrent = true): Promise<void> {
+  const store = await rt.sessions();
   const change = (file: SessionFile) => {
     file.sessions[session.cloud] = session;
     if (makeCurrent || !file.current || !(file.current in file.sessions)) file.current = session.cloud;
@@ -97,93 +85,27 @@ export async function saveSession(ctx: Context, session: StoredSession, makeCurr
 }
 
 /**
- * The cloud a session-using command means: --os-cloud/OS_CLOUD, else `envvars`
- * when OS_AUTH_URL is set, else the current session.
- */
-export function sessionName(ctx: Context, sel: Selection, file: SessionFile): string {
-  const named = sel.cloud ?? (ctx.env.OS_CLOUD || undefined);
-  if (named) return named;
-  if (sel.flags.auth_url || ctx.env.OS_AUTH_URL) return envCloudName(ctx.env);
-  if (file.current) return file.current;
-  throw new OsconsoleError('E_AUTH', 'not logged in', { hint: 'run: osconsole login' });
-}
-
-/**
  * A live session for the chosen cloud: the cached one when it is live and is
  * for what this command asks (the same auth URL, user and scope, when flags or
  * OS_* variables say so), or a new one obtained without prompting. Fails with
  * exit 3 and "run: osconsole login" when that needs a person.
  */
-export async function liveSession(ctx: Context, sel: Selection): Promise<StoredSession> {
-  const store = await ctx.sessions();
+export async function liveSession(rt: Runtime, sel: Selection, notify: Notify): Promise<StoredSession> {
+  const store = await rt.sessions();
   const file = store.read();
-  const name = await chooseName(ctx, sel, file);
+  const name = await sessionCloud({ ...rt.deps, ...sel }, file.current);
   const cached = file.sessions[name];
-  if (cached && isLive(cached, ctx.now())) {
-    const wanted = await askedFor(ctx, sel, name);
+  if (cached && isLive(cached, rt.now())) {
+    const wanted = await askedOfSession({ ...rt.deps, ...sel }, name);
     const why = wanted && mismatch(cached, wanted);
     if (!why) return cached;
-    ctx.output.debug(`the cached session for ${name} is not what this command asks for (${why}); logging in again`);
+    rt.debug(`the cached session for ${name} is not what this command asks for (${why}); logging in again`);
   }
-  return renewSession(ctx, sel, name, cached);
+  return renewSession(rt, sel, name, notify, cached);
 }
 
-/** sessionName(), falling back to the only cloud of clouds.yaml when nothing is selected or current. */
-async function chooseName(ctx: Context, sel: Selection, file: SessionFile): Promise<string> {
-  try {
-    return sessionName(ctx, sel, file);
-  } catch (err) {
-    const clouds = await loadCloudsFile(ctx.deps).catch(() => undefined);
-    if (clouds?.names.length === 1) return clouds.names[0] as string;
-    throw err;
-  }
-}
-
-/** Settings that say where, as whom and for what a session was made. */
-const IDENTITY: readonly SettingKey[] = [
-  'auth_url',
-  'auth_type',
-  'username',
-  'user_id',
-  'user_domain_name',
-  'user_domain_id',
-  'project_name',
-  'project_id',
-  'project_domain_name',
-  'project_domain_id',
-  'domain_name',
-  'domain_id',
-  'system_scope',
-  'application_credential_id',
-  'application_credential_name',
-];
-
-/**
- * What this command's flags and environment ask for, when they say anything
- * about identity: the environment and flags alone for the `envvars` cloud, the
- * whole resolved configuration for a named one. undefined: nothing to check.
- */
-async function askedFor(ctx: Context, sel: Selection, name: string): Promise<Values | undefined> {
-  const env = envValues(ctx.env);
-  const given = IDENTITY.some((k) => sel.flags[k] !== undefined || env[k] !== undefined);
-  if (!given) return undefined;
-  if (isEnvSelection(ctx, sel) && name === envCloudName(ctx.env)) {
-    return mergeLayers([
-      ['env', env],
-      ['flag', sel.flags],
-    ]).values;
-  }
-  try {
-    return (await resolveCloud({ ...ctx.deps, flags: sel.flags, cloud: name })).values;
-  } catch {
-    // The session was not made from clouds.yaml (an envvars login, renamed): nothing to compare.
-    return undefined;
-  }
-}
-
-function isEnvSelection(ctx: Context, sel: Selection): boolean {
-  return !sel.cloud && !ctx.env.OS_CLOUD && Boolean(sel.flags.auth_url || ctx.env.OS_AUTH_URL);
-}
+/** Warnings that cannot wait (TLS verification off before a silent login sends credentials). */
+export type Notify = (warning: string) => void;
 
 const trimSlash = (u: string) => u.replace(/\/+$/, '');
 const authFamily = (t: string) => t.replace(/^v3(?=password$|token$)/, '');
@@ -230,37 +152,33 @@ export function mismatch(s: StoredSession, v: Values): string | undefined {
 
 /** Logs in again without a prompt (a 401 from a service, an expired token, other credentials). */
 export async function renewSession(
-  ctx: Context,
+  rt: Runtime,
   sel: Selection,
   name: string,
+  notify: Notify,
   previous?: StoredSession,
 ): Promise<StoredSession> {
   let cfg: CloudConfig;
   try {
-    cfg = await resolveCloud({
-      ...ctx.deps,
-      flags: sel.flags,
-      cloud: isEnvSelection(ctx, sel) && name === envCloudName(ctx.env) ? undefined : name,
-    });
+    cfg = await resolveCloud(renewalInput({ ...rt.deps, ...sel, timeoutMs: rt.timeoutMs }, name));
   } catch (err) {
     // A bad clouds.yaml or an unknown cloud is the user's to fix (exit 2), unless a session by that
     // name exists (made from OS_* variables): then it has just expired.
-    const unknownButCached =
-      previous && err instanceof OsconsoleError && err.code === 'E_USAGE' && /is not defined in/.test(err.message);
+    const unknownButCached = previous && err instanceof OsconsoleError && err.reason === 'unknown-cloud';
     if (err instanceof OsconsoleError && err.code !== 'E_AUTH' && !unknownButCached) throw err;
     throw notLoggedIn(name, previous, err);
   }
   if (cfg.name !== name) throw notLoggedIn(name, previous);
   let result: AuthResult;
   try {
-    result = await authenticate(ctx, cfg);
+    result = await authenticate(rt, cfg, { notify });
   } catch (err) {
     if (err instanceof OsconsoleError && err.code === 'E_AUTH') throw notLoggedIn(name, previous, err);
     throw err;
   }
   const session = toStoredSession(cfg, result, previous);
-  await saveSession(ctx, session, false);
-  ctx.output.debug(`logged in to ${name} again without a prompt; token expires ${session.expires_at}`);
+  await saveSession(rt, session, false);
+  rt.debug(`logged in to ${name} again without a prompt; token expires ${session.expires_at}`);
   return session;
 }
 

@@ -12,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import { Agent, ProxyAgent } from './undici.js';
 import { OsconsoleError, codeForHttpStatus } from '../errors.js';
 import type { HttpErrorDetails } from '../errors.js';
+import type { TlsFile } from '../config/settings.js';
 import { USER_AGENT } from '../version.js';
 import { redactHeaders, redactText, redactUrl, redactUserinfo } from './redact.js';
 import type { ProxyChoice } from './proxy.js';
@@ -24,15 +25,15 @@ export { DEFAULT_TIMEOUT_MS };
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-export interface TlsOptions {
-  /** PEM bundle of CAs to trust instead of the system's (OS_CACERT). */
-  caFile?: string;
-  /** Client certificate and key (OS_CERT, OS_KEY). */
-  certFile?: string;
-  keyFile?: string;
-  /** Skip verification (--insecure); callers warn about it. */
-  insecure?: boolean;
-}
+/**
+ * TLS settings in their one shape: resolved by config/resolve.ts, stored as is
+ * in the session cache, read here. `verify: false` is --insecure (callers warn
+ * about it); a file setting not given is null (the cache file holds null).
+ */
+export type TlsOptions = { verify: boolean } & Record<TlsFile, string | null>;
+
+/** Verify against the system's CAs, no client certificate. */
+export const DEFAULT_TLS: Readonly<TlsOptions> = { verify: true, cacert: null, cert: null, key: null };
 
 export interface HttpClientOptions {
   /** Connect and response timeouts, each, in milliseconds. */
@@ -222,7 +223,7 @@ export class HttpClient {
 
 /** A direct agent, or one that tunnels through `proxy` (CONNECT, also for http targets). */
 function createDispatcher(options: HttpClientOptions, timeoutMs: number, proxy: ProxyChoice | undefined): Dispatcher {
-  const tls = readTls(options.tls ?? {});
+  const tls = readTls(options.tls ?? DEFAULT_TLS);
   const common = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 1_000 };
   if (!proxy) return new Agent({ ...common, connect: { timeout: timeoutMs, ...tls } });
   // The cloud's CA and client certificate apply to the tunnelled connection, not to the proxy.
@@ -246,10 +247,10 @@ function readTls(tls: TlsOptions): { ca?: string; cert?: string; key?: string; r
     }
   };
   return {
-    ...(tls.caFile ? { ca: read(tls.caFile, 'CA') } : {}),
-    ...(tls.certFile ? { cert: read(tls.certFile, 'client certificate') } : {}),
-    ...(tls.keyFile ? { key: read(tls.keyFile, 'client key') } : {}),
-    ...(tls.insecure ? { rejectUnauthorized: false } : {}),
+    ...(tls.cacert ? { ca: read(tls.cacert, 'CA') } : {}),
+    ...(tls.cert ? { cert: read(tls.cert, 'client certificate') } : {}),
+    ...(tls.key ? { key: read(tls.key, 'client key') } : {}),
+    ...(tls.verify ? {} : { rejectUnauthorized: false }),
   };
 }
 

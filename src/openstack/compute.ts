@@ -5,8 +5,11 @@
  * token lookup (2.31+). Facts: nova api-ref and doc/api_samples;
  * docs/facts/nova.md.
  *
- *   const range = await fetchVersionRange(http, 'https://h/compute/v2.1', projectId);
- *   const rc = await createRemoteConsole(http, endpoint, token, id, 'vnc', 'novnc', '2.99');
+ *   const range = await fetchVersionRange(http, { endpoint: 'https://h/compute/v2.1', projectId });
+ *   const rc = await createRemoteConsole(http, { endpoint, token, serverId, protocol: 'vnc', type: 'novnc', microversion: '2.99' });
+ *
+ * Each call takes one options object (gophercloud's CreateOpts shape), so a
+ * call site names what it passes and a new field is not a new position.
  */
 import { OsconsoleError } from '../errors.js';
 import type { HttpClient, HttpResponse } from '../http/client.js';
@@ -28,6 +31,13 @@ import {
   str,
 } from './validate.js';
 
+/** Where an authenticated compute call goes, and with which token. */
+export interface ComputeCall {
+  /** The compute endpoint from the catalog. */
+  endpoint: string;
+  token: string;
+}
+
 export interface RawRange {
   min: string;
   max: string;
@@ -41,8 +51,7 @@ export interface RawRange {
  */
 export async function fetchVersionRange(
   http: HttpClient,
-  endpoint: string,
-  projectId: string | undefined,
+  { endpoint, projectId }: { endpoint: string; projectId?: string },
 ): Promise<RawRange> {
   const base = stripProjectId(endpoint, projectId);
   const versioned = /\/v\d+(\.\d+)?$/.test(new URL(base).pathname);
@@ -115,17 +124,20 @@ export interface ServerSummary {
  * expression, so callers pass an anchored, escaped pattern and still compare
  * names themselves. Follows `next` links (a page holds up to 1000).
  */
-export async function listServers(
-  http: HttpClient,
-  endpoint: string,
-  token: string,
-  query: { name?: string; allProjects?: boolean },
-  maxPages = 50,
-): Promise<ServerSummary[]> {
+export interface ListServersOpts extends ComputeCall {
+  /** A regular expression, as Nova takes it. */
+  name?: string;
+  allProjects?: boolean;
+  /** Pages to follow at most (default 50). */
+  maxPages?: number;
+}
+
+export async function listServers(http: HttpClient, opts: ListServersOpts): Promise<ServerSummary[]> {
+  const { endpoint, token, maxPages = 50 } = opts;
   const out: ServerSummary[] = [];
   let url: string | undefined = joinUrl(
     endpoint,
-    `servers/detail${queryString({ name: query.name, all_tenants: query.allProjects ? 1 : undefined })}`,
+    `servers/detail${queryString({ name: opts.name, all_tenants: opts.allProjects ? 1 : undefined })}`,
   );
   for (let page = 0; url && page < maxPages; page++) {
     const res: HttpResponse = await http.request({ method: 'GET', url, token });
@@ -170,16 +182,16 @@ export interface RemoteConsole {
   url: string;
 }
 
+export interface CreateRemoteConsoleOpts extends ComputeCall {
+  serverId: string;
+  protocol: string;
+  type: string;
+  microversion: string;
+}
+
 /** POST /servers/{id}/remote-consoles (2.6+). */
-export async function createRemoteConsole(
-  http: HttpClient,
-  endpoint: string,
-  token: string,
-  serverId: string,
-  protocol: string,
-  type: string,
-  microversion: string,
-): Promise<RemoteConsole> {
+export async function createRemoteConsole(http: HttpClient, opts: CreateRemoteConsoleOpts): Promise<RemoteConsole> {
+  const { endpoint, token, serverId, protocol, type, microversion } = opts;
   const res = await http.request({
     method: 'POST',
     url: joinUrl(endpoint, urlPath`servers/${serverId}/remote-consoles`),
@@ -191,16 +203,17 @@ export async function createRemoteConsole(
   return { protocol: rc.protocol ?? protocol, type: rc.type ?? type, url: rc.url };
 }
 
+export interface LegacyConsoleOpts extends ComputeCall {
+  serverId: string;
+  /** os-getVNCConsole, os-getSPICEConsole, ... */
+  action: string;
+  type: string;
+  microversion: string;
+}
+
 /** POST /servers/{id}/action {"os-get*Console": {"type"}} (2.1–2.5 only). */
-export async function legacyConsole(
-  http: HttpClient,
-  endpoint: string,
-  token: string,
-  serverId: string,
-  action: string,
-  type: string,
-  microversion: string,
-): Promise<{ type: string; url: string }> {
+export async function legacyConsole(http: HttpClient, opts: LegacyConsoleOpts): Promise<{ type: string; url: string }> {
+  const { endpoint, token, serverId, action, type, microversion } = opts;
   const res = await http.request({
     method: 'POST',
     url: joinUrl(endpoint, urlPath`servers/${serverId}/action`),
@@ -221,13 +234,14 @@ export interface ConsoleConnection {
 }
 
 /** GET /os-console-auth-tokens/{token} (2.31+; tls_port from 2.99 for spice-direct). */
-export async function getConsoleConnection(
-  http: HttpClient,
-  endpoint: string,
-  token: string,
-  consoleToken: string,
-  microversion: string,
-): Promise<ConsoleConnection> {
+export interface ConsoleConnectionOpts extends ComputeCall {
+  /** The console's token (from its URL), not the session's. */
+  consoleToken: string;
+  microversion: string;
+}
+
+export async function getConsoleConnection(http: HttpClient, opts: ConsoleConnectionOpts): Promise<ConsoleConnection> {
+  const { endpoint, token, consoleToken, microversion } = opts;
   const res = await http.request({
     method: 'GET',
     url: joinUrl(endpoint, urlPath`os-console-auth-tokens/${consoleToken}`),

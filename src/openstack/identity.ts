@@ -8,7 +8,7 @@
  * (how an auth URL becomes a v3 endpoint).
  *
  *   const v3 = await discoverIdentity(http, 'https://cloud.example/identity');
- *   const r = await postToken(http, v3, body);
+ *   const r = await postToken(http, { identityUrl: v3, auth: body });
  *   if (r.kind === 'receipt') ... else r.token
  */
 import { OsconsoleError } from '../errors.js';
@@ -122,12 +122,16 @@ function keystoneV3Link(body: unknown): string | undefined {
 }
 
 /** POST /v3/auth/tokens; a 401 with Openstack-Auth-Receipt is a receipt, any other failure throws. */
-export async function postToken(
-  http: HttpClient,
-  identityUrl: string,
-  auth: unknown,
-  receipt?: string,
-): Promise<TokenResult> {
+export interface PostTokenOpts {
+  /** The v3 root, from discoverIdentity. */
+  identityUrl: string;
+  /** The `auth` object: identity and scope. */
+  auth: unknown;
+  /** The id of a receipt this request completes (multi-factor). */
+  receipt?: string;
+}
+
+export async function postToken(http: HttpClient, { identityUrl, auth, receipt }: PostTokenOpts): Promise<TokenResult> {
   const res = await http.request<unknown>({
     method: 'POST',
     url: joinUrl(identityUrl, 'auth/tokens'),
@@ -219,7 +223,10 @@ export interface ProjectRef {
 }
 
 /** GET /v3/auth/projects: the projects the token's user can scope to (unscoped tokens too). */
-export async function listAuthProjects(http: HttpClient, identityUrl: string, token: string): Promise<ProjectRef[]> {
+export async function listAuthProjects(
+  http: HttpClient,
+  { identityUrl, token }: { identityUrl: string; token: string },
+): Promise<ProjectRef[]> {
   const res = await http.request<unknown>({ method: 'GET', url: joinUrl(identityUrl, 'auth/projects'), token });
   const projects = parseBody(
     res,
@@ -232,8 +239,7 @@ export async function listAuthProjects(http: HttpClient, identityUrl: string, to
 /** DELETE /v3/auth/tokens for the token itself; an already invalid token (401/404) is not an error. */
 export async function revokeToken(
   http: HttpClient,
-  identityUrl: string,
-  token: string,
+  { identityUrl, token }: { identityUrl: string; token: string },
 ): Promise<'revoked' | 'already-invalid'> {
   try {
     await http.request({

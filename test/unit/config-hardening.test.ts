@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { methodsOf } from '../../src/auth/credentials.js';
-import { resolveCloud } from '../../src/config/cloud-config.js';
+import { resolveCloud } from '../../src/config/resolve.js';
 import { authKeyVerdict, topKeyVerdict } from '../../src/config/cloud-keys.js';
 import { loadCloudsFile } from '../../src/config/clouds-yaml.js';
 import { OsconsoleError } from '../../src/errors.js';

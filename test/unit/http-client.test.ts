@@ -229,7 +229,10 @@ describe('transport failures (exit 7)', () => {
 
   it('an unreadable CA file is a usage error naming the file', async () => {
     const err = await failure(
-      client({ tls: { caFile: '/nonexistent/ca.pem' } }).request({ method: 'GET', url: `${ctx.sim.url}/compute/` }),
+      client({ tls: { verify: true, cacert: '/nonexistent/ca.pem', cert: null, key: null } }).request({
+        method: 'GET',
+        url: `${ctx.sim.url}/compute/`,
+      }),
     );
     expect(err.code).toBe('E_USAGE');
     expect(err.message).toBe('cannot read the CA file /nonexistent/ca.pem: ENOENT');
