@@ -11,6 +11,8 @@ export default defineConfig({
     // Most files wait on child processes and sockets, not on the CPU: one worker per core
     // (vitest's default leaves one core idle), and never fewer than two.
     maxWorkers: Math.max(2, availableParallelism()),
+    // Strict simulator: unknown routes and unfired fault rules fail the test.
+    setupFiles: ['test/helpers/strict-sim.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },
