@@ -65,6 +65,7 @@ export class Context implements Runtime {
         tls,
         env: this.deps.env,
         now: this.deps.now,
+        sleep: this.deps.sleep,
         debug: this.globals.debug ? (line) => this.output.debug(line) : undefined,
       });
       this.clients.set(key, client);

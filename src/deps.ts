@@ -14,6 +14,8 @@ export interface Deps extends Streams {
   platform: NodeJS.Platform;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** Waits between HTTP retries; tests record the waits instead of sleeping them. */
+  sleep?: (ms: number) => Promise<void>;
   /** Opens a URL in the user's browser; replaced by a recorder in tests. */
   openBrowser?: (url: string) => Promise<void>;
   /** Replaces the terminal prompts (tests); used only where prompting is allowed. */

@@ -11,6 +11,13 @@ export default defineConfig({
     // Most files wait on child processes and sockets, not on the CPU: one worker per core
     // (vitest's default leaves one core idle), and never fewer than two.
     maxWorkers: Math.max(2, availableParallelism()),
+    // Threads start faster than forks, and without isolation each worker imports src/ and the
+    // simulator once instead of once per file. Safe here: no test mocks modules or changes
+    // process-wide state (main() takes everything from its deps).
+    pool: 'threads',
+    isolate: false,
+    // Strict simulator: unknown routes and unfired fault rules fail the test.
+    setupFiles: ['test/helpers/strict-sim.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

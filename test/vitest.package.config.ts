@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['test/package/**/*.test.ts'],
+    setupFiles: ['test/helpers/strict-sim.ts'],
     testTimeout: 60_000,
     hookTimeout: 300_000,
   },

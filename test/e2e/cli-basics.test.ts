@@ -1,7 +1,8 @@
 /**
- * The CLI skeleton, run as users run it: the built binary as a child process.
- * Help, version, usage errors (one line, exit 2, no stack trace), and the
- * output rules (colour only on a TTY, never with NO_COLOR/--no-color/TERM=dumb).
+ * The CLI skeleton: help, version and a usage error run as users run them (the
+ * built binary as a child process, exit status included), other usage errors
+ * (one line, exit 2, no stack trace) through main() in-process, and the output
+ * rules (colour only on a TTY, never with NO_COLOR/--no-color/TERM=dumb).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -37,14 +38,14 @@ describe('osconsole binary', () => {
   });
 
   it('an unknown command suggests the closest one', async () => {
-    const r = await runCli(['consle']);
+    const r = await runMain(['consle']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown command 'consle'.*Did you mean console\?/);
   });
 
   it('a bad --timeout value is a usage error', async () => {
-    const r = await runCli(['--timeout', '0', 'status']);
+    const r = await runMain(['--timeout', '0', 'status']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(
       /^osconsole: option '--timeout <seconds>' argument '0' is invalid\. expected a positive number of seconds/,
@@ -52,13 +53,13 @@ describe('osconsole binary', () => {
   });
 
   it('--debug adds nothing to a usage error but never a stack trace for one', async () => {
-    const r = await runCli(['--debug', '--bogus']);
+    const r = await runMain(['--debug', '--bogus']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a bad OSCONSOLE_TIMEOUT names the variable', async () => {
-    const r = await runCli(['status'], { env: cleanEnv('/tmp', { OSCONSOLE_TIMEOUT: 'soon' }) });
+    const r = await runMain(['status'], { env: cleanEnv('/tmp', { OSCONSOLE_TIMEOUT: 'soon' }) });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toBe(
       'osconsole: invalid value for OSCONSOLE_TIMEOUT: expected a positive number of seconds, between 0.001 and 86400\n',

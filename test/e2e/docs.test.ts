@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPLETION_FILES, SHELLS, completionScript } from '../../src/docs/completion.js';
 import { manPage } from '../../src/docs/man.js';
-import { BIN, ROOT } from '../helpers/cli.js';
+import { BIN, ROOT, expectExit } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { useSimulator } from '../helpers/sim.js';
 
@@ -86,7 +86,7 @@ describe('bash completion in a real bash', () => {
   });
 
   it('console get offers server names seen recently, from the cache', async () => {
-    expect((await env.t.run(['login'], ctx.sim.env('demo'))).code).toBe(0);
+    expectExit(await env.t.run(['login'], ctx.sim.env('demo')), 0);
     expect(await complete('osconsole console get ')).toEqual([]);
     await env.t.run(['console', 'get', 'web']);
     ctx.sim.clearLog();
@@ -128,7 +128,7 @@ describe('the man page', () => {
     const r = spawnSync('groff', ['-ww', '-man', '-Tutf8', '-P-cbou', join(ROOT, 'man', 'osconsole.1')], {
       encoding: 'utf8',
     });
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     for (const section of [
       'NAME',
@@ -161,7 +161,7 @@ describe('the man page', () => {
       encoding: 'utf8',
       env: { ...process.env, MANPAGER: 'cat', MANWIDTH: '80' },
     });
-    expect(r.status).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('osconsole');
   });
 });

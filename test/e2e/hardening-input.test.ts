@@ -31,15 +31,15 @@ function oneLine(stderr: string): void {
 }
 
 describe('--timeout and OSCONSOLE_TIMEOUT', () => {
-  it('accepts decimals (1.5, .5): a stuck API times out after 1.5 s', async () => {
+  it('accepts decimals (.3, 1.5): a stuck API times out after .3 s', async () => {
     await login(env.t, ctx.sim);
     await env.t.main(['console', 'get', SERVER_IDS.web1]);
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'hang' } });
-    const r = await env.t.main(['--timeout', '1.5', 'console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['--timeout', '.3', 'console', 'get', SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(7);
-    expect(r.stderr).toMatch(/^osconsole: timed out after 1\.5 s waiting for /);
-    const half = await env.t.main(['--timeout', '.5', 'status']);
-    expect(half.code, half.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^osconsole: timed out after 0\.3 s waiting for /);
+    const other = await env.t.main(['--timeout', '1.5', 'status']);
+    expect(other.code, other.stderr).toBe(0);
   });
 
   for (const bad of ['0', '-1', '0.0001', '1e3', '0x10', 'Infinity', 'NaN', 'abc', '99999999999', '86401']) {
@@ -234,8 +234,7 @@ describe('JSON bodies of the wrong shape: exit 1 with the URL and an excerpt', (
   it('compute version document: a version that is not X.Y is exit 1, not a usage error', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({
-      match: { method: 'GET', path: /^\/compute\/(v2\.1\/)?$/ },
-      times: 2,
+      match: { method: 'GET', path: '/compute/v2.1/' },
       action: { kind: 'replace', body: { version: { id: 'v2.1', version: 'latest', min_version: '2.1' } } },
     });
     const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);

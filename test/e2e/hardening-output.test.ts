@@ -23,7 +23,7 @@ async function login(
   user: 'demo' | 'admin' = 'demo',
   extra: Record<string, string | undefined> = {},
 ) {
-  const r = await t.run(['login'], { ...sim.env(user), ...extra });
+  const r = await t.main(['login'], { ...sim.env(user), ...extra });
   expect(r.code, r.stderr).toBe(0);
 }
 
@@ -67,17 +67,20 @@ const STACK = /\n\s+at |node:events|Unhandled 'error'|EPIPE/;
 describe('closed pipes and write errors on stdout', () => {
   it('a reader that is gone before the first write: exit 0, nothing on stderr (status, --help, console get --json)', async () => {
     await login(env.t, ctx.sim);
-    for (const args of [['status'], ['--help'], ['console', 'get', 'web-1', '--json']]) {
-      const r = await runWithStdout(env.t, args, 'closed-pipe');
+    // The runs are independent processes: at once, so their start-ups overlap.
+    const all = [['status'], ['--help'], ['console', 'get', 'web-1', '--json']];
+    const results = await Promise.all(all.map((args) => runWithStdout(env.t, args, 'closed-pipe')));
+    for (const [i, args] of all.entries()) {
+      const r = results[i]!;
       expect(r.stderr, args.join(' ')).not.toMatch(STACK);
       expect(r.stderr, args.join(' ')).toBe('');
-      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
   });
 
   it('`| head -1` and `| head -c1` end quietly: status, --help, console inspect, console get --json', async () => {
     await login(env.t, ctx.sim, 'admin');
-    const get = await env.t.run(['console', 'get', 'web-1', '--all-projects']);
+    const get = await env.t.main(['console', 'get', 'web-1', '--all-projects']);
     expect(get.code, get.stderr).toBe(0);
     const url = get.stdout.trim();
     const cases: Array<[string[], string]> = [
@@ -89,10 +92,11 @@ describe('closed pipes and write errors on stdout', () => {
       [['--help'], '(exec 0<&-; sleep 0.3)'],
       [['status'], '(exec 0<&-; sleep 0.3)'],
     ];
-    for (const [args, reader] of cases) {
-      const r = await runPiped(env.t, args, reader);
+    const results = await Promise.all(cases.map(([args, reader]) => runPiped(env.t, args, reader)));
+    for (const [i, [args, reader]] of cases.entries()) {
+      const r = results[i]!;
       expect(r.stderr, `${args.join(' ')} | ${reader}`).toBe('');
-      expect(r.code, `${args.join(' ')} | ${reader}`).toBe(0);
+      expect(r.code, `${args.join(' ')} | ${reader}: ${r.stderr}`).toBe(0);
     }
     // Several writes (field<TAB>value lines) after the pipe broke: still quiet.
     const inspect = await runWithStdout(env.t, ['console', 'inspect', url], 'closed-pipe');
@@ -103,17 +107,19 @@ describe('closed pipes and write errors on stdout', () => {
   it('stdout on a full disk: exit 1 and one line naming the error, for every command including --version and --help', async () => {
     await login(env.t, ctx.sim);
     const line = 'osconsole: cannot write to stdout: no space left on device (ENOSPC)\n';
-    for (const args of [
+    const all = [
       ['--version'],
       ['--help'],
       ['status'],
       ['status', '--json'],
       ['console', 'get', 'web-1'],
       ['console', 'get', 'web-1', '--json'],
-    ]) {
-      const r = await runWithStdout(env.t, args, '/dev/full');
+    ];
+    const results = await Promise.all(all.map((args) => runWithStdout(env.t, args, '/dev/full')));
+    for (const [i, args] of all.entries()) {
+      const r = results[i]!;
       expect(r.stderr, args.join(' ')).toBe(line);
-      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
     }
   });
 });
@@ -170,11 +176,11 @@ describe('cloud text is escaped on every stream', () => {
 
   it('a "did you mean" suggestion and the duplicate-name error escape the name', async () => {
     await login(env.t, ctx.sim);
-    const near = await env.t.run(['console', 'get', 'evil']);
+    const near = await env.t.main(['console', 'get', 'evil']);
     expect(near.code, near.stderr).toBe(4);
     expect(near.stderr).toMatch(/did you mean .*"evil\\x1b\]0;pwned\\x07\\x1b\[2J\\x9b2J\\u202e"/);
     expect(near.stderr).not.toMatch(CONTROL);
-    const dup = await env.t.run(['console', 'get', TWIN]);
+    const dup = await env.t.main(['console', 'get', TWIN]);
     expect(dup.code, dup.stderr).toBe(2);
     expect(dup.stderr).toContain(TWIN_IDS[0]);
     expect(dup.stderr).toContain('ACTIVEevil\\x1b]0;pwned');
@@ -191,7 +197,7 @@ describe('cloud text is escaped on every stream', () => {
         body: JSON.stringify({ conflictingRequest: { code: 409, message: `Cannot get console: ${EVIL}` } }),
       },
     });
-    const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain('Cannot get console: evil\\x1b]0;pwned');
     expect(r.stderr).not.toMatch(CONTROL);
@@ -199,11 +205,11 @@ describe('cloud text is escaped on every stream', () => {
 
   it('project names: the success line, status as TSV and JSON (C1 and bidi escaped too)', async () => {
     await login(env.t, ctx.sim, 'demo', { OS_PROJECT_NAME: EVIL });
-    const s = await env.t.run(['status']);
+    const s = await env.t.main(['status']);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stdout).toContain('evil\\x1b]0;pwned');
     expect(s.stdout + s.stderr).not.toMatch(CONTROL);
-    const j = await env.t.run(['status', '--json']);
+    const j = await env.t.main(['status', '--json']);
     expect(j.stdout).not.toMatch(CONTROL);
     expect((JSON.parse(j.stdout) as { sessions: Array<{ project: { name: string } }> }).sessions[0]!.project.name).toBe(
       EVIL,
@@ -244,6 +250,10 @@ describe('ASCII for a non-UTF-8 locale or TERM=dumb', () => {
   // eslint-disable-next-line no-control-regex -- SGR sequences start with ESC
   const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
+  /** In-process with terminal streams, as a pty would give (TERM=xterm); the picker test below uses a real one. */
+  const onTerminal = (args: string[], extra: Record<string, string | undefined>) =>
+    env.t.main(args, { TERM: 'xterm', ...extra }, { tty: true });
+
   it.each([
     ['LC_ALL=C', { LC_ALL: 'C' }],
     ['LANG=C', { LANG: 'C' }],
@@ -253,19 +263,23 @@ describe('ASCII for a non-UTF-8 locale or TERM=dumb', () => {
   ])(
     '%s: the status table and the success mark are ASCII',
     async (_label, extra: Record<string, string | undefined>) => {
-      const r = await env.t.pty(['login'], [], { ...ctx.sim.env('demo'), ...extra });
-      expect(r.code, r.stdout).toBe(0);
-      expect(plain(r.stdout)).toMatch(/^OK Logged in/m);
-      const s = await env.t.pty(['status'], [], extra as Record<string, string>);
-      expect(s.code, s.stdout).toBe(0);
+      const r = await onTerminal(['login'], { ...ctx.sim.env('demo'), ...extra });
+      expect(r.code, r.stderr).toBe(0);
+      expect(plain(r.stderr)).toMatch(/^OK Logged in/m);
+      const s = await onTerminal(['status'], extra);
+      expect(s.code, s.stderr).toBe(0);
       expect(plain(s.stdout)).toMatch(/^\+-+\+/m);
       expect(plain(s.stdout)).toMatch(/^\| +\| CLOUD/m);
-      expect(s.stdout).not.toMatch(BOX);
+      expect(s.stdout + s.stderr).not.toMatch(BOX);
     },
   );
 
-  it('LC_ALL=C: the duplicate-server picker draws in ASCII too (cursor, prefix, key help)', async () => {
+  it('LC_ALL=C in a real terminal: the status table, and the duplicate-server picker (cursor, prefix, key help)', async () => {
     await login(env.t, ctx.sim);
+    const s = await env.t.pty(['status'], [], { LC_ALL: 'C' });
+    expect(s.code, s.stdout).toBe(0);
+    expect(plain(s.stdout)).toMatch(/^\+-+\+/m);
+    expect(s.stdout).not.toMatch(BOX);
     const r = await env.t.pty(['console', 'get', 'dup'], [{ expect: 'which one', send: '\r' }], { LC_ALL: 'C' });
     expect(r.failedStep, r.stdout).toBeNull();
     expect(r.code, r.stdout).toBe(0);
@@ -279,9 +293,9 @@ describe('ASCII for a non-UTF-8 locale or TERM=dumb', () => {
       { LC_ALL: 'C.UTF-8', LANG: 'C' },
       { LC_ALL: '', LC_CTYPE: 'en_US.utf8', LANG: 'C' },
     ]) {
-      const r = await env.t.pty(['login'], [], { ...ctx.sim.env('demo'), ...extra });
-      expect(plain(r.stdout)).toMatch(/✓ Logged in/);
-      const s = await env.t.pty(['status'], [], extra);
+      const r = await onTerminal(['login'], { ...ctx.sim.env('demo'), ...extra });
+      expect(plain(r.stderr)).toMatch(/✓ Logged in/);
+      const s = await onTerminal(['status'], extra);
       expect(s.stdout).toMatch(/┌─+┬/);
     }
   });
@@ -297,7 +311,7 @@ describe("openstackclient's console flags on console get", () => {
     ['--xvpvnc', 'xvpvnc'],
     ['--rdp', 'rdp-html5'],
   ])('%s: exit 2, one line naming --type %s, no request', async (flag, type) => {
-    const r = await env.t.run(['console', 'get', 'web-1', flag], ctx.sim.env('demo'));
+    const r = await env.t.main(['console', 'get', 'web-1', flag], ctx.sim.env('demo'));
     expect(r.stderr).toBe(`osconsole: unknown option '${flag}'; use --type ${type}\n`);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toBe('');
@@ -305,7 +319,7 @@ describe("openstackclient's console flags on console get", () => {
   });
 
   it("other unknown options keep commander's message and suggestion", async () => {
-    const r = await env.t.run(['console', 'get', 'web-1', '--jsn']);
+    const r = await env.t.main(['console', 'get', 'web-1', '--jsn']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^osconsole: unknown option '--jsn' \(Did you mean --json\?\)/);
   });

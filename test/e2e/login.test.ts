@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expectExit } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { issueToken, useSimulator } from '../helpers/sim.js';
 import { APP_CREDENTIAL, CREDENTIALS, PROJECT_IDS, Simulator, USER_IDS, totp } from '../sim/index.js';
@@ -248,7 +249,7 @@ describe('clouds.yaml and secure.yaml', () => {
         'clouds:\n  only:\n    auth:\n      auth_url: AUTH_URL\n      username: demo\n      password: demopass\n      project_name: demo\n',
       ),
     );
-    expect((await env.t.main(['login'])).code).toBe(0);
+    expectExit(await env.t.main(['login']), 0);
     env.t.write('.config/openstack/clouds.yaml', cloudsYaml(ctx.sim, yaml));
     const r = await env.t.main(['login']);
     expect(r.code, r.stderr).toBe(3);
@@ -446,9 +447,13 @@ describe('prompts on a terminal', () => {
   });
 
   it('never prompts when CI is set, even on a terminal', async () => {
-    const r = await env.t.pty(['login'], [], { OS_AUTH_URL: ctx.sim.authUrl, OS_USERNAME: 'demo', CI: 'true' });
+    const r = await env.t.main(
+      ['login'],
+      { OS_AUTH_URL: ctx.sim.authUrl, OS_USERNAME: 'demo', CI: 'true' },
+      { tty: true },
+    );
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stdout).toMatch(/missing password for cloud "envvars"; pass --os-password or set OS_PASSWORD/);
+    expect(r.stderr).toMatch(/missing password for cloud "envvars"; pass --os-password or set OS_PASSWORD/);
   });
 });
 
@@ -556,9 +561,10 @@ describe('status and logout', () => {
 describe('concurrency', () => {
   it('two logins and ten session readers at once leave a valid cache with both sessions', async () => {
     const runs = [
-      env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'one' }),
-      env.t.run(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'two' }),
-      ...Array.from({ length: 10 }, () => env.t.run(['status', '--json'])),
+      // 12 processes at once: on a loaded 2-core machine one may take longer than the usual 15 s.
+      env.t.run(['login'], { ...ctx.sim.env('demo'), OS_CLOUD_NAME: 'one' }, { timeoutMs: 40_000 }),
+      env.t.run(['login'], { ...ctx.sim.env('admin'), OS_CLOUD_NAME: 'two' }, { timeoutMs: 40_000 }),
+      ...Array.from({ length: 10 }, () => env.t.run(['status', '--json'], {}, { timeoutMs: 40_000 })),
     ];
     const results = await Promise.all(runs);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
@@ -566,5 +572,5 @@ describe('concurrency', () => {
     const file = env.t.sessions();
     expect(Object.keys(file.sessions).sort()).toEqual(['one', 'two']);
     expect(readdirSync(env.t.configDir).filter((n) => n !== 'sessions.json')).toEqual([]);
-  });
+  }, 60_000);
 });

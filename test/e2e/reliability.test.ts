@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runMain } from '../helpers/cli.js';
+import { BIN, expectExit, runMain } from '../helpers/cli.js';
 import { startConnectProxy } from '../helpers/proxy.js';
 import type { TestEnv } from '../helpers/env.js';
 import { useTestEnv } from '../helpers/env.js';
@@ -30,21 +30,22 @@ const ctx = useSimulator();
 const env = useTestEnv();
 
 async function login(t: TestEnv, sim: Simulator, extra: Record<string, string | undefined> = {}) {
-  const r = await t.run(['login'], { ...sim.env('demo'), ...extra });
+  const r = await t.main(['login'], { ...sim.env('demo'), ...extra });
   expect(r.code, r.stderr).toBe(0);
+  return r;
 }
 
 describe('network faults', () => {
   it('a stuck compute API hits --timeout: exit 7 naming the host and phase, no hang', async () => {
     await login(env.t, ctx.sim);
-    await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    await env.t.main(['console', 'get', SERVER_IDS.web1]);
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'hang' } });
     const started = Date.now();
-    const r = await env.t.run(['--timeout', '1', 'console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['--timeout', '0.3', 'console', 'get', SERVER_IDS.web1]);
     expect(Date.now() - started).toBeLessThan(8000);
     expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(
-      /^osconsole: timed out after 1 s waiting for 127\.0\.0\.1:\d+ to answer POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles; /,
+      /^osconsole: timed out after 0\.3 s waiting for 127\.0\.0\.1:\d+ to answer POST http:\/\/127\.0\.0\.1:\d+\/compute\/v2\.1\/servers\/.*\/remote-consoles; /,
     );
   });
 
@@ -54,25 +55,40 @@ describe('network faults', () => {
       times: 2,
       action: { kind: 'status', status: 503, retryAfter: 0 },
     });
-    await login(env.t, ctx.sim);
+    const first = await login(env.t, ctx.sim);
     expect(ctx.sim.requests('identity').map((e) => e.status)).toEqual([503, 503, 201]);
+    // Retry-After: 0 is honoured as given: no backoff on top.
+    expect(first.sleeps).toEqual([0, 0]);
     ctx.sim.clearLog();
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'status', status: 503, retryAfter: 0 } });
-    const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(1);
     expect(ctx.sim.requests('compute').filter((e) => e.method === 'POST')).toHaveLength(1);
+    expect(r.sleeps).toEqual([]);
     expect(r.stderr).toMatch(/returned 503 Service Unavailable/);
   });
 
   it('a connection reset on the server list is retried', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'GET', path: /servers\/detail$/ }, action: { kind: 'drop' } });
-    const r = await env.t.run(['console', 'get', 'web-1']);
+    const r = await env.t.main(['console', 'get', 'web-1']);
     expect(r.code, r.stderr).toBe(0);
+    expect(
+      ctx.sim
+        .requests('compute')
+        .filter((e) => e.path.endsWith('/servers/detail'))
+        .map((e) => e.status),
+    ).toEqual([0, 200]);
+    // One backoff wait (~250 ms with jitter), recorded instead of slept.
+    expect(r.sleeps).toHaveLength(1);
+    expect(r.sleeps![0]).toBeGreaterThan(0);
   });
 
   it('a DNS failure names the host and the setting to check', async () => {
-    const r = await env.t.run(['login'], { ...ctx.sim.env('demo'), OS_AUTH_URL: 'http://nonexistent.invalid:5000/v3' });
+    const r = await env.t.main(['login'], {
+      ...ctx.sim.env('demo'),
+      OS_AUTH_URL: 'http://nonexistent.invalid:5000/v3',
+    });
     expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(
       /^osconsole: cannot resolve host nonexistent\.invalid .*; check the auth URL and region\n$/,
@@ -106,7 +122,7 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
   for (const [what, fault, message] of cases) {
     it(`login: ${what}`, async () => {
       ctx.sim.addFault(fault);
-      const r = await env.t.run(['login'], ctx.sim.env('demo'));
+      const r = await env.t.main(['login'], ctx.sim.env('demo'));
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(new RegExp(`${ctx.sim.url.replace(/[.]/g, '\\.')}/identity/v3/auth/tokens`));
@@ -117,7 +133,7 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
   it('console get: a remote-console body of the wrong shape', async () => {
     await login(env.t, ctx.sim);
     ctx.sim.addFault({ match: { method: 'POST' }, action: { kind: 'replace', body: { console: {} } } });
-    const r = await env.t.run(['console', 'get', SERVER_IDS.web1]);
+    const r = await env.t.main(['console', 'get', SERVER_IDS.web1]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(
       /remote-consoles returned 200 OK with an unexpected body: expected a JSON object with "remote_console"/,
@@ -128,7 +144,7 @@ describe('malformed answers: exit 1 with the URL, the status and an excerpt, nev
     const sim = await Simulator.start({ catalogHook: (c) => c.filter((s) => s.type !== 'compute') });
     try {
       await login(env.t, sim);
-      const r = await env.t.run(['console', 'get', 'web-1']);
+      const r = await env.t.main(['console', 'get', 'web-1']);
       expect(r.code, r.stderr).toBe(4);
       expect(r.stderr).toBe(
         'osconsole: no public compute endpoint in region RegionOne: the catalog has no compute service (it has: identity, placement)\n',
@@ -230,7 +246,7 @@ describe('TLS', () => {
   });
 
   it('verifies by default: an unknown CA is exit 7 naming --os-cacert and OS_CACERT', async () => {
-    const r = await env.t.run(['login'], sim.env('demo'));
+    const r = await env.t.main(['login'], sim.env('demo'));
     expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(
       /^osconsole: TLS verification of 127\.0\.0\.1:\d+ failed: .*; pass the CA bundle with --os-cacert or OS_CACERT, or use --insecure\n$/,
@@ -238,24 +254,24 @@ describe('TLS', () => {
   });
 
   it('with the CA (OS_CACERT) it works, and the session keeps using it', async () => {
-    const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: join(dir, 'ca.pem') });
+    const r = await env.t.main(['login'], { ...sim.env('demo'), OS_CACERT: join(dir, 'ca.pem') });
     expect(r.code, r.stderr).toBe(0);
-    const c = await env.t.run(['console', 'get', 'web-1']);
+    const c = await env.t.main(['console', 'get', 'web-1']);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stdout).toMatch(/^https:\/\/127\.0\.0\.1/);
     expect(c.stderr).toBe('');
     expect(env.t.sessions().sessions.envvars!.tls.cacert).toBe(join(dir, 'ca.pem'));
     // --insecure on a later command overrides the session's verification, and says so.
-    const insecure = await env.t.run(['console', 'get', 'web-1', '--insecure']);
+    const insecure = await env.t.main(['console', 'get', 'web-1', '--insecure']);
     expect(insecure.code, insecure.stderr).toBe(0);
     expect(insecure.stderr).toMatch(/warning: TLS certificate verification is disabled/);
   });
 
   it('--insecure works and warns every time', async () => {
-    const r = await env.t.run(['login', '--insecure'], sim.env('demo'));
+    const r = await env.t.main(['login', '--insecure'], sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: TLS certificate verification is disabled/);
-    const c = await env.t.run(['console', 'get', 'web-1']);
+    const c = await env.t.main(['console', 'get', 'web-1']);
     expect(c.code, c.stderr).toBe(0);
     expect(c.stderr).toMatch(/warning: TLS certificate verification is disabled/);
   });
@@ -263,14 +279,14 @@ describe('TLS', () => {
   it('HTTPS_PROXY tunnels to the HTTPS endpoints; NO_PROXY bypasses it', async () => {
     const proxy = await startConnectProxy();
     try {
-      const r = await env.t.run(['login'], {
+      const r = await env.t.main(['login'], {
         ...sim.env('demo'),
         OS_CACERT: join(dir, 'ca.pem'),
         HTTPS_PROXY: proxy.url,
       });
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.targets).toEqual([`127.0.0.1:${sim.port}`]);
-      const c = await env.t.run(['console', 'get', 'web-1'], { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+      const c = await env.t.main(['console', 'get', 'web-1'], { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
       expect(c.code, c.stderr).toBe(0);
       expect(proxy.targets).toHaveLength(1);
     } finally {
@@ -279,16 +295,16 @@ describe('TLS', () => {
   });
 
   it('a relative CA path is kept absolute in the session: later commands work from anywhere', async () => {
-    const r = await env.t.run(['login'], { ...sim.env('demo'), OS_CACERT: 'ca.pem' }, { cwd: dir });
+    const r = await env.t.main(['login'], { ...sim.env('demo'), OS_CACERT: 'ca.pem' }, { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(env.t.sessions().sessions.envvars!.tls.cacert).toBe(join(dir, 'ca.pem'));
-    const c = await env.t.run(['console', 'get', 'web-1'], {}, { cwd: env.t.home });
+    const c = await env.t.main(['console', 'get', 'web-1'], {}, { cwd: env.t.home });
     expect(c.code, c.stderr).toBe(0);
   });
 
   it('client certificates (OS_CERT, OS_KEY) are presented', async () => {
     sim.clearLog();
-    const r = await env.t.run(['login'], {
+    const r = await env.t.main(['login'], {
       ...sim.env('demo'),
       OS_CACERT: join(dir, 'ca.pem'),
       OS_CERT: join(dir, 'client.pem'),
@@ -304,9 +320,11 @@ describe('the session cache', () => {
     // Asynchronously: the simulator answers from this process.
     const child = spawn('sh', ['-c', `umask 000; exec "${process.execPath}" "${BIN}" login`], {
       env: env.t.env(ctx.sim.env('demo')),
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    expect(await new Promise((resolve) => child.on('close', resolve)), stderr).toBe(0);
     expect(statSync(env.t.sessionsPath).mode & 0o777).toBe(0o600);
     expect(statSync(env.t.configDir).mode & 0o777).toBe(0o700);
   });
@@ -314,7 +332,7 @@ describe('the session cache', () => {
   it('is refused, with the reason, when other users can read it', async () => {
     await login(env.t, ctx.sim);
     chmodSync(env.t.sessionsPath, 0o644);
-    const r = await env.t.run(['status']);
+    const r = await env.t.main(['status']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toBe(
       `osconsole: refusing to use the session cache ${env.t.sessionsPath}: other users can access it (mode 0644); run: chmod 600 ${env.t.sessionsPath}\n`,
@@ -324,7 +342,7 @@ describe('the session cache', () => {
   it.runIf(process.getuid?.() === 0)('is refused when another user owns it', async () => {
     await login(env.t, ctx.sim);
     chownSync(env.t.sessionsPath, 65534, 65534);
-    const r = await env.t.run(['status']);
+    const r = await env.t.main(['status']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/belongs to another user \(uid 65534\)/);
   });
@@ -332,7 +350,7 @@ describe('the session cache', () => {
   it('an existing directory that others can enter is tightened to 0700, with a warning', async () => {
     mkdirSync(env.t.configDir, { mode: 0o755 });
     chmodSync(env.t.configDir, 0o755);
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: tightened the permissions of .* from 0755 to 0700/);
     expect(statSync(env.t.configDir).mode & 0o777).toBe(0o700);
@@ -353,7 +371,7 @@ describe('the session cache', () => {
     await login(env.t, ctx.sim);
     const text = readFileSync(env.t.sessionsPath, 'utf8');
     writeFileSync(env.t.sessionsPath, text.slice(0, text.length / 2), { mode: 0o600 });
-    const r = await env.t.run(['console', 'get', 'web-1'], ctx.sim.env('demo'));
+    const r = await env.t.main(['console', 'get', 'web-1'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /warning: the session cache .* was damaged \(invalid JSON\); moved it to .*sessions\.json\.damaged-.* and continuing as logged out/,
@@ -363,11 +381,11 @@ describe('the session cache', () => {
     expect(statSync(join(env.t.configDir, damaged[0]!)).mode & 0o777).toBe(0o600);
     expect(env.t.sessions().sessions.envvars).toBeDefined();
     // The moved copy may hold live tokens: logout --all removes it.
-    expect((await env.t.run(['logout', '--all'])).code).toBe(0);
+    expectExit(await env.t.main(['logout', '--all']), 0);
     expect(readdirSync(env.t.configDir).some((n) => n.startsWith('sessions.json.damaged-'))).toBe(false);
     await login(env.t, ctx.sim);
     writeFileSync(env.t.sessionsPath, '{"schema_version": 1, "sessions": []}', { mode: 0o600 });
-    const s = await env.t.run(['status']);
+    const s = await env.t.main(['status']);
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toMatch(/damaged \(no sessions object\)/);
   });
@@ -378,7 +396,7 @@ describe('secrets never leak', () => {
     const passcode = totp(CREDENTIALS.mfa.totpSecret, ctx.sim.now());
     const outputs: string[] = [];
     const run = async (args: string[], extra: Record<string, string | undefined> = {}) => {
-      const r = await env.t.run(['--debug', ...args], extra);
+      const r = await env.t.main(['--debug', ...args], extra);
       outputs.push(r.stdout, r.stderr);
       return r;
     };
@@ -422,14 +440,17 @@ describe('secrets never leak', () => {
 });
 
 describe('concurrency', () => {
+  // 23 processes start at once: on a loaded 2-core machine one may take longer than the usual 15 s.
+  const SLOW_START = { timeoutMs: 40_000 };
+
   it('20 console gets sharing one session, with logins racing them, all succeed and leave a valid cache', async () => {
     await login(env.t, ctx.sim);
     // Pinned to the envvars session: the racing logins change which session is current.
     const gets = Array.from({ length: 20 }, (_, i) =>
-      env.t.run(['console', 'get', i % 2 ? 'web-1' : SERVER_IDS.web10, '--os-cloud', 'envvars']),
+      env.t.run(['console', 'get', i % 2 ? 'web-1' : SERVER_IDS.web10, '--os-cloud', 'envvars'], {}, SLOW_START),
     );
     const logins = [0, 1, 2].map((i) =>
-      env.t.run(['login'], { ...ctx.sim.env(i === 1 ? 'admin' : 'demo'), OS_CLOUD_NAME: `race-${i}` }),
+      env.t.run(['login'], { ...ctx.sim.env(i === 1 ? 'admin' : 'demo'), OS_CLOUD_NAME: `race-${i}` }, SLOW_START),
     );
     const results = await Promise.all([...gets, ...logins]);
     for (const r of results) expect(r.code, r.stderr).toBe(0);
@@ -437,7 +458,7 @@ describe('concurrency', () => {
     expect(Object.keys(file.sessions).sort()).toEqual(['envvars', 'race-0', 'race-1', 'race-2']);
     // No lock or temporary file left behind (servers.json is the completion cache).
     expect(readdirSync(env.t.configDir).sort()).toEqual(['servers.json', 'sessions.json']);
-  });
+  }, 60_000);
 
   it('a process killed mid-run leaves no lock behind that blocks the next one for long', async () => {
     await login(env.t, ctx.sim);
@@ -445,7 +466,7 @@ describe('concurrency', () => {
     const stale = new Date(Date.now() - 60_000);
     const { utimesSync } = await import('node:fs');
     utimesSync(join(env.t.configDir, 'sessions.lock'), stale, stale);
-    const r = await env.t.run(['login'], ctx.sim.env('demo'));
+    const r = await env.t.main(['login'], ctx.sim.env('demo'));
     expect(r.code, r.stderr).toBe(0);
   });
 });

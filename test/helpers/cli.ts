@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { Deps } from '../../src/deps.js';
 
@@ -18,6 +19,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** In-process runs: the HTTP retry waits main() asked for (ms), recorded instead of slept. */
+  sleeps?: number[];
 }
 
 export interface RunOptions {
@@ -28,6 +31,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Another osconsole executable (an installed one) instead of this checkout's bin. */
   binary?: string;
+}
+
+/** Asserts the exit status; on a mismatch the failure shows stderr, which says why. */
+export function expectExit(r: CliResult, code: number): void {
+  expect(r.code, r.stderr).toBe(code);
 }
 
 /**
@@ -93,6 +101,8 @@ export interface InProcessOptions {
   tty?: boolean;
   now?: () => number;
   openBrowser?: (url: string) => Promise<void>;
+  /** Retry waits; default: recorded in the result's `sleeps` and not waited. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Runs main() in-process with captured streams (fast; for parsing and output rules). */
@@ -101,6 +111,7 @@ export async function runMain(args: string[], opts: InProcessOptions = {}): Prom
   const err = capture(opts.tty ?? false);
   const stdin = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
   stdin.end(opts.input ?? '');
+  const sleeps: number[] = [];
   const deps: Deps = {
     stdin,
     stdout: out,
@@ -111,9 +122,15 @@ export async function runMain(args: string[], opts: InProcessOptions = {}): Prom
     platform: process.platform,
     now: opts.now ?? Date.now,
     openBrowser: opts.openBrowser,
+    sleep:
+      opts.sleep ??
+      ((ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      }),
   };
   const code = await main(args, deps);
-  return { code, stdout: out.text, stderr: err.text };
+  return { code, stdout: out.text, stderr: err.text, sleeps };
 }
 
 function capture(isTTY: boolean) {
@@ -129,40 +146,73 @@ function capture(isTTY: boolean) {
 }
 
 export interface PtyStep {
+  /** A regular expression awaited in the terminal's output after the previous step's match. */
   expect: string;
+  /** Typed once it appeared (after a short pause, as a person would). */
   send: string;
 }
 
-/** Runs the binary in a pseudo-terminal (stdin and stdout are TTYs), answering prompts. */
+/**
+ * Runs the binary in a pseudo-terminal (stdin and stdout are TTYs), answering prompts.
+ * util-linux script(1) holds the terminal: it copies what we write to it and what the
+ * program shows back to us; it starts in milliseconds where a Python pty driver took
+ * a third of a second. The terminal merges stdout and stderr, as a real one does.
+ */
 export function runPty(
   args: string[],
   steps: PtyStep[],
   env: Record<string, string>,
   timeoutS = 20,
 ): Promise<CliResult & { failedStep: number | null }> {
-  const spec = {
-    argv: [process.execPath, BIN, ...args],
-    env: { TERM: 'xterm', ...env },
-    cwd: ROOT,
-    steps,
-    timeout: timeoutS,
-  };
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', [join(ROOT, 'test', 'helpers', 'tty_driver.py'), JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    // -q no banner, -e the program's exit status, -f flush each write, -c the command (run by SHELL).
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { TERM: 'xterm', ...env, SHELL: '/bin/sh' },
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let out = '';
+    let output = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    let step = 0;
+    let pos = 0;
+    let typing = false;
+    let failedStep: number | null = null;
+    const answer = () => {
+      const next = steps[step];
+      if (typing || !next) return;
+      const m = new RegExp(next.expect).exec(output.slice(pos));
+      if (!m) return;
+      pos += m.index + m[0].length;
+      typing = true;
+      setTimeout(() => {
+        typing = false;
+        step++;
+        if (child.stdin.writable) child.stdin.write(next.send);
+        answer();
+      }, 50);
+    };
+    const timer = setTimeout(() => {
+      failedStep = step < steps.length ? step : null;
+      child.kill('SIGKILL');
+    }, timeoutS * 1000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+      answer();
+    });
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdin.on('error', () => undefined);
     child.on('error', reject);
-    child.on('close', () => {
-      try {
-        const r = JSON.parse(out) as { code: number; output: string; failed_step: number | null };
-        resolve({ code: r.code, stdout: r.output, stderr: '', failedStep: r.failed_step });
-      } catch {
-        reject(new Error(`pty helper failed: ${err || out}`));
-      }
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (err) return reject(new Error(`script(1) failed: ${err}`));
+      if (step < steps.length) failedStep ??= step;
+      // The terminal merged both streams: stderr is the same text, so `expect(r.code, r.stderr)` shows it.
+      resolve({ code: code ?? (signal ? 128 : -1), stdout: output, stderr: output, failedStep });
     });
   });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

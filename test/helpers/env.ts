@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { SessionFile } from '../../src/config/session-store.js';
-import type { CliResult, PtyStep, RunOptions } from './cli.js';
+import type { CliResult, InProcessOptions, PtyStep, RunOptions } from './cli.js';
 import { cleanEnv, runCli, runMain, runPty, tempHome } from './cli.js';
 
 export class TestEnv {
@@ -34,7 +34,7 @@ export class TestEnv {
   main(
     args: string[],
     extraEnv: Record<string, string | undefined> = {},
-    opts: Pick<RunOptions, 'input' | 'cwd'> = {},
+    opts: Pick<InProcessOptions, 'input' | 'cwd' | 'tty' | 'sleep'> = {},
   ): Promise<CliResult> {
     return runMain(args, { ...opts, env: this.env(extraEnv), homedir: this.home });
   }

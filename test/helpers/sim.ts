@@ -1,4 +1,7 @@
-/** Starts a simulator for a test file and stops it afterwards. */
+/**
+ * Starts a simulator for a test file and stops it afterwards; the setup file
+ * (strict-sim.ts) verifies it after each test and forgets its fault rules.
+ */
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { SimulatorOptions } from '../sim/index.js';
 import { Simulator } from '../sim/index.js';
@@ -13,9 +16,30 @@ export function useSimulator(opts: SimulatorOptions = {}): { readonly sim: Simul
   });
   beforeEach(() => {
     holder.sim.clearLog();
-    holder.sim.faults.clear();
   });
   return holder;
+}
+
+/** The problems of every simulator started so far (see Simulator.problems); resets them for the next test. */
+export function takeSimulatorProblems(): string[] {
+  const out: string[] = [];
+  for (const sim of Simulator.unverified) {
+    out.push(...sim.problems().map((p) => `${sim.url}: ${p}`));
+    sim.resetChecks();
+    if (sim.stopped) Simulator.unverified.delete(sim);
+  }
+  return out;
+}
+
+/** Throws, listing them, when a simulator saw an unknown route or kept a fault rule that never fired. */
+export function verifySimulators(): void {
+  const problems = takeSimulatorProblems();
+  if (problems.length === 0) return;
+  throw new Error(
+    `the simulator was not used as the test says:\n  ${problems.join('\n  ')}\n` +
+      'A rule that never fires tests nothing: make it fire (as often as its times says) or remove it. To allow it, pass optional: true on the ' +
+      'rule, or call sim.expectUnknown({ method, path }) for a route, with a comment saying why.',
+  );
 }
 
 /** Password auth as a seeded user, scoped to their project; returns the token id. */

@@ -37,10 +37,16 @@ export interface FaultRule {
   /** How many matching requests it applies to; default 1 (latency: every request). */
   times?: number;
   action: FaultAction;
+  /**
+   * A rule may go unused without failing the test (tests are strict: an unfired
+   * rule means the fault was never tested). Say why beside it.
+   */
+  optional?: boolean;
 }
 
 interface ActiveRule extends FaultRule {
   remaining: number;
+  fired: number;
 }
 
 export interface RequestFacts {
@@ -56,14 +62,33 @@ export interface FaultPlan {
 
 export class Faults {
   private rules: ActiveRule[] = [];
+  /** Every rule added since the last clear(), used up or not, for unfired(). */
+  private added: ActiveRule[] = [];
 
   add(rule: FaultRule): void {
     const remaining = rule.times ?? (rule.action.kind === 'latency' ? Infinity : 1);
-    this.rules.push({ ...rule, remaining });
+    const active = { ...rule, remaining, fired: 0 };
+    this.rules.push(active);
+    this.added.push(active);
   }
 
   clear(): void {
     this.rules = [];
+    this.added = [];
+  }
+
+  /**
+   * Rules not marked optional that never applied to a request, or applied
+   * fewer times than their explicit `times`: each with how often it fired.
+   */
+  unfired(): Array<{ rule: FaultRule; fired: number }> {
+    return this.added
+      .filter((r) => !r.optional && (r.fired === 0 || (r.times !== undefined && r.fired < r.times)))
+      .map(({ remaining: _r, fired, ...rule }) => ({ rule, fired }));
+  }
+
+  static matches(m: FaultMatch | undefined, req: RequestFacts): boolean {
+    return matches(m, req);
   }
 
   /** Consumes the rules that apply to this request and says what to do. */
@@ -75,9 +100,11 @@ export class Faults {
       if (rule.action.kind === 'latency') {
         latencyMs += rule.action.ms;
         rule.remaining--;
+        rule.fired++;
       } else if (!action) {
         action = rule.action;
         rule.remaining--;
+        rule.fired++;
       }
     }
     this.rules = this.rules.filter((r) => r.remaining > 0);
@@ -93,6 +120,15 @@ function matches(m: FaultMatch | undefined, req: RequestFacts): boolean {
     if (typeof m.path === 'string' ? m.path !== req.path : !m.path.test(req.path)) return false;
   }
   return true;
+}
+
+/** A rule as a test wrote it, for failure messages: `POST /re/ → status 503 (times 2)`. */
+export function describeRule(rule: FaultRule): string {
+  const m = rule.match ?? {};
+  const where = [m.service, m.method, m.path === undefined ? undefined : String(m.path)].filter(Boolean).join(' ');
+  const { kind, ...rest } = rule.action;
+  const detail = JSON.stringify(rest, (_k, v: unknown) => (typeof v === 'function' ? '<fn>' : v));
+  return `${where || 'any request'} → ${kind}${detail === '{}' ? '' : ` ${detail}`}${rule.times ? ` (times ${rule.times})` : ''}`;
 }
 
 export const NGINX_502 =

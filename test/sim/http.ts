@@ -26,6 +26,13 @@ export interface SimResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Set by a service's router when no route matched (never sent): tests fail on it unless they expect it. */
+  unknownRoute?: boolean;
+}
+
+/** Marks a response as the answer to a route the simulator does not know. */
+export function unknownRoute(res: SimResponse): SimResponse {
+  return { ...res, unknownRoute: true };
 }
 
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): SimResponse {

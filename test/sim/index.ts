@@ -19,9 +19,9 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SimRequest, SimResponse } from './http.js';
-import { html, isObject, json, readBody } from './http.js';
-import type { FaultRule } from './faults.js';
-import { Faults, htmlErrorPage } from './faults.js';
+import { html, isObject, json, readBody, unknownRoute } from './http.js';
+import type { FaultMatch, FaultRule } from './faults.js';
+import { Faults, describeRule, htmlErrorPage } from './faults.js';
 import type { CatalogService } from './keystone.js';
 import { Keystone } from './keystone.js';
 import type { ConsoleEnabled, ConsoleTokenRecord, ConsoleType } from './nova.js';
@@ -74,7 +74,12 @@ export interface LogEntry {
   status?: number;
   /** Subject CN of a verified client certificate (HTTPS with clientCa). */
   clientCert?: string;
+  /** No route of the simulator matched: answered as the service would, and a test failure unless expected. */
+  unknownRoute?: boolean;
 }
+
+/** Requests to routes the simulator does not know that a test sends on purpose. */
+export type UnknownRouteMatch = Pick<FaultMatch, 'method' | 'path'>;
 
 interface Mount {
   prefix: string;
@@ -94,6 +99,11 @@ const COMPUTE_MOUNTS: Mount[] = REGIONS.flatMap((region) => {
 });
 
 export class Simulator {
+  /**
+   * Every simulator started and not yet verified since it stopped: the fast
+   * suite's afterEach (test/helpers/strict-sim.ts) checks each of them.
+   */
+  static readonly unverified = new Set<Simulator>();
   readonly log: LogEntry[] = [];
   readonly faults = new Faults();
   readonly keystone: Keystone;
@@ -105,6 +115,10 @@ export class Simulator {
   private readonly mounts: Mount[];
   private baseUrl = '';
   private seq = 0;
+  private expectedUnknown: UnknownRouteMatch[] = [];
+  /** Unknown-route requests since the last verify(); the log may be cleared in between. */
+  private unknownSeen: LogEntry[] = [];
+  stopped = false;
 
   private constructor(private readonly opts: SimulatorOptions) {
     const identityPrefix = opts.identityPrefix ?? '/identity';
@@ -156,6 +170,7 @@ export class Simulator {
   static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
     const sim = new Simulator(opts);
     await sim.listen(opts.port ?? 0);
+    Simulator.unverified.add(sim);
     return sim;
   }
 
@@ -201,6 +216,42 @@ export class Simulator {
     this.faults.add(rule);
   }
 
+  /** Lets requests to a route the simulator does not know pass verify(); say why at the call. */
+  expectUnknown(match: UnknownRouteMatch): void {
+    this.expectedUnknown.push(match);
+  }
+
+  /**
+   * What makes a test that used this simulator wrong (gh's httpmock Verify):
+   * requests to unknown routes nobody expected, and fault rules that never
+   * fired (the fault was never tested). Empty when all is well.
+   */
+  problems(): string[] {
+    const unexpected = this.unknownSeen.filter(
+      (e) =>
+        !this.expectedUnknown.some((m) => Faults.matches(m, { method: e.method, path: e.path, service: e.service })),
+    );
+    return [
+      ...unexpected.map(
+        (e) => `request to a route the simulator does not know: ${e.method} ${e.path}${e.search} → ${e.status}`,
+      ),
+      ...this.faults
+        .unfired()
+        .map(({ rule, fired }) =>
+          fired === 0
+            ? `fault rule never fired: ${describeRule(rule)}`
+            : `fault rule fired ${fired} of ${rule.times} times: ${describeRule(rule)}`,
+        ),
+    ];
+  }
+
+  /** Forgets fault rules, expected unknown routes and what problems() reported, for the next test. */
+  resetChecks(): void {
+    this.faults.clear();
+    this.expectedUnknown = [];
+    this.unknownSeen = [];
+  }
+
   /** The OS_* variables of a seeded user, as an openrc file would export them. */
   env(user: keyof typeof CREDENTIALS = 'demo'): Record<string, string> {
     const c = CREDENTIALS[user];
@@ -240,6 +291,7 @@ export class Simulator {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -427,6 +479,10 @@ export class Simulator {
       };
     }
     entry.status = response.status;
+    if (response.unknownRoute) {
+      entry.unknownRoute = true;
+      this.unknownSeen.push(entry);
+    }
     if (action?.kind === 'truncate') {
       const bytes = Buffer.from(response.body);
       res.writeHead(response.status, { ...response.headers, 'Content-Length': String(bytes.length) });
@@ -440,7 +496,9 @@ export class Simulator {
 
   private dispatch(req: SimRequest, mount: Mount | undefined): SimResponse {
     if (!mount)
-      return json(404, { message: 'The resource could not be found.', code: '404 Not Found', title: 'Not Found' });
+      return unknownRoute(
+        json(404, { message: 'The resource could not be found.', code: '404 Not Found', title: 'Not Found' }),
+      );
     const rest = req.path.slice(mount.prefix.length);
     const mountUrl = `${this.baseUrl}${mount.prefix}`;
     switch (mount.service) {
@@ -513,6 +571,7 @@ export class Simulator {
       this.faults.add({
         match: match as FaultRule['match'],
         times: typeof body.times === 'number' ? body.times : undefined,
+        optional: body.optional === true,
         action: body.action as FaultRule['action'],
       });
       return { status: 204, headers: {}, body: '' };

@@ -506,6 +506,8 @@ describe('validate, revoke, projects, catalog', () => {
   });
 
   it('unknown paths are a Keystone 404', async () => {
+    // The point of the test: how an unknown route is answered.
+    ctx.sim.expectUnknown({ path: '/identity/v3/nope' });
     const res = await fetch(`${ctx.sim.authUrl}/nope`);
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).error.code).toBe(404);

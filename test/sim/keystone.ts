@@ -11,7 +11,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { SimRequest, SimResponse } from './http.js';
-import { empty, flaskJson, isObject, json, keystoneTime, pyRepr, requestId, segments, wholeSeconds } from './http.js';
+import {
+  empty,
+  flaskJson,
+  isObject,
+  json,
+  keystoneTime,
+  pyRepr,
+  requestId,
+  segments,
+  unknownRoute,
+  wholeSeconds,
+} from './http.js';
 import type { AppCredential, IdentityData, Project, User } from './seed.js';
 import { IMPLIED_ROLES } from './seed.js';
 import { verifyTotp } from './totp.js';
@@ -93,6 +104,7 @@ const unauthorized = () => new KeystoneError(401, 'Unauthorized', UNAUTHORIZED_M
 const forbidden = () => new KeystoneError(403, 'Forbidden', 'You are not authorized to perform the requested action.');
 const badRequest = (message: string) => new KeystoneError(400, 'Bad Request', message);
 const notFound = (message: string) => new KeystoneError(404, 'Not Found', message);
+const KNOWN_AUTH_PATHS = ['auth/tokens', 'auth/projects', 'auth/domains', 'auth/catalog', 'auth/system'];
 
 /** keystone.exception.ValidationError: "Expecting to find X in Y. The server could not comply …" */
 function validation(attribute: string, target: string): KeystoneError {
@@ -138,10 +150,24 @@ export class Keystone {
   }
 
   private route(req: SimRequest, path: string, rootUrl: string): SimResponse {
+    const res = this.known(req, path, rootUrl);
+    return res ?? unknownRoute(this.error(this.unmatched(req, path), rootUrl));
+  }
+
+  /** Flask's answer when no view matches: 405 for a known URL, else 404. */
+  private unmatched(req: SimRequest, path: string): KeystoneError {
+    const rest = segments(path).slice(1).join('/');
+    if (segments(path)[0] === 'v3' && KNOWN_AUTH_PATHS.includes(rest))
+      return new KeystoneError(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
+    return notFound('The resource could not be found.');
+  }
+
+  /** The routed answer, or undefined when no route matches. */
+  private known(req: SimRequest, path: string, rootUrl: string): SimResponse | undefined {
     const segs = segments(path);
     const m = req.method;
     if (segs.length === 0 && m === 'GET') return this.versions(rootUrl);
-    if (segs[0] !== 'v3') throw notFound('The resource could not be found.');
+    if (segs[0] !== 'v3') return undefined;
     const rest = segs.slice(1).join('/');
     if (rest === '' && m === 'GET') return json(200, { version: this.versionEntry(rootUrl) });
     if (rest === 'auth/tokens') {
@@ -153,10 +179,7 @@ export class Keystone {
     if (m === 'GET' && rest === 'auth/domains') return this.authDomains(req, rootUrl);
     if (m === 'GET' && rest === 'auth/catalog') return this.authCatalog(req, rootUrl);
     if (m === 'GET' && rest === 'auth/system') return this.authSystem(req, rootUrl);
-    if (['auth/tokens', 'auth/projects', 'auth/domains', 'auth/catalog', 'auth/system'].includes(rest)) {
-      throw new KeystoneError(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
-    }
-    throw notFound('The resource could not be found.');
+    return undefined;
   }
 
   // ---- discovery (api-ref samples/admin/identity-versions-response.json) ----

@@ -83,6 +83,8 @@ describe('version documents', () => {
 
   it('GET /v2 is the legacy v2.0 document; other unversioned paths are 300 with the choices', async () => {
     expect((await call(ctx.sim, 'GET', '/v2')).body.version).toMatchObject({ id: 'v2.0', version: '' });
+    // The point of the test: the versions app's answer outside any route.
+    ctx.sim.expectUnknown({ path: '/compute/v3' });
     const other = await call(ctx.sim, 'GET', '/v3');
     expect(other.status).toBe(300);
     expect(other.body.choices.map((c: any) => c.links[0].href)).toEqual([
@@ -200,6 +202,8 @@ describe('authentication (keystonemiddleware)', () => {
   });
 
   it("unrouted URLs get webob's plain 404 (not a Nova fault), formatted for Accept", async () => {
+    // The point of the test: how an unrouted URL is answered.
+    ctx.sim.expectUnknown({ path: '/compute/v2.1/nosuch' });
     const get = (accept?: string) =>
       fetch(`${ctx.sim.url}/compute/v2.1/nosuch`, {
         headers: { 'X-Auth-Token': demo, ...(accept ? { Accept: accept } : {}) },

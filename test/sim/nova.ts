@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from './http.js';
-import { isObject, json, pyRepr, requestId, segments } from './http.js';
+import { isObject, json, pyRepr, requestId, segments, unknownRoute } from './http.js';
 import type { Keystone, TokenRecord } from './keystone.js';
 import { UNAUTHORIZED_MESSAGE } from './keystone.js';
 import type { Version } from './microversion.js';
@@ -152,7 +152,8 @@ export class Nova {
     const segs = segments(path);
     if (segs.length === 0) return json(200, { versions: this.versionList(mountUrl) });
     if (segs[0] === 'v2' && segs.length === 1) return json(200, { version: this.v2VersionDoc(mountUrl) });
-    if (segs[0] !== 'v2.1') return this.choices(mountUrl, path);
+    // Anything else under the mount falls to the versions app's 300 (no route of ours).
+    if (segs[0] !== 'v2.1') return unknownRoute(this.choices(mountUrl, path));
 
     const rid = requestId();
     const ids = { 'X-Compute-Request-Id': rid, 'X-OpenStack-Request-Id': rid };
@@ -712,7 +713,7 @@ function webobNotFound(accept: string | undefined): NovaError {
       body: `404 Not Found\n\n${NOT_FOUND_TEXT}\n\n   `,
     };
   }
-  return new NovaError(404, NOT_FOUND_TEXT, res);
+  return new NovaError(404, NOT_FOUND_TEXT, unknownRoute(res));
 }
 
 /** A method that does not exist at the request's microversion: a Fault 404 (wsgi.py VersionNotFoundForAPIMethod). */

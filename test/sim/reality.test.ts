@@ -240,6 +240,9 @@ describe('the simulator answers like real Keystone 22 and Nova 26 (Zed)', () => 
   for (const f of FIXTURES) {
     it(f.name, async () => {
       const { url, init } = await materialize(f);
+      // Some recordings probe URLs the real service has no route for; the answer is compared with theirs.
+      if (f.response.status === 404 || f.response.status === 300)
+        sim.expectUnknown({ method: f.request.method, path: new URL(url).pathname });
       const res = await fetch(url, init);
       const text = await res.text();
       let body: unknown;
