@@ -140,7 +140,7 @@ describe('writeFileAtomic', () => {
     // umask 0277 would create 0400 files: a mode fixed only after the rename would show.
     let writes = 0;
     withUmask(0o277, () => {
-      const until = Date.now() + 1500;
+      const until = Date.now() + 1000;
       while (Date.now() < until) writeFileAtomic(path, versions[++writes % 2]!, 0o600);
     });
     writeFileSync(stop, '');
