@@ -107,6 +107,6 @@ function removeQuietly(path: string): void {
   try {
     rmSync(path, { force: true });
   } catch {
-    // a read-only disk: the open failed, so nothing was created
+    // the disk went read-only (or away) meanwhile: nothing more to do
   }
 }
