@@ -19,5 +19,5 @@ export function configDir({ env, homedir, platform }: PathContext): string {
   return join(env.XDG_CONFIG_HOME || join(homedir, '.config'), 'osconsole');
 }
 
-/** The session cache file's base name (conf adds `.json`). */
+/** The session cache's base name: `sessions.json`, locked by `sessions.lock`. */
 export const SESSIONS_NAME = 'sessions';

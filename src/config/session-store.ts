@@ -1,13 +1,13 @@
 /**
- * The session cache: one file (through conf) holding a Keystone token per
- * cloud and which cloud is current. It is the only place a credential touches
- * the disk, so it is kept as ssh keeps keys:
+ * The session cache: one file holding a Keystone token per cloud and which
+ * cloud is current. It is the only place a credential touches the disk, so it
+ * is kept as ssh keeps keys:
  *  - directory 0700 and file 0600 whatever the umask; a file that other users
  *    can read, or that someone else owns, is refused with the reason;
  *  - the directory must be ours (or root's, for a sticky /tmp) and not
  *    writable by others, checked before anything else (so before a login);
- *  - writes are atomic (conf writes a temp file and renames it) and the
- *    read-modify-write of an update runs under a lock file, so concurrent
+ *  - writes are atomic (writeFileAtomic: a 0600 temp file, fsync, rename) and
+ *    the read-modify-write of an update runs under a lock file, so concurrent
  *    processes never lose each other's entries;
  *  - a damaged file (a crash, a full disk) is moved aside and treated as empty;
  *  - a write that only saves an optional fact (updateOptional) and that the
@@ -31,9 +31,9 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type Conf from 'conf';
 import { OsconsoleError } from '../errors.js';
 import type { TlsOptions } from '../http/client.js';
+import { writeFileAtomic } from './atomic-write.js';
 import type { PathContext } from './paths.js';
 import { SESSIONS_NAME, configDir } from './paths.js';
 
@@ -113,7 +113,6 @@ export function isWriteRefused(err: unknown): err is NodeJS.ErrnoException {
 }
 
 export class SessionStore {
-  private conf?: Conf<Record<string, unknown>>;
   private warnedWrite = false;
   readonly path: string;
 
@@ -136,28 +135,6 @@ export class SessionStore {
     return new SessionStore(dir, warn);
   }
 
-  /**
-   * conf writes the file (atomically, with its mode); it is loaded only for
-   * writes, since reading is one readFileSync and conf with its schema
-   * validator costs ~50 ms of start-up that a cached `console get` need not pay.
-   */
-  private async writer(): Promise<Conf<Record<string, unknown>>> {
-    if (!this.conf) {
-      const { default: ConfClass } = await import('conf');
-      this.conf = new ConfClass<Record<string, unknown>>({
-        cwd: this.dir,
-        configName: SESSIONS_NAME,
-        projectSuffix: '',
-        configFileMode: 0o600,
-        clearInvalidConfig: false,
-        serialize: (value) => `${JSON.stringify(value, null, 2)}\n`,
-        // conf reads the file in its constructor; a damaged one is handled by read() and update().
-        deserialize: (text) => (safeParse(text) ?? {}) as Record<string, unknown>,
-      });
-    }
-    return this.conf;
-  }
-
   /** A consistent snapshot (writers rename whole files into place). */
   read(): SessionFile {
     const text = this.readRaw();
@@ -175,9 +152,8 @@ export class SessionStore {
     });
   }
 
-  /** Read-modify-write under the lock; `change` mutates the file in place. */
+  /** Read-modify-write under the lock; `change` mutates the file in place. (Async since conf was loaded lazily here.) */
   async update(change: (file: SessionFile) => void): Promise<SessionFile> {
-    const conf = await this.writer();
     return this.withLock(() => {
       const text = this.readRaw();
       let file = emptyFile();
@@ -188,9 +164,7 @@ export class SessionStore {
         else this.moveAside(parsed.reason);
       }
       change(file);
-      conf.store = file as unknown as Record<string, unknown>;
-      // The temp file is created 0600; make sure of it even on filesystems that ignore modes on create.
-      chmodSync(this.path, 0o600);
+      writeFileAtomic(this.path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
       return file;
     });
   }
@@ -198,7 +172,7 @@ export class SessionStore {
   /**
    * update() for facts a command can do without (a compute version range, a
    * rejected token's mark): when the disk refuses the write, warns once and
-   * returns false. conf's writer (atomically) removes its temp file on failure.
+   * returns false. writeFileAtomic leaves no temp file behind.
    */
   async updateOptional(change: (file: SessionFile) => void): Promise<boolean> {
     try {

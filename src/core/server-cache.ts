@@ -1,13 +1,14 @@
 /**
  * Recently seen server names, per cloud, for shell completion (which must not
  * touch the network). Name lookups record what Nova listed; entries older than
- * a day are not offered. A cache, not a credential: written atomically (temp
- * file and rename, 0600) without a lock, since losing an update only loses a
+ * a day are not offered. A cache, not a credential: written atomically
+ * (writeFileAtomic, 0600) without a lock, since losing an update only loses a
  * completion. A write the disk refuses (full, read-only) is reported through
  * `writeRefused` (one warning per run) and never fails the command.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../config/atomic-write.js';
 import type { PathContext } from '../config/paths.js';
 import { configDir } from '../config/paths.js';
 
@@ -57,18 +58,10 @@ export function rememberServers(
   }
   if (!changed) return;
   file.clouds[cloud] = [...known.values()].slice(-MAX_PER_CLOUD);
-  const path = join(dir, FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomic(join(dir, FILE), `${JSON.stringify(file)}\n`, 0o600);
   } catch (err) {
-    // A completion cache must never fail a command, nor leave a half-written temp file.
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // a read-only disk: nothing was created
-    }
+    // A completion cache must never fail a command.
     writeRefused(err);
   }
 }

@@ -3,15 +3,16 @@
  * man/osconsole.1, from the live command tree. test/e2e/docs.test.ts fails
  * when the committed files differ from a fresh run.
  */
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '../config/atomic-write.js';
 import { COMPLETION_FILES, SHELLS, completionScript } from './completion.js';
 import { manPage } from './man.js';
 import { commandTree } from './tree.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const tree = commandTree();
+// 0644: packaged files that everyone reads.
 for (const shell of SHELLS)
-  writeFileSync(`${root}completions/${COMPLETION_FILES[shell]}`, completionScript(shell, tree));
-writeFileSync(`${root}man/osconsole.1`, manPage(tree));
+  writeFileAtomic(`${root}completions/${COMPLETION_FILES[shell]}`, completionScript(shell, tree), 0o644);
+writeFileAtomic(`${root}man/osconsole.1`, manPage(tree), 0o644);
 process.stdout.write('wrote completions/ and man/osconsole.1\n');
