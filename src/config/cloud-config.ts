@@ -15,7 +15,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { AuthType } from '../auth/auth-types.js';
 import { AUTH_TYPES, isAuthType } from '../auth/auth-types.js';
 import { OsconsoleError } from '../errors.js';
-import type { Env } from '../output/output.js';
+import type { Env } from '../deps.js';
 import { LEGACY_AUTH_KEYS, LEGACY_TOP_KEYS, authKeyVerdict, topKeyVerdict } from './cloud-keys.js';
 import type { CloudEntry, CloudsFile, CloudsFileContext } from './clouds-yaml.js';
 import { isRecord, loadCloudsFile, noCloudsError, record } from './clouds-yaml.js';
