@@ -7,10 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COMPLETION_FILES, SHELLS, completionScript } from './completion.js';
 import { manPage } from './man.js';
-import { commandTree } from './tree.js';
+import { docsTree } from './program.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const tree = commandTree();
+const tree = docsTree();
 for (const shell of SHELLS)
   writeFileSync(`${root}completions/${COMPLETION_FILES[shell]}`, completionScript(shell, tree));
 writeFileSync(`${root}man/osconsole.1`, manPage(tree));
