@@ -4,8 +4,26 @@
  * Only bin/osconsole.js calls createDeps().
  */
 import { homedir } from 'node:os';
-import type { Env, Streams } from './output/output.js';
 import type { Prompter } from './ui/prompt.js';
+
+/** The environment variables osconsole reads: process.env in the binary, a plain object in tests. */
+export type Env = Record<string, string | undefined>;
+
+export interface WritableLike {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface ReadableLike extends NodeJS.ReadableStream {
+  isTTY?: boolean;
+}
+
+export interface Streams {
+  stdin: ReadableLike;
+  stdout: WritableLike;
+  stderr: WritableLike;
+}
 
 export interface Deps extends Streams {
   env: Env;

@@ -10,7 +10,7 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import { truthy } from '../config/settings.js';
 import { usageError } from '../errors.js';
-import type { Env } from '../output/output.js';
+import type { Env } from '../deps.js';
 
 const ENV_VARS = new WeakMap<Option, string[]>();
 

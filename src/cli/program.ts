@@ -10,10 +10,6 @@ import type { App } from './app.js';
 import { envOption } from './options.js';
 import { COMMANDS } from '../commands/index.js';
 
-export interface CommandModule {
-  register(parent: Command, app: App): void;
-}
-
 export function buildProgram(app: App): Command {
   const program = new Command('osconsole');
   program

@@ -24,7 +24,9 @@ Examples:
     .action(
       app.action(async (ctx: Context, shell: 'bash' | 'zsh' | 'fish') => {
         const { completionScript } = await import('../docs/completion.js');
-        ctx.output.stdoutRaw(completionScript(shell));
+        const { commandTree } = await import('../docs/tree.js');
+        // The program this run parsed: the tree is built once, and docs/ never imports the CLI.
+        ctx.output.stdoutRaw(completionScript(shell, commandTree(program)));
       }),
     );
 

@@ -3,6 +3,8 @@ import { Argument, Option } from 'commander';
 import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
 import type { Context } from '../context.js';
+import type { ConsoleResult } from '../core/console.js';
+import type { Output } from '../output/output.js';
 import type { ConsoleChoice } from '../openstack/console-types.js';
 import {
   AUTO_ORDER,
@@ -63,9 +65,22 @@ Examples:
       const req = { server, type: opts.type, protocol: opts.protocol, allProjects: opts.allProjects === true };
       const result = await getConsole(ctx, selectionOf(command, ctx), req, await ctx.interaction());
       for (const w of result.warnings) ctx.output.warn(w);
-      await printConsole(ctx, result, { json: opts.json === true, open: opts.open === true });
+      await warnAboutUrl(ctx.output, result, opts.open === true);
+      await printConsole(ctx.output, result, opts.json === true);
+      if (opts.open) {
+        const { openConsole } = await import('../ui/browser.js');
+        await openConsole(ctx.deps, ctx.output, result);
+      }
     }),
   );
+}
+
+/** A console URL the user cannot open gets a warning (on stderr, before the result). */
+async function warnAboutUrl(out: Output, r: ConsoleResult, open: boolean): Promise<void> {
+  const { consoleUrlWarnings } = await import('../core/console-url.js');
+  // The page-name hint is for a person about to open the page, not for every scripted call.
+  const person = out.stderrIsTTY || open;
+  for (const w of consoleUrlWarnings(r.url, r.endpoint)) if (person || !w.includes('vnc_auto.html')) out.warn(w);
 }
 
 /**
@@ -120,7 +135,7 @@ Examples:
         ctx.output.warn(m),
       );
       for (const w of warnings) ctx.output.warn(w);
-      await printConnection(ctx, connection, opts.json === true);
+      await printConnection(ctx.output, connection, opts.json === true);
     }),
   );
 }

@@ -26,7 +26,7 @@ Examples:
         const sessions = Object.values(file.sessions)
           .sort((a, b) => a.cloud.localeCompare(b.cloud))
           .map((s) => summarize(s, s.cloud === file.current, ctx.now()));
-        await printStatus(ctx, file.current, sessions, opts.json === true);
+        await printStatus(ctx.output, file.current, sessions, opts.json === true);
       }),
     );
 }

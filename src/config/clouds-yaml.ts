@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { OsconsoleError } from '../errors.js';
-import type { Env } from '../output/output.js';
+import type { Env } from '../deps.js';
 
 import type * as YamlNs from 'yaml';
 

@@ -4,7 +4,7 @@
  * (env-paths) computes it, but from the injected environment.
  */
 import { join } from 'node:path';
-import type { Env } from '../output/output.js';
+import type { Env } from '../deps.js';
 
 export interface PathContext {
   env: Env;

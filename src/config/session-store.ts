@@ -33,6 +33,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OsconsoleError } from '../errors.js';
 import type { TlsOptions } from '../http/client.js';
+import type { CatalogService } from '../openstack/catalog.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { PathContext } from './paths.js';
 import { SESSIONS_NAME, configDir } from './paths.js';
@@ -42,19 +43,6 @@ export const SCHEMA_VERSION = 1;
 export interface Named {
   id: string;
   name: string;
-}
-
-export interface CatalogEndpoint {
-  interface: string;
-  region: string | null;
-  region_id?: string | null;
-  url: string;
-}
-
-export interface CatalogService {
-  type: string;
-  name?: string;
-  endpoints: CatalogEndpoint[];
 }
 
 export interface ComputeVersionRange {

@@ -6,12 +6,12 @@
  * `osconsole __complete`, which reads local files only (no network).
  */
 import type { CommandSpec, OptionSpec } from './tree.js';
-import { DYNAMIC, FIXED, allCommands, commandTree, valuesOf } from './tree.js';
+import { DYNAMIC, FIXED, allCommands, valuesOf } from './tree.js';
 
 export type Shell = 'bash' | 'zsh' | 'fish';
 export const SHELLS: Shell[] = ['bash', 'zsh', 'fish'];
 
-export function completionScript(shell: Shell, tree: CommandSpec = commandTree()): string {
+export function completionScript(shell: Shell, tree: CommandSpec): string {
   return { bash, zsh, fish }[shell](tree);
 }
 

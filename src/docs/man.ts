@@ -7,7 +7,7 @@
 import { SETTINGS, SELECTOR_VARS } from '../config/settings.js';
 import { EXIT_STATUS_TABLE } from '../errors.js';
 import type { CommandSpec, OptionSpec } from './tree.js';
-import { allCommands, commandTree } from './tree.js';
+import { allCommands } from './tree.js';
 
 /** roff-safe text: backslashes, and a dot or quote at the start of a line. */
 function esc(s: string): string {
@@ -74,7 +74,7 @@ const EXAMPLES: Array<[string, string]> = [
   ['What a console URL points at (admins):', 'osconsole console inspect "$URL"'],
 ];
 
-export function manPage(tree: CommandSpec = commandTree(), version = ''): string {
+export function manPage(tree: CommandSpec, version = ''): string {
   const out: string[] = [];
   out.push(`.TH OSCONSOLE 1 "" "osconsole${version ? ` ${version}` : ''}" "User Commands"`);
   out.push(".SH NAME\nosconsole \\- get to an OpenStack server's console in one command");

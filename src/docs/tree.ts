@@ -1,13 +1,12 @@
 /**
  * The live command tree as plain data, for the completion scripts and the man
- * page: built from the same commander program the CLI runs, so they cannot
+ * page: read from the same commander program the CLI runs, so they cannot
  * drift from it (a test also compares the committed files with a fresh run).
+ * The program is passed in (the running one, or docs/program.ts's), so this
+ * module never imports the CLI that imports it.
  */
 import type { Argument, Command, Option } from 'commander';
 import { AUTH_TYPES } from '../auth/auth-types.js';
-import { App } from '../cli/app.js';
-import { buildProgram } from '../cli/program.js';
-import type { Deps } from '../deps.js';
 
 export interface OptionSpec {
   flags: string;
@@ -55,20 +54,7 @@ export const FIXED: Record<string, string[]> = {
   'completion <shell>': ['bash', 'zsh', 'fish'],
 };
 
-const STUB_STREAM = { write: () => true, isTTY: false };
-
-export function commandTree(): CommandSpec {
-  const deps = {
-    stdin: process.stdin,
-    stdout: STUB_STREAM,
-    stderr: STUB_STREAM,
-    env: {},
-    cwd: '/',
-    homedir: '/',
-    platform: 'linux',
-    now: Date.now,
-  } as unknown as Deps;
-  const program = buildProgram(new App(deps, []));
+export function commandTree(program: Command): CommandSpec {
   return describe(program, []);
 }
 

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../config/atomic-write.js';
 import { COMPLETION_FILES, SHELLS, completionScript } from './completion.js';
 import { manPage } from './man.js';
-import { commandTree } from './tree.js';
+import { docsTree } from './program.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const tree = commandTree();
+const tree = docsTree();
 // 0644: packaged files that everyone reads.
 for (const shell of SHELLS)
   writeFileAtomic(`${root}completions/${COMPLETION_FILES[shell]}`, completionScript(shell, tree), 0o644);

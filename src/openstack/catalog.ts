@@ -5,9 +5,22 @@
  * A miss says what the catalog does offer (the #1 "endpoint not found" puzzle).
  */
 import { OsconsoleError } from '../errors.js';
-import type { CatalogService } from '../config/session-store.js';
 import { quoted } from '../text.js';
 import { httpUrl, ShapeError } from './validate.js';
+
+/** The fields osconsole keeps of a token's service catalog (keystone api-ref authenticate-v3.inc, "catalog"). */
+export interface CatalogEndpoint {
+  interface: string;
+  region: string | null;
+  region_id?: string | null;
+  url: string;
+}
+
+export interface CatalogService {
+  type: string;
+  name?: string;
+  endpoints: CatalogEndpoint[];
+}
 
 export interface EndpointQuery {
   type: string;

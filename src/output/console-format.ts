@@ -2,25 +2,16 @@
  * Output of the console commands: the URL alone on stdout (so command
  * substitution works), JSON with Nova's snake_case keys, spice-direct's
  * connection as a table on a TTY or tab-separated fields otherwise; context
- * and warnings on stderr.
+ * on stderr. Warnings about the URL and --open are the command's (ui/browser.ts).
  */
-import type { Context } from '../context.js';
 import type { ConsoleResult } from '../core/console.js';
-import { consoleUrlWarnings } from '../core/console-url.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
+import type { Output } from './output.js';
 
-export async function printConsole(
-  ctx: Context,
-  r: ConsoleResult,
-  opts: { json: boolean; open: boolean },
-): Promise<void> {
-  const out = ctx.output;
-  // The page-name hint is for a person about to open the page, not for every scripted call.
-  const person = out.stderrIsTTY || opts.open;
-  for (const w of consoleUrlWarnings(r.url, r.endpoint)) if (person || !w.includes('vnc_auto.html')) out.warn(w);
+export async function printConsole(out: Output, r: ConsoleResult, json: boolean): Promise<void> {
   if (r.serverStatus === 'SHUTOFF')
     out.warn(`server ${r.server.name ?? r.server.id} is SHUTOFF: its console shows nothing until it is started`);
-  if (opts.json) {
+  if (json) {
     out.json({
       server: { id: r.server.id, name: r.server.name },
       protocol: r.protocol,
@@ -43,22 +34,6 @@ export async function printConsole(
       `${r.type} console of ${r.server.name ? `${r.server.name} (${r.server.id})` : r.server.id}; the link works for about 10 minutes`,
     );
   }
-  if (opts.open) await open(ctx, r);
-}
-
-async function open(ctx: Context, r: ConsoleResult): Promise<void> {
-  if (!/^https?:/i.test(r.url)) {
-    ctx.output.info(
-      `Not opening a browser: ${r.type} URLs are websockets, for a client such as websocat (websocat --binary '${r.url}')`,
-    );
-    return;
-  }
-  const { openInBrowser } = await import('../ui/browser.js');
-  const outcome = await openInBrowser(ctx.deps, r.url);
-  if (outcome === 'opened') ctx.output.info('Opened the console in your browser.');
-  else if (outcome === 'no-display') ctx.output.info('No display to open a browser on; the URL is on stdout.');
-  else if (outcome === 'disabled') ctx.output.info('BROWSER=none: not opening a browser; the URL is on stdout.');
-  else ctx.output.warn('could not start a browser; the URL is on stdout');
 }
 
 function connectionJson(c: ConsoleConnection) {
@@ -76,9 +51,9 @@ function str(v: number | null | undefined): string {
 }
 
 /** `console inspect`: Nova's object as is (JSON), a table on a TTY, field<TAB>value lines otherwise. */
-export async function printConnection(ctx: Context, c: ConsoleConnection, json: boolean): Promise<void> {
+export async function printConnection(out: Output, c: ConsoleConnection, json: boolean): Promise<void> {
   if (json) {
-    ctx.output.json(c);
+    out.json(c);
     return;
   }
   const rows: Array<[string, string]> = [
@@ -88,6 +63,6 @@ export async function printConnection(ctx: Context, c: ConsoleConnection, json: 
     ...(c.tls_port !== undefined ? ([['tls_port', str(c.tls_port)]] as Array<[string, string]>) : []),
     ['internal_access_path', c.internal_access_path ?? ''],
   ];
-  if (ctx.output.stdoutIsTTY) await ctx.output.table(['FIELD', 'VALUE'], rows);
-  else for (const [k, v] of rows) ctx.output.result(`${k}\t${v}`);
+  if (out.stdoutIsTTY) await out.table(['FIELD', 'VALUE'], rows);
+  else for (const [k, v] of rows) out.result(`${k}\t${v}`);
 }

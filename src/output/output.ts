@@ -11,25 +11,8 @@
  * this module only. A non-UTF-8 locale or TERM=dumb gets ASCII tables and marks.
  */
 import type { ChalkInstance } from 'chalk';
+import type { Env, Streams, WritableLike } from '../deps.js';
 import { escapeControls, escapeJsonControls } from '../text.js';
-
-export interface WritableLike {
-  write(chunk: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-}
-
-export interface ReadableLike extends NodeJS.ReadableStream {
-  isTTY?: boolean;
-}
-
-export interface Streams {
-  stdin: ReadableLike;
-  stdout: WritableLike;
-  stderr: WritableLike;
-}
-
-export type Env = Record<string, string | undefined>;
 
 export interface OutputOptions {
   /** false when --no-color was given. */

@@ -2,8 +2,8 @@
  * Output of `osconsole status`: {"current", "sessions"} as JSON, a table on a
  * terminal, one tab-separated line per session otherwise.
  */
-import type { Context } from '../context.js';
 import type { SessionSummary } from '../core/sessions.js';
+import type { Output } from './output.js';
 import { shortUtc, timeLeft } from './time.js';
 
 function scope(s: SessionSummary): string {
@@ -11,12 +11,11 @@ function scope(s: SessionSummary): string {
 }
 
 export async function printStatus(
-  ctx: Context,
+  out: Output,
   current: string | null,
   sessions: SessionSummary[],
   json: boolean,
 ): Promise<void> {
-  const out = ctx.output;
   if (json) {
     out.json({ current, sessions });
     return;

@@ -5,8 +5,28 @@
  */
 import { spawn } from 'node:child_process';
 import type { Deps } from '../deps.js';
+import type { Output } from '../output/output.js';
 
 export type OpenOutcome = 'opened' | 'disabled' | 'no-display' | 'failed';
+
+/** `console get --open`: the page in the browser, or a line on stderr saying why not (the URL is on stdout). */
+export async function openConsole(
+  deps: Deps,
+  out: Output,
+  { type, url }: { type: string; url: string },
+): Promise<void> {
+  if (!/^https?:/i.test(url)) {
+    out.info(
+      `Not opening a browser: ${type} URLs are websockets, for a client such as websocat (websocat --binary '${url}')`,
+    );
+    return;
+  }
+  const outcome = await openInBrowser(deps, url);
+  if (outcome === 'opened') out.info('Opened the console in your browser.');
+  else if (outcome === 'no-display') out.info('No display to open a browser on; the URL is on stdout.');
+  else if (outcome === 'disabled') out.info('BROWSER=none: not opening a browser; the URL is on stdout.');
+  else out.warn('could not start a browser; the URL is on stdout');
+}
 
 export async function openInBrowser(deps: Deps, url: string): Promise<OpenOutcome> {
   // An empty BROWSER is as good as unset.

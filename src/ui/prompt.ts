@@ -7,7 +7,12 @@
  * they are escaped as the Output module escapes everything it writes.
  */
 import { escapeControls } from '../text.js';
-import type { Streams } from '../output/output.js';
+
+/** Where prompts read and draw: the injected stdin and stderr (typed here, as deps.ts imports this module). */
+interface PromptStreams {
+  stdin: NodeJS.ReadableStream;
+  stderr: { write(chunk: string): unknown };
+}
 
 export interface Choice<T> {
   name: string;
@@ -34,7 +39,7 @@ const ASCII_SELECT_THEME = {
   },
 };
 
-export function inquirerPrompter(streams: Streams, options: { ascii?: boolean } = {}): Prompter {
+export function inquirerPrompter(streams: PromptStreams, options: { ascii?: boolean } = {}): Prompter {
   const context = { input: streams.stdin, output: streams.stderr as NodeJS.WritableStream, clearPromptOnDone: false };
   const theme = options.ascii ? ASCII_THEME : undefined;
   return {

@@ -9,26 +9,30 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPLETION_FILES, SHELLS, completionScript } from '../../src/docs/completion.js';
 import { manPage } from '../../src/docs/man.js';
+import { docsTree } from '../../src/docs/program.js';
 import { BIN, ROOT, expectExit } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { useSimulator } from '../helpers/sim.js';
 
 const ctx = useSimulator();
 const env = useTestEnv();
+const tree = docsTree();
 
 describe('committed files are current (run `npm run docs` after changing commands)', () => {
   for (const shell of SHELLS) {
     it(`completions/${COMPLETION_FILES[shell]}`, () => {
-      expect(readFileSync(join(ROOT, 'completions', COMPLETION_FILES[shell]), 'utf8')).toBe(completionScript(shell));
+      expect(readFileSync(join(ROOT, 'completions', COMPLETION_FILES[shell]), 'utf8')).toBe(
+        completionScript(shell, tree),
+      );
     });
   }
   it('man/osconsole.1', () => {
-    expect(readFileSync(join(ROOT, 'man', 'osconsole.1'), 'utf8')).toBe(manPage());
+    expect(readFileSync(join(ROOT, 'man', 'osconsole.1'), 'utf8')).toBe(manPage(tree));
   });
   it('`osconsole completion bash` prints the same script', async () => {
     const r = await env.t.run(['completion', 'bash']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(completionScript('bash'));
+    expect(r.stdout).toBe(completionScript('bash', tree));
   });
 });
 
