@@ -7,7 +7,6 @@ import { resolve as resolvePath } from 'node:path';
 import type { AuthType } from '../auth/auth-types.js';
 import { AUTH_TYPES, isAuthType } from '../auth/auth-types.js';
 import { OsconsoleError } from '../errors.js';
-import type { Env } from '../deps.js';
 import { LEGACY_AUTH_KEYS, LEGACY_TOP_KEYS, authKeyVerdict, topKeyVerdict } from './cloud-keys.js';
 import type { CloudEntry } from './clouds-yaml.js';
 import { isRecord, record } from './clouds-yaml.js';

@@ -43,24 +43,29 @@ function thrown(fn: () => void): NodeJS.ErrnoException | undefined {
   return undefined;
 }
 
-function withUmask<T>(mask: number, fn: () => T): T {
-  const old = process.umask(mask);
-  try {
-    return fn();
-  } finally {
-    process.umask(old);
-  }
+/** The built helper, for child processes (npm test builds first). */
+const BUILT = new URL('../../dist/src/config/atomic-write.js', import.meta.url).href;
+
+/**
+ * Runs `body` in a child process under the umask given, with writeFileAtomic in
+ * scope and the arguments as `args`; returns its stdout. A child because worker
+ * threads (the test pool) may not set the umask.
+ */
+function underUmask(mask: number, body: string, ...args: string[]): string {
+  const script = `process.umask(${mask}); const { writeFileAtomic } = await import(${JSON.stringify(BUILT)});
+    const args = process.argv.slice(1); ${body}`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script, ...args], { encoding: 'utf8' });
 }
 
 describe('writeFileAtomic', () => {
   it('creates the file with the mode asked for, whatever the umask takes away or leaves', () => {
     const secret = join(dir, 'sessions.json');
     // umask 0277 creates 0400: the helper must restore 0600 before the rename.
-    withUmask(0o277, () => writeFileAtomic(secret, '{}\n', 0o600));
+    underUmask(0o277, `writeFileAtomic(args[0], '{}\\n', 0o600);`, secret);
     expect(modeOf(secret).toString(8)).toBe('600');
     expect(readFileSync(secret, 'utf8')).toBe('{}\n');
     const shared = join(dir, 'osconsole.1');
-    withUmask(0o077, () => writeFileAtomic(shared, 'man\n', 0o644));
+    underUmask(0o077, `writeFileAtomic(args[0], 'man\\n', 0o644);`, shared);
     expect(modeOf(shared).toString(8)).toBe('644');
     expect(readdirSync(dir).sort()).toEqual(['osconsole.1', 'sessions.json']);
   });
@@ -138,11 +143,11 @@ describe('writeFileAtomic', () => {
       }, 5);
     });
     // umask 0277 would create 0400 files: a mode fixed only after the rename would show.
-    let writes = 0;
-    withUmask(0o277, () => {
-      const until = Date.now() + 1000;
-      while (Date.now() < until) writeFileAtomic(path, versions[++writes % 2]!, 0o600);
-    });
+    const writer = `const [path, a, b] = args; const versions = [a, b].map((n, i) => 'ab'[i].repeat(Number(n) - 1) + '\\n');
+      let writes = 0; const until = Date.now() + 1000;
+      while (Date.now() < until) writeFileAtomic(path, versions[++writes % 2], 0o600);
+      process.stdout.write(String(writes));`;
+    const writes = Number(underUmask(0o277, writer, path, String(versions[0]!.length), String(versions[1]!.length)));
     writeFileSync(stop, '');
     expect(await exited).toBe(0);
     const seen = JSON.parse(out.split('\n')[1]!) as Record<string, number>;
