@@ -1,7 +1,7 @@
 /**
  * What a command's run function gets: the injected deps, the parsed global
  * options, the output module, and lazily created services (HTTP client,
- * session store, prompter). Heavy modules (undici, conf, @inquirer/prompts)
+ * session store, prompter). Heavy modules (undici, @inquirer/prompts)
  * are imported only when a command actually uses them.
  */
 import type { Settings } from './config/resolve.js';

@@ -78,9 +78,8 @@ Examples:
 /** A console URL the user cannot open gets a warning (on stderr, before the result). */
 async function warnAboutUrl(out: Output, r: ConsoleResult, open: boolean): Promise<void> {
   const { consoleUrlWarnings } = await import('../core/console-url.js');
-  // The page-name hint is for a person about to open the page, not for every scripted call.
   const person = out.stderrIsTTY || open;
-  for (const w of consoleUrlWarnings(r.url, r.endpoint)) if (person || !w.includes('vnc_auto.html')) out.warn(w);
+  for (const w of consoleUrlWarnings(r.url, r.endpoint)) if (person || !w.forPerson) out.warn(w.text);
 }
 
 /**

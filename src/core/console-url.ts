@@ -61,8 +61,14 @@ export function hostKind(hostname: string): 'loopback' | 'link-local' | 'other' 
  * host (Nova's default base URLs are 127.0.0.1) when the API itself is
  * elsewhere, and noVNC's page renamed in noVNC 1.0 (vnc_auto.html → vnc_lite.html).
  */
-export function consoleUrlWarnings(consoleUrl: string, apiUrl: string): string[] {
-  const out: string[] = [];
+export interface UrlWarning {
+  text: string;
+  /** Matters only to a person about to open the page, not to every scripted call. */
+  forPerson: boolean;
+}
+
+export function consoleUrlWarnings(consoleUrl: string, apiUrl: string): UrlWarning[] {
+  const out: UrlWarning[] = [];
   let u: URL;
   let api: URL;
   try {
@@ -73,14 +79,16 @@ export function consoleUrlWarnings(consoleUrl: string, apiUrl: string): string[]
   }
   const kind = hostKind(u.hostname);
   if (kind === 'link-local' || (kind === 'loopback' && u.hostname !== api.hostname)) {
-    out.push(
-      `the console URL points at ${u.host} (${kind}), reachable only from the cloud's own hosts; the operator should set the proxy base URL in nova.conf (e.g. [vnc] novncproxy_base_url) to a public address`,
-    );
+    out.push({
+      text: `the console URL points at ${u.host} (${kind}), reachable only from the cloud's own hosts; the operator should set the proxy base URL in nova.conf (e.g. [vnc] novncproxy_base_url) to a public address`,
+      forPerson: false,
+    });
   }
   if (/\/vnc_auto\.html$/.test(u.pathname)) {
-    out.push(
-      "the URL uses vnc_auto.html, which noVNC 1.0 renamed vnc_lite.html; if the page is missing, the cloud's [vnc] novncproxy_base_url needs updating",
-    );
+    out.push({
+      text: "the URL uses vnc_auto.html, which noVNC 1.0 renamed vnc_lite.html; if the page is missing, the cloud's [vnc] novncproxy_base_url needs updating",
+      forPerson: true,
+    });
   }
   return out;
 }

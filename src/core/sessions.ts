@@ -7,7 +7,7 @@
  */
 import type { Values } from '../config/cloud-config.js';
 import type { CloudConfig, Selection } from '../config/resolve.js';
-import { askedOfSession, renewalInput, resolveCloud, sessionCloud } from '../config/resolve.js';
+import { askedOfSession, envCloudName, renewalInput, resolveCloud, sessionCloud } from '../config/resolve.js';
 import type { SessionFile, StoredSession } from '../config/session-store.js';
 import { OsconsoleError } from '../errors.js';
 import type { AuthResult } from './authenticate.js';
@@ -158,6 +158,7 @@ export async function renewSession(
   notify: Notify,
   previous?: StoredSession,
 ): Promise<StoredSession> {
+  const notLoggedIn = (cause?: unknown) => cannotRenew(name, name === envCloudName(rt.deps.env), previous, cause);
   let cfg: CloudConfig;
   try {
     cfg = await resolveCloud(renewalInput({ ...rt.deps, ...sel, timeoutMs: rt.timeoutMs }, name));
@@ -166,14 +167,14 @@ export async function renewSession(
     // name exists (made from OS_* variables): then it has just expired.
     const unknownButCached = previous && err instanceof OsconsoleError && err.reason === 'unknown-cloud';
     if (err instanceof OsconsoleError && err.code !== 'E_AUTH' && !unknownButCached) throw err;
-    throw notLoggedIn(name, previous, err);
+    throw notLoggedIn(err);
   }
-  if (cfg.name !== name) throw notLoggedIn(name, previous);
+  if (cfg.name !== name) throw notLoggedIn();
   let result: AuthResult;
   try {
     result = await authenticate(rt, cfg, { notify });
   } catch (err) {
-    if (err instanceof OsconsoleError && err.code === 'E_AUTH') throw notLoggedIn(name, previous, err);
+    if (err instanceof OsconsoleError && err.code === 'E_AUTH') throw notLoggedIn(err);
     throw err;
   }
   const session = toStoredSession(cfg, result, previous);
@@ -182,7 +183,13 @@ export async function renewSession(
   return session;
 }
 
-function notLoggedIn(name: string, previous: StoredSession | undefined, cause?: unknown): OsconsoleError {
+/** "cannot be renewed without you", and the login command that would renew it (no --os-cloud for the OS_* cloud). */
+function cannotRenew(
+  name: string,
+  fromEnv: boolean,
+  previous: StoredSession | undefined,
+  cause?: unknown,
+): OsconsoleError {
   const why = !previous
     ? `not logged in to cloud "${name}"`
     : previous.rejected_at && Date.parse(previous.expires_at) > Date.parse(previous.rejected_at)
@@ -190,7 +197,7 @@ function notLoggedIn(name: string, previous: StoredSession | undefined, cause?: 
       : `the session for cloud "${name}" has expired`;
   const detail = cause instanceof OsconsoleError ? ` (${cause.message})` : '';
   return new OsconsoleError('E_AUTH', `${why} and cannot be renewed without you${detail}`, {
-    hint: `run: osconsole login${name === 'envvars' ? '' : ` --os-cloud ${name}`}`,
+    hint: `run: osconsole login${fromEnv ? '' : ` --os-cloud ${name}`}`,
     cause,
   });
 }

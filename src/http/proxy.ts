@@ -15,6 +15,7 @@
  *   utils.should_bypass_proxies). Names are not resolved to match CIDR blocks.
  */
 import { BlockList, isIP } from 'node:net';
+import type { Env } from '../deps.js';
 import { OsconsoleError } from '../errors.js';
 import { redactUserinfo } from './redact.js';
 
@@ -24,8 +25,6 @@ export interface ProxyChoice {
   /** The variable that set it, as spelled in the environment (`HTTPS_PROXY`, `https_proxy`). */
   variable: string;
 }
-
-type Env = Record<string, string | undefined>;
 
 /** The proxy for a request to `target`, or undefined to connect directly. */
 export function proxyFor(target: string, env: Env): ProxyChoice | undefined {

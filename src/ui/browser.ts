@@ -5,6 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { Deps } from '../deps.js';
+import type { ConsoleType } from '../openstack/console-types.js';
+import { CONSOLE_TYPES } from '../openstack/console-types.js';
 import type { Output } from '../output/output.js';
 
 export type OpenOutcome = 'opened' | 'disabled' | 'no-display' | 'failed';
@@ -13,12 +15,17 @@ export type OpenOutcome = 'opened' | 'disabled' | 'no-display' | 'failed';
 export async function openConsole(
   deps: Deps,
   out: Output,
-  { type, url }: { type: string; url: string },
+  { type, url }: { type: ConsoleType; url: string },
 ): Promise<void> {
-  if (!/^https?:/i.test(url)) {
+  const info = CONSOLE_TYPES[type];
+  if (info.websocket) {
     out.info(
       `Not opening a browser: ${type} URLs are websockets, for a client such as websocat (websocat --binary '${url}')`,
     );
+    return;
+  }
+  if (!info.browser) {
+    out.info(`Not opening a browser: ${type} URLs are for a native ${info.protocol.toUpperCase()} client, not a page`);
     return;
   }
   const outcome = await openInBrowser(deps, url);

@@ -516,6 +516,16 @@ describe('--open and URL checks', () => {
     expect(b.opened()).toEqual([]);
   });
 
+  it('spice-direct URLs are for a native SPICE client (the console-type list says so): not opened', async () => {
+    const b = fakeBrowser();
+    const r = await get(['web-1', '--type', 'spice-direct', '--open'], { BROWSER: b.cmd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^http/);
+    expect(r.stderr).toMatch(/Not opening a browser: spice-direct URLs are for a native SPICE client/);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(b.opened()).toEqual([]);
+  });
+
   it('BROWSER=none, or no display, prints the URL instead (an empty BROWSER is unset)', async () => {
     expect((await get(['web-1', '--open'], { BROWSER: 'none' })).stderr).toMatch(/BROWSER=none: not opening a browser/);
     expect((await get(['web-1', '--open'])).stderr).toMatch(/No display to open a browser on/);
