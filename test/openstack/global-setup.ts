@@ -106,7 +106,7 @@ function packageVersions(): Record<string, string> {
  * although every service reports in (realcloud README gotcha 11): tests must
  * not meet that.
  */
-async function consoleReady(f: RealcloudFacts): Promise<void> {
+export async function consoleReady(f: RealcloudFacts): Promise<void> {
   const deadline = Date.now() + 120_000;
   const auth = await fetch(`${f.auth_url}/auth/tokens`, {
     method: 'POST',

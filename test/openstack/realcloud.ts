@@ -4,6 +4,7 @@
  * when OSCONSOLE_RECORD_FIXTURES=1).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, inject, it } from 'vitest';
 import type { RealcloudFacts } from './context.js';
@@ -46,7 +47,7 @@ export interface RequestSpec {
 }
 
 export interface RecordSpec {
-  /** fixture file name without .json */
+  /** fixture file name without .json (Epoxy: `epoxy/<name>`) */
   name: string;
   /** one line saying what the exchange shows */
   description: string;
@@ -300,6 +301,7 @@ function writeFixture(
       ...(ex.json === undefined && ex.text ? { body_text: s(ex.text) } : {}),
     },
   };
-  mkdirSync(FIXTURES, { recursive: true });
+  // a name may hold a folder: the Epoxy tier records into epoxy/ (test/fixtures/real/epoxy/)
+  mkdirSync(dirname(`${FIXTURES}${rec.name}.json`), { recursive: true });
   writeFileSync(`${FIXTURES}${rec.name}.json`, JSON.stringify(fixture, null, 2) + '\n');
 }

@@ -614,7 +614,7 @@ describe('GET /os-console-auth-tokens/{token}', () => {
     const res = await call(ctx.sim, 'GET', `/v2.1/os-console-auth-tokens/${token}`, { token: admin, mv: '2.30' });
     expect(res.status).toBe(400);
     expect(res.body.badRequest.message).toBe(
-      'The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n',
+      'The server could not comply with the request since it is either malformed or otherwise incorrect.',
     );
     const { Simulator } = await import('./index.js');
     const zed = await Simulator.start({ computeMaxVersion: '2.93' });

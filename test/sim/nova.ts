@@ -102,8 +102,10 @@ const FAULT_NAMES: Record<number, string> = {
 };
 
 /** webob's HTTPBadRequest default explanation, CRLFs included. */
-const WEBOB_400 =
-  'The server could not comply with the request since\r\nit is either malformed or otherwise incorrect.\r\n';
+// webob.exc.HTTPBadRequest's explanation; webob normalizes the whitespace of the class
+// attribute (its source text has "since\r\nit"), so Nova's fault says it on one line:
+// real Nova 31 (webob 1.8.10) answers exactly this (test/fixtures/real/epoxy/).
+const WEBOB_400 = 'The server could not comply with the request since it is either malformed or otherwise incorrect.';
 const NOT_FOUND_TEXT = 'The resource could not be found.';
 
 interface Call {
@@ -473,7 +475,23 @@ export class Nova {
         : { id: FLAVOR.id, links: [{ href: `${call.bookmarkBase}/flavors/${FLAVOR.id}`, rel: 'bookmark' }] },
       hostId: s.host ? hostId(s.host, s.project_id) : '',
       id: s.id,
-      image: { id: IMAGE_ID, links: [{ href: `${call.bookmarkBase}/images/${IMAGE_ID}`, rel: 'bookmark' }] },
+      image: {
+        id: IMAGE_ID,
+        links: [{ href: `${call.bookmarkBase}/images/${IMAGE_ID}`, rel: 'bookmark' }],
+        // 2.98: the image properties Nova keeps in the instance's system metadata (api-ref
+        // "Show Server Details", image.properties; all strings, as real Nova 31 answers)
+        ...(at('2.98')
+          ? {
+              properties: {
+                min_ram: '0',
+                min_disk: String(FLAVOR.disk),
+                disk_format: 'raw',
+                container_format: 'bare',
+                base_image_ref: IMAGE_ID,
+              },
+            }
+          : {}),
+      },
       key_name: null,
       links: this.links(call, 'servers', s.id),
       metadata: {},
@@ -535,8 +553,11 @@ export class Nova {
     const rc = validateRemoteConsoleBody(body, enums);
     const server = this.getInstance(call, serverId);
     this.checkConsolePolicy(call.token, server.project_id);
-    // 2024.1 removed Hyper-V and refuses rdp in the controller; Zed still hands it to the driver.
-    if (rc.protocol === 'rdp' && this.caracalOrLater) throw new NovaError(400, WEBOB_400);
+    // 2024.1 removed rdp from the 2.6/2.8 schemas, but the 2.99 schema lists protocol rdp and
+    // the controller has no handler for it: handlers.get('rdp') is None, called -> TypeError
+    // -> 500 (nova 31 nova/api/openstack/compute/remote_consoles.py create; seen in real Nova
+    // 31). Zed still hands rdp to the driver.
+    if (rc.protocol === 'rdp' && this.caracalOrLater) throw new NovaError(500, unexpectedApiError('TypeError'));
     this.checkReady(server);
     if (server.task_state === 'deleting' || server.task_state === 'migrating') {
       // InstanceInvalidState is not caught by create(): expected_errors turns it into a 500.
@@ -675,7 +696,14 @@ function connectInfo(host: Host, server: Server, protocol: Protocol, type: Conso
       serial: 'fakerdpconsole.com',
       mks: 'fakemksconsole.com',
     }[protocol];
-    return { host: fakeHost, port: 6969, tlsPort: protocol === 'spice' ? 6970 : null, internalAccessPath: 'FAKE' };
+    return {
+      host: fakeHost,
+      port: 6969,
+      tlsPort: protocol === 'spice' ? 6970 : null,
+      // the compute manager stores no path for spice-direct (nova/compute/manager.py
+      // get_spice_console, nova 31; real Nova 31 answers null)
+      internalAccessPath: type === 'spice-direct' ? null : 'FAKE',
+    };
   }
   const base = 5900 + server.slot * 2;
   return {
