@@ -2,8 +2,10 @@
 # down.sh - stop everything up.sh started, each process by its saved PID (never by name),
 # then unmount proc/sys/dev/... under the chroot. The chroot and the state stay, so the
 # next up.sh restarts on them (server web-1 is kept): ~35 s instead of minutes.
-#   OSCONSOLE_REALCLOUD_PURGE=1  (the variable the Zed tier's down.sh reads too; .ci/run
-#   sets it) also delete the state dir AND the chroot: the next up.sh starts from nothing.
+#   OSCONSOLE_REALCLOUD_PURGE=1  (the variable the Zed tier's down.sh reads too) also
+#   delete the state dir AND the chroot: the next up.sh starts from nothing.
+#   OSCONSOLE_REALCLOUD_PURGE=state  delete the state only (DBs, keys, logs, the server):
+#   the next up.sh seeds anew on the cached chroot (what .ci/run does).
 # Safe to run when nothing is up, or after a half-made up.sh (up.sh runs it on failure).
 # A PID is only signalled if /proc/<pid>/root is the chroot: a recycled PID that now
 # belongs to someone else is left alone.
@@ -85,6 +87,9 @@ if [[ ${OSCONSOLE_REALCLOUD_PURGE:-0} == 1 && -d $ROOT ]]; then
   # a mount point, so this removes the chroot and the state in it, nothing else
   [[ "$ROOT" == /* && "$ROOT" != / ]] || { log "refusing to delete '$ROOT'"; exit 1; }
   rm -rf --one-file-system "$ROOT"; log "purged $ROOT (chroot and state)"
+elif [[ ${OSCONSOLE_REALCLOUD_PURGE:-0} == state && -d $S ]]; then
+  [[ "$S" == "$ROOT"/?* ]] || { log "refusing to delete '$S'"; exit 1; }
+  rm -rf --one-file-system "$S"; log "purged $S (state; the chroot stays)"
 fi
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 log "down in $((ms/1000)).$(printf %03d $((ms%1000)))s"
