@@ -2,90 +2,29 @@
  * The simulator must not drift from reality. Every exchange recorded from real
  * Keystone 22 / Nova 26 by the integration tier (test/fixtures/real/*.json) is
  * replayed against the simulator, set up like the tier's cloud (Zed, 2.93,
- * Nova's fake virt driver), and the answers are compared: status codes, header
- * names and the values that matter, body shapes (keys and value types), and
- * the exact text of error messages. Known, deliberate differences are listed
- * below with their reason; anything else fails.
+ * Nova's fake virt driver), and the answers are compared (replay.ts says how).
+ * Known, deliberate differences are listed in replay.ts with their reason;
+ * anything else fails. The Epoxy fixtures have their own replay (reality-epoxy.test.ts).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
-import { issueToken } from '../helpers/sim.js';
-import type { Simulator } from './index.js';
-import {
-  APP_CREDENTIAL,
-  CREDENTIALS,
-  PROJECT_IDS,
-  ROLE_IDS,
-  SERVER_IDS,
-  Simulator as Sim,
-  USER_IDS,
-  totp,
-} from './index.js';
+import { Simulator } from './index.js';
+import type { Cloud } from './replay.js';
+import { loadFixtures, replay, tokensOf } from './replay.js';
 
-interface Fixture {
-  name: string;
-  service: 'keystone' | 'nova';
-  as: string | null;
-  request: { method: string; path: string; headers: Record<string, string>; body: unknown };
-  response: {
-    status: number;
-    header_names: string[];
-    headers: Record<string, string>;
-    body: unknown;
-    body_text?: string;
-  };
-}
+const FIXTURES = loadFixtures(join(ROOT, 'test', 'fixtures', 'real'));
 
-const DIR = join(ROOT, 'test', 'fixtures', 'real');
-const FIXTURES: Fixture[] = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Fixture);
-
-/** Headers every HTTP server varies on, or that the tier's uwsgi/eventlet add or omit. */
-const IGNORED_HEADERS = new Set(['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'server']);
-
-/** Keys the simulator may have that the recorded body lacks, and why. */
-const ALLOWED_EXTRA_KEYS: Record<string, string> = {
-  // The tier boots its server with "networks": "none", so Nova lists no security groups.
-  security_groups: 'present whenever a server has ports (api-ref servers detail)',
-};
-
-const UNKNOWN_SERVER = '5b2d7c6e-7e0b-4c3b-9d57-0d9e5a1f0c11';
-
-let sim: Simulator;
-const tokens: Record<string, string> = {};
+let cloud: Cloud;
 
 beforeAll(async () => {
-  sim = await Sim.start({ computeMaxVersion: '2.93', virtDriver: 'fake', consoleEnabled: { rdp: true } });
-  tokens.demo = await issueToken(sim, 'demo');
-  tokens.admin = await issueToken(sim, 'admin');
-  tokens.reader = await issueToken(sim, 'reader');
+  const sim = await Simulator.start({ computeMaxVersion: '2.93', virtDriver: 'fake', consoleEnabled: { rdp: true } });
+  cloud = { sim, tokens: await tokensOf(sim), consoleVersion: '2.8', consoleTypeOf };
 });
 
 afterAll(async () => {
-  await sim.stop();
+  await cloud.sim.stop();
 });
-
-/** Placeholder → simulator value for the ids the fixtures name. */
-function idMap(): Record<string, string> {
-  return {
-    '<admin_project_id>': PROJECT_IDS.admin,
-    '<demo_project_id>': PROJECT_IDS.demo,
-    '<admin_user_id>': USER_IDS.admin,
-    '<demo_user_id>': USER_IDS.demo,
-    '<reader_user_id>': USER_IDS.reader,
-    '<mfa_user_id>': USER_IDS.mfa,
-    '<appcred_id>': APP_CREDENTIAL.id,
-    '<server_id>': SERVER_IDS.web1,
-    '<unknown_server_id>': UNKNOWN_SERVER,
-    '<admin_role_id>': ROLE_IDS.admin,
-    '<member_role_id>': ROLE_IDS.member,
-    '<reader_role_id>': ROLE_IDS.reader,
-  };
-}
 
 /** The console type a console-auth-token fixture's token was made for, from its name. */
 function consoleTypeOf(name: string): [string, string] | undefined {
@@ -97,141 +36,6 @@ function consoleTypeOf(name: string): [string, string] | undefined {
   return ['vnc', 'novnc'];
 }
 
-async function newConsoleToken(protocol: string, type: string): Promise<string> {
-  const res = await fetch(`${sim.url}/compute/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
-    method: 'POST',
-    headers: {
-      'X-Auth-Token': tokens.demo!,
-      'OpenStack-API-Version': 'compute 2.8',
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify({ remote_console: { protocol, type } }),
-  });
-  const url = new URL(((await res.json()) as { remote_console: { url: string } }).remote_console.url);
-  return (
-    url.searchParams.get('token') ?? new URLSearchParams((url.searchParams.get('path') ?? '').slice(1)).get('token')!
-  );
-}
-
-async function mfaReceipt(): Promise<string> {
-  const res = await fetch(`${sim.authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { id: USER_IDS.mfa, password: CREDENTIALS.mfa.password } },
-        },
-      },
-    }),
-  });
-  await res.arrayBuffer();
-  return res.headers.get('openstack-auth-receipt')!;
-}
-
-/** The fixture's request with its placeholders filled from the simulator. */
-async function materialize(f: Fixture): Promise<{ url: string; init: RequestInit }> {
-  const ids = idMap();
-  const who = f.as && f.as in tokens ? f.as : 'demo';
-  const values: Record<string, string> = { ...ids };
-  const text = JSON.stringify(f.request);
-  if (text.includes('<console_token>')) {
-    const kind = consoleTypeOf(f.name);
-    values['<console_token>'] = kind ? await newConsoleToken(...kind) : 'a3cd1e1e-0000-4000-8000-00000000dead';
-  }
-  if (text.includes('<receipt>')) values['<receipt>'] = await mfaReceipt();
-  const code = totp(CREDENTIALS.mfa.totpSecret, sim.now());
-  values['<passcode>'] = f.name.includes('wrong-totp') ? (code === '000000' ? '111111' : '000000') : code;
-  values['<secret>'] = f.name.includes('wrong-secret') ? 'not-the-secret' : APP_CREDENTIAL.secret;
-  values['<appcred_secret>'] = values['<secret>'];
-  if (f.as === 'garbage') values['<token>'] = 'gAAAAAgarbage';
-  else if (f.name === 'keystone-token-rescope') values['<token>'] = await issueToken(sim, 'demo', 'unscoped');
-  else values['<token>'] = tokens[who]!;
-
-  const fill = (v: unknown, parent?: Record<string, unknown>): unknown => {
-    if (typeof v === 'string') {
-      if (v === '<password>') {
-        const id = typeof parent?.id === 'string' ? (values[parent.id] ?? parent.id) : undefined;
-        const user = Object.values(CREDENTIALS).find(
-          (c) => c.username === parent?.name || USER_IDS[c.username as keyof typeof USER_IDS] === id,
-        );
-        return f.name.includes('wrong-password') ? 'not-the-password' : (user?.password ?? 'whatever');
-      }
-      return v.replace(/<[a-z_0-9-]+>/g, (m) => values[m] ?? m);
-    }
-    if (Array.isArray(v)) return v.map((x) => fill(x));
-    if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, fill(x, o)]));
-    }
-    return v;
-  };
-  const headers = fill(f.request.headers) as Record<string, string>;
-  const base = f.service === 'keystone' ? sim.identityUrl : `${sim.url}/compute`;
-  return {
-    url: `${base}${fill(f.request.path) as string}`,
-    init: {
-      method: f.request.method,
-      headers,
-      body: f.request.body === null ? undefined : JSON.stringify(fill(f.request.body)),
-    },
-  };
-}
-
-/** Simulator values → the fixture's placeholders, so messages compare as text. */
-function normalize(text: string): string {
-  let out = text;
-  for (const [placeholder, value] of Object.entries(idMap())) out = out.split(value).join(placeholder);
-  return out
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g, '<console_token>')
-    .replace(/gAAAAA[\w-]+/g, '<receipt>');
-}
-
-function typeOf(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
-
-/** Recursive shape comparison: every real key exists with a compatible type (null fits any, as the api-ref allows). */
-function shapeDiffs(real: unknown, simulated: unknown, path = '$'): string[] {
-  const rt = typeOf(real);
-  const st = typeOf(simulated);
-  if (rt !== st) return rt === 'null' || st === 'null' ? [] : [`${path}: ${rt} in reality, ${st} in the simulator`];
-  if (rt === 'array') {
-    const r = real as unknown[];
-    // Element i against the recorded element i (lists like links mix shapes), else the first one.
-    return r.length === 0
-      ? []
-      : (simulated as unknown[]).flatMap((s, i) => shapeDiffs(r[i] ?? r[0], s, `${path}[${i}]`));
-  }
-  if (rt !== 'object') return [];
-  const r = real as Record<string, unknown>;
-  const s = simulated as Record<string, unknown>;
-  const out: string[] = [];
-  for (const k of Object.keys(r)) {
-    if (!(k in s)) out.push(`${path}.${k}: missing in the simulator`);
-    else out.push(...shapeDiffs(r[k], s[k], `${path}.${k}`));
-  }
-  for (const k of Object.keys(s))
-    if (!(k in r) && !(k in ALLOWED_EXTRA_KEYS)) out.push(`${path}.${k}: only in the simulator`);
-  return out;
-}
-
-/** The human message of an error body, in any of the shapes the services use. */
-function messageOf(body: unknown): string | undefined {
-  if (!body || typeof body !== 'object') return undefined;
-  const b = body as Record<string, any>;
-  if (b.error?.message) return b.error.message;
-  if (typeof b.message === 'string') return b.message;
-  const [inner] = Object.values(b);
-  return inner && typeof inner === 'object' && typeof inner.message === 'string' ? inner.message : undefined;
-}
-
-/** Origins and prefixes differ between the tier and the simulator; compare what follows them. */
-function urlTail(value: string): string {
-  return value.replace(/https?:\/\/127\.0\.0\.1:\d+(\/identity|\/compute)?/g, '<origin>');
-}
-
 describe('the simulator answers like real Keystone 22 and Nova 26 (Zed)', () => {
   it('has fixtures to compare with', () => {
     expect(FIXTURES.length).toBeGreaterThan(40);
@@ -239,39 +43,7 @@ describe('the simulator answers like real Keystone 22 and Nova 26 (Zed)', () => 
 
   for (const f of FIXTURES) {
     it(f.name, async () => {
-      const { url, init } = await materialize(f);
-      // Some recordings probe URLs the real service has no route for; the answer is compared with theirs.
-      if (f.response.status === 404 || f.response.status === 300)
-        sim.expectUnknown({ method: f.request.method, path: new URL(url).pathname });
-      const res = await fetch(url, init);
-      const text = await res.text();
-      let body: unknown;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        body = undefined;
-      }
-      expect(res.status, `${f.name}: ${text.slice(0, 300)}`).toBe(f.response.status);
-
-      const simNames = [...res.headers.keys()].filter((h) => !IGNORED_HEADERS.has(h)).sort();
-      const realNames = f.response.header_names.filter((h) => !IGNORED_HEADERS.has(h)).sort();
-      expect(simNames, 'header names').toEqual(realNames);
-      for (const name of ['content-type', 'openstack-api-version', 'x-openstack-nova-api-version', 'vary']) {
-        if (f.response.headers[name] !== undefined) expect(res.headers.get(name), name).toBe(f.response.headers[name]);
-      }
-      for (const name of ['location', 'www-authenticate']) {
-        if (f.response.headers[name] !== undefined)
-          expect(urlTail(res.headers.get(name) ?? ''), name).toBe(urlTail(f.response.headers[name]!));
-      }
-
-      if (f.response.body === null || f.response.body === undefined) {
-        if (f.response.body_text !== undefined) expect(body === undefined, 'a non-JSON body').toBe(true);
-        return;
-      }
-      expect(shapeDiffs(f.response.body, body)).toEqual([]);
-      const realMessage = messageOf(f.response.body);
-      if (f.response.status >= 400 && realMessage !== undefined)
-        expect(normalize(messageOf(body) ?? '')).toBe(realMessage);
+      await replay(f, cloud);
     });
   }
 });
