@@ -6,11 +6,12 @@
 //           packages in a trixie chroot (/srv/osconsole-epoxy) on 127.0.0.1:16000-16999,
 //           by test/openstack/global-setup-epoxy.ts with the scripts in test/realcloud-epoxy/.
 // Each is skipped with "skipped: <reason>" where it cannot run (not root, not Debian 12, no
-// debootstrap); with CI set that is a failure instead. vitest runs the global setups one
-// after the other (zed first), then the files; the stacks are stopped at the end.
+// debootstrap); with CI set that is a failure instead. `npm run test:openstack` runs the two
+// projects one after the other, so that one stack is up at a time: with both up, Zed's
+// sqlite-backed Nova met "database is locked" under the extra load (a 500 on a console POST).
 // OSCONSOLE_REALCLOUD_KEEP=1 leaves the services up; OSCONSOLE_RECORD_FIXTURES=1 rewrites
 // test/fixtures/real/ (Zed) and test/fixtures/real/epoxy/ (Epoxy).
-// One tier alone: npm run test:openstack -- --project zed (or --project epoxy).
+// One tier alone: npm run build && npx vitest run --config test/vitest.openstack.config.ts --project zed (or epoxy).
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
