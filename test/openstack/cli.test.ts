@@ -5,32 +5,13 @@
  * path by pinning 2.5, spice-direct refused locally; console inspect as admin
  * and as member.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { CliResult } from '../helpers/cli.js';
-import { TestEnv } from '../helpers/env.js';
+import { expect, it } from 'vitest';
+import { cliHarness } from './cli-harness.js';
 import { describeReal, keystoneRoot } from './realcloud.js';
 import { totpCode } from './totp.js';
 
 describeReal('osconsole against real OpenStack', (f) => {
-  let t: TestEnv;
-  beforeEach(() => {
-    t = new TestEnv();
-  });
-  afterEach(() => t.dispose());
-
-  const clouds = { OS_CLIENT_CONFIG_FILE: f.clouds_yaml };
-  const run = (args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> =>
-    t.run(args, { ...clouds, ...extra }, { timeoutMs: 60_000 });
-  const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
-  const openrc = (user: 'demo' | 'admin' | 'reader') => ({
-    OS_AUTH_URL: f.auth_url,
-    OS_USERNAME: user,
-    OS_PASSWORD: f.users[user].password,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_NAME: f.users[user].project,
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-  });
+  const { env, run, ok, openrc } = cliHarness(f);
 
   it('login with a password from clouds.yaml, and from an openrc', async () => {
     const fromFile = await run(['login', '--os-cloud', 'realcloud-demo', '--json']);
@@ -168,7 +149,7 @@ describeReal('osconsole against real OpenStack', (f) => {
 
   it('a token revoked behind its back: Nova says 401, osconsole logs in again once (credentials in the environment)', async () => {
     ok(await run(['login'], openrc('demo')));
-    const first = t.sessions().sessions.envvars!.token;
+    const first = env().sessions().sessions.envvars!.token;
     // Revoke it at Keystone directly (the cache still holds it) before Nova ever sees it: once
     // validated, keystonemiddleware caches a token for token_cache_time (300 s) and would accept it.
     const revoked = await fetch(`${f.auth_url}/auth/tokens`, {
@@ -181,12 +162,12 @@ describeReal('osconsole against real OpenStack', (f) => {
     expect(r.stderr).toMatch(/← 401 Unauthorized POST .*remote-consoles/);
     expect(r.stderr).toMatch(/refused the cached token \(401\); logging in again/);
     expect(r.stderr.match(/POST .*\/v3\/auth\/tokens/g)?.length).toBe(2); // one request line, one response line
-    expect(t.sessions().sessions.envvars!.token).not.toBe(first);
+    expect(env().sessions().sessions.envvars!.token).not.toBe(first);
   });
 
   it('logout revokes the token at Keystone', async () => {
     ok(await run(['login'], openrc('demo')));
-    const token = t.sessions().sessions.envvars!.token;
+    const token = env().sessions().sessions.envvars!.token;
     ok(await run(['logout'], openrc('demo')));
     const check = await fetch(`${f.auth_url}/auth/tokens`, {
       headers: { 'X-Auth-Token': await adminToken(), 'X-Subject-Token': token },

@@ -19,12 +19,13 @@
  * Env: CI, OSCONSOLE_REALCLOUD_SKIP (both tiers) or OSCONSOLE_EPOXY_SKIP (this one),
  * OSCONSOLE_REALCLOUD_KEEP, OSCONSOLE_EPOXY_ROOT and the knobs in test/realcloud-epoxy/README.md.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import type { RealcloudFacts } from './context.js';
 import { consoleReady } from './global-setup.js';
+import { listening, runScript, sayer, secs, skipped, teardown } from './tier.js';
 
 const SCRIPTS = fileURLToPath(new URL('../realcloud-epoxy/', import.meta.url));
 /** Must match EPOXY_ROOT in test/realcloud-epoxy/config.sh. */
@@ -33,13 +34,7 @@ const KS_PORT = 16000;
 const NOVA_PORT = 16774;
 const PACKAGES = ['python3-keystone', 'python3-nova', 'python3-placement', 'python3-glance', 'rabbitmq-server'];
 
-function say(msg: string): void {
-  process.stderr.write(`[epoxy] ${msg}\n`);
-}
-
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
+const say = sayer('epoxy');
 
 /** Does the host's apt configuration name at least one Debian source (up.sh reads the mirror there)? */
 function hostHasDebianSource(): boolean {
@@ -76,29 +71,9 @@ export function cannotRunReason(): string | null {
   return null;
 }
 
-/** Run a script of test/realcloud-epoxy/; stderr streams through (progress), stdout is returned. */
+/** Runs a script of test/realcloud-epoxy/ (its state is inside the chroot). */
 function run(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [SCRIPTS + script], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(out)
-        : reject(new Error(`test/realcloud-epoxy/${script} exited with ${code}; logs under <state>/log in the chroot`)),
-    );
-  });
-}
-
-async function listening(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
+  return runScript(SCRIPTS, script, { logs: '<state>/log in the chroot' });
 }
 
 /** Package versions inside the chroot (the host's dpkg knows nothing of them). */
@@ -131,14 +106,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     : process.env.OSCONSOLE_EPOXY_SKIP
       ? 'OSCONSOLE_EPOXY_SKIP is set'
       : cannotRunReason();
-  if (reason) {
-    if (process.env.CI) {
-      throw new Error(`Epoxy tier cannot run and CI is set, so this is a failure, not a skip: ${reason}`);
-    }
-    process.stderr.write(`\n[epoxy] skipped: ${reason}\n\n`);
-    project.provide('realcloud', { skipped: reason });
-    return undefined;
-  }
+  if (skipped(project, 'Epoxy tier', say, reason)) return undefined;
 
   const t0 = Date.now();
   const fresh = !existsSync(`${EPOXY_ROOT}/.epoxy-debootstrap-done`);
@@ -172,21 +140,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   for (const line of (status.stdout ?? '').split('\n').filter(Boolean)) say(`rss ${line}`);
   project.provide('realcloud', { facts });
 
-  const testsStart = Date.now();
-  return async () => {
-    say(`tests took ${secs(Date.now() - testsStart)}`);
-    if (process.env.OSCONSOLE_REALCLOUD_KEEP && process.env.OSCONSOLE_REALCLOUD_KEEP !== '0') {
-      say(
-        `OSCONSOLE_REALCLOUD_KEEP is set: left running; auth URL ${facts.auth_url}; stop with test/realcloud-epoxy/down.sh`,
-      );
-      return;
-    }
-    if (wasUp) {
-      say('the stack was up before this run: left running (stop with test/realcloud-epoxy/down.sh)');
-      return;
-    }
-    const t = Date.now();
-    await run('down.sh');
-    say(`stopped in ${secs(Date.now() - t)}`);
-  };
+  return teardown(say, {
+    wasUp,
+    where: `auth URL ${facts.auth_url}`,
+    stopWith: 'test/realcloud-epoxy/down.sh',
+    down: () => run('down.sh'),
+  });
 }

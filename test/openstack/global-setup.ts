@@ -15,20 +15,19 @@
  * Env: CI, OSCONSOLE_REALCLOUD_KEEP=1, OSCONSOLE_REALCLOUD_STATE, and the
  * OSCONSOLE_REALCLOUD_* knobs of the scripts (see test/realcloud/README.md).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import type { RealcloudFacts } from './context.js';
+import { listening, runScript, sayer, secs, skipped, teardown } from './tier.js';
 
 const SCRIPTS = fileURLToPath(new URL('../realcloud/', import.meta.url));
 const STATE = process.env.OSCONSOLE_REALCLOUD_STATE || '/tmp/osconsole-realcloud';
 const KS_PORT = process.env.OSCONSOLE_REALCLOUD_KEYSTONE_PORT || '15000';
 const NOVA_PORT = process.env.OSCONSOLE_REALCLOUD_NOVA_PORT || '15774';
 
-function say(msg: string): void {
-  process.stderr.write(`[realcloud] ${msg}\n`);
-}
+const say = sayer('realcloud');
 
 /** Why this machine cannot run the tier, or null when it can. */
 export function cannotRunReason(): string | null {
@@ -46,40 +45,13 @@ export function cannotRunReason(): string | null {
   return null;
 }
 
-function secs(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
-}
-
-/** Run a script; stderr streams through (progress), stdout is returned. */
-function run(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Debian's interpreter, never a pyenv/venv python3 from PATH; -P: cwd not on sys.path
-    const [cmd, pre] = script.endsWith('.py') ? ['/usr/bin/python3', ['-P']] : ['bash', []];
-    const child = spawn(cmd, [...pre, SCRIPTS + script, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, OSCONSOLE_REALCLOUD_STATE: STATE, ...env },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else
-        reject(
-          new Error(`test/realcloud/${script} exited with ${code}; logs under ${STATE}/log and ${STATE}/nova/log`),
-        );
-    });
+/** Runs a script of test/realcloud/ with the tier's state dir. */
+function run(script: string, args: string[] = []): Promise<string> {
+  return runScript(SCRIPTS, script, {
+    args,
+    env: { OSCONSOLE_REALCLOUD_STATE: STATE },
+    logs: `${STATE}/log and ${STATE}/nova/log`,
   });
-}
-
-async function listening(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function packageVersions(): Record<string, string> {
@@ -142,14 +114,7 @@ export async function consoleReady(f: RealcloudFacts): Promise<void> {
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const reason = process.env.OSCONSOLE_REALCLOUD_SKIP ? 'OSCONSOLE_REALCLOUD_SKIP is set' : cannotRunReason();
-  if (reason) {
-    if (process.env.CI) {
-      throw new Error(`real-OpenStack tier cannot run and CI is set, so this is a failure, not a skip: ${reason}`);
-    }
-    process.stderr.write(`\n[realcloud] skipped: ${reason}\n\n`);
-    project.provide('realcloud', { skipped: reason });
-    return undefined;
-  }
+  if (skipped(project, 'real-OpenStack tier', say, reason)) return undefined;
 
   const t0 = Date.now();
   const wasUp =
@@ -191,21 +156,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   for (const line of (status.stdout ?? '').split('\n').filter(Boolean)) say(`rss ${line}`);
   project.provide('realcloud', { facts });
 
-  const testsStart = Date.now();
-  return async () => {
-    say(`tests took ${secs(Date.now() - testsStart)}`);
-    if (process.env.OSCONSOLE_REALCLOUD_KEEP && process.env.OSCONSOLE_REALCLOUD_KEEP !== '0') {
-      say(
-        `OSCONSOLE_REALCLOUD_KEEP is set: left running; auth URL ${facts.auth_url}, state ${STATE}, stop with test/realcloud/down.sh`,
-      );
-      return;
-    }
-    if (wasUp) {
-      say(`the stack was up before this run: left running (stop with test/realcloud/down.sh)`);
-      return;
-    }
-    const t = Date.now();
-    await run('down.sh');
-    say(`stopped in ${secs(Date.now() - t)}`);
-  };
+  return teardown(say, {
+    wasUp,
+    where: `auth URL ${facts.auth_url}, state ${STATE}`,
+    stopWith: 'test/realcloud/down.sh',
+    down: () => run('down.sh'),
+  });
 }

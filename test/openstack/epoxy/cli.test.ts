@@ -6,36 +6,19 @@
  * compared with a raw lookup of the same token) and as a member; auto and every other
  * type; console inspect; the microversion the CLI sends (capped at 2.99, silently).
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { CliResult } from '../../helpers/cli.js';
-import { TestEnv } from '../../helpers/env.js';
+import { expect, it } from 'vitest';
+import { cliHarness } from '../cli-harness.js';
 import { call, describeReal, tokenFor } from '../realcloud.js';
 import { totpCode } from '../totp.js';
 import { UUID, consoleToken, escapeRe, novaConf } from './epoxy.js';
 
 describeReal('osconsole against real OpenStack 2025.1 Epoxy', (f) => {
-  let t: TestEnv;
-  beforeEach(() => {
-    t = new TestEnv();
-  });
-  afterEach(() => t.dispose());
-
+  const cli = cliHarness(f);
+  const { run, ok } = cli;
+  /** demo (member of demo) or admin working in project demo (the seed gives admin a role there). */
+  const openrc = (user: 'demo' | 'admin') => cli.openrc(user, 'demo');
   const spiceDirectBase = novaConf(f.state_dir, 'spice', 'spice_direct_proxy_base_url');
   const spiceDirectUrl = new RegExp(`^${escapeRe(spiceDirectBase)}\\?token=${UUID}$`);
-  const clouds = { OS_CLIENT_CONFIG_FILE: f.clouds_yaml };
-  const run = (args: string[], extra: Record<string, string | undefined> = {}): Promise<CliResult> =>
-    t.run(args, { ...clouds, ...extra }, { timeoutMs: 60_000 });
-  const ok = (r: CliResult) => expect(r.code, r.stderr).toBe(0);
-  /** demo (member of demo) or admin working in project demo (the seed gives admin a role there). */
-  const openrc = (user: 'demo' | 'admin') => ({
-    OS_AUTH_URL: f.auth_url,
-    OS_USERNAME: user,
-    OS_PASSWORD: f.users[user].password,
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_NAME: 'demo',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-  });
   /** What Nova itself says about a console token at 2.99 (admin token, raw HTTP). */
   const lookup = async (url: string): Promise<Record<string, unknown>> => {
     const r = await call(`${f.compute_url}/os-console-auth-tokens/${consoleToken(url)}`, {
