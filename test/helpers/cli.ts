@@ -133,13 +133,20 @@ export async function runMain(args: string[], opts: InProcessOptions = {}): Prom
   return { code, stdout: out.text, stderr: err.text, sleeps };
 }
 
+/** A stream that keeps what is written: text, and bytes (console attach) decoded once at the end. */
 function capture(isTTY: boolean) {
+  const chunks: Buffer[] = [];
   return {
-    text: '',
     isTTY,
     columns: 100,
-    write(chunk: string) {
-      this.text += chunk;
+    get text(): string {
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    get bytes(): Buffer {
+      return Buffer.concat(chunks);
+    },
+    write(chunk: string | Uint8Array) {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
       return true;
     },
   };
