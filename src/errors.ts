@@ -47,7 +47,7 @@ export const EXIT_STATUS_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT.UNSUPPORTED, 'unsupported (HTTP 501, microversion too low, console type unavailable)'],
   [EXIT.NETWORK, 'network, timeout or TLS failure'],
   [EXIT.FORBIDDEN, 'forbidden (HTTP 403)'],
-  [EXIT.CANCELLED, 'cancelled by the user (Ctrl-C, SIGINT)'],
+  [EXIT.CANCELLED, 'cancelled by the user'],
   [EXIT.TERMINATED, 'ended by SIGTERM or SIGHUP (console attach)'],
 ];
 
