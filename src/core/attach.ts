@@ -92,9 +92,14 @@ export async function attachSerial(
   checkServerArgument(req.server);
   let stop: StopReason | undefined;
   void io.stopped.then((r) => (stop = r));
-  const cs = await ComputeSession.open(rt, sel, talk.notify);
-  const server = await resolveServer(cs, req.server, req.allProjects, talk.prompter);
-  const session = new SerialSession(cs, server, req, io, () => stop);
+  const setup = async () => {
+    const cs = await ComputeSession.open(rt, sel, talk.notify);
+    return { cs, server: await resolveServer(cs, req.server, req.allProjects, talk.prompter) };
+  };
+  // A signal while logging in or looking the name up ends the command now, not after the request.
+  const ready = await Promise.race([setup(), io.stopped]);
+  if (typeof ready === 'string') return { reason: ready, server: { id: req.server, name: null }, reconnects: 0 };
+  const session = new SerialSession(ready.cs, ready.server, req, io, () => stop);
   return session.run();
 }
 

@@ -68,6 +68,13 @@ export function streamIO(deps: Pick<Deps, 'stdin' | 'stdout' | 'onSignal'>, opts
     const t = setTimeout(() => finish('time'), opts.forMs);
     cleanups.push(() => clearTimeout(t));
   }
+  // A reader of stdout that went away (`| head -1`) or a full disk ends the session; bin/osconsole.js reports it.
+  const out = deps.stdout as Partial<NodeJS.EventEmitter>;
+  if (typeof out.on === 'function' && typeof out.off === 'function') {
+    const onError = () => finish('quit');
+    out.on('error', onError);
+    cleanups.push(() => out.off?.('error', onError));
+  }
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const off = deps.onSignal?.(sig, () => finish(sig));
     if (off) cleanups.push(off);
