@@ -23,6 +23,7 @@ import { OsconsoleError } from '../errors.js';
 import type { ConsoleSocket, SocketClose } from '../http/websocket.js';
 import { openConsoleSocket } from '../http/websocket.js';
 import { ComputeSession } from './compute-session.js';
+import { consoleUrlWarnings } from './console-url.js';
 import type { ConsoleResult } from './console.js';
 import { consoleOnce, waitingFor } from './console.js';
 import type { Interaction, Runtime } from './runtime.js';
@@ -207,7 +208,7 @@ class SerialSession {
       });
     } catch (err) {
       clearTimeout(silent);
-      throw err;
+      throw withUrlHint(err, console);
     }
     void socket.closed.then(() => clearTimeout(silent));
     const openedAt = this.cs.rt.now();
@@ -284,6 +285,18 @@ export function describeClose(c: SocketClose): string {
 /** Errors worth another try while reconnecting: the network, a proxy restarting, a task running. */
 function isTransient(err: unknown): boolean {
   return err instanceof OsconsoleError && (err.code === 'E_NETWORK' || err.code === 'E_CONFLICT');
+}
+
+/** Nova's default base_url is ws://127.0.0.1:6083/: a refused connect to a loopback proxy says so. */
+function withUrlHint(err: unknown, c: ConsoleResult): unknown {
+  if (!(err instanceof OsconsoleError) || err.code !== 'E_NETWORK') return err;
+  const [loopback] = consoleUrlWarnings(c.url, c.endpoint).filter((w) => !w.forPerson);
+  if (!loopback) return err;
+  return new OsconsoleError(
+    'E_NETWORK',
+    `${err.message}; the console URL points at ${new URL(c.url).host}, reachable only from the cloud's own hosts`,
+    { hint: "the operator should set nova.conf [serial_console] base_url to the proxy's public address", cause: err },
+  );
 }
 
 function label(s: ServerRef): string {
