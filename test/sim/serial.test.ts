@@ -359,7 +359,9 @@ async function expectRefusedAfter101(url: string, headers: Record<string, string
   expect(await raw.head).toMatch(/^HTTP\/1\.1 101 /);
   raw.sendFrame(0x2, Buffer.from('\r'));
   expect((await raw.ended).length).toBe(0);
+  // What undici makes of it: 'open', then 1006 with no data.
   const c = client(url, { headers: headers as Record<string, string> });
+  expect(await c.opened).toBe(true);
   expect(await c.closed).toEqual({ code: 1006, reason: '', wasClean: false });
   expect(c.frames).toEqual([]);
 }
