@@ -6,11 +6,12 @@
  * (IUTF8), ^C drops the line. Bytes in, bytes out: whatever is typed is
  * echoed and stored as the same bytes.
  *
- * Its port is a QEMU chardev socket server (chardev/char-socket.c): one
- * connection at a time. Further connections wait in the listen backlog
- * (accepted by TCP, not by QEMU): they get no output and what they send
- * stays buffered until the one before them leaves. Output written while no
- * one is connected is lost.
+ * Its port is a QEMU chardev socket server (qemu chardev/char-socket.c): one
+ * connection at a time (tcp_chr_new_client stops accepting,
+ * tcp_chr_disconnect_locked resumes). Further connections wait in the listen
+ * backlog (accepted by TCP, not by QEMU): they get no output and what they
+ * send stays buffered until the one before them leaves. Output written while
+ * no one is connected is lost (tcp_chr_write).
  */
 
 /** One TCP connection to the port, as the proxy holds it. */
