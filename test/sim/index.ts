@@ -272,12 +272,16 @@ export class Simulator {
             ? `fault rule never fired: ${describeRule(rule)}`
             : `fault rule fired ${fired} of ${rule.times} times: ${describeRule(rule)}`,
         ),
+      ...(this.serialProxy.pendingRefusals > 0
+        ? [`serial console refusals never used: ${this.serialProxy.pendingRefusals} left of refuseConsoleConnections()`]
+        : []),
     ];
   }
 
   /** Forgets fault rules, expected unknown routes and what problems() reported, for the next test. */
   resetChecks(): void {
     this.faults.clear();
+    this.serialProxy.pendingRefusals = 0;
     this.expectedUnknown = [];
     this.unknownSeen = [];
   }
@@ -360,6 +364,15 @@ export class Simulator {
     const found = this.findServer(serverId);
     if (!found?.nova.deleteServer(serverId)) throw new Error(`no server ${serverId}`);
     this.serialProxy.closePort(serverId, true);
+  }
+
+  /**
+   * The next `count` serial console connections are refused after the 101 (a drop with no
+   * close frame, as nova does for a dead token or a bad Origin) even with a live token.
+   * Unused refusals fail the test, as unfired fault rules do.
+   */
+  refuseConsoleConnections(count = 1): void {
+    this.serialProxy.refuseNext(count);
   }
 
   /** Every console session's TCP connection goes away without a close frame (clients see 1006). */
@@ -725,6 +738,10 @@ export class Simulator {
     const serverOp = /^\/servers\/([^/]+)(?:\/(migrate|build|serial|print))?$/.exec(rest);
     if (serverOp) return this.serverControl(req.method, serverOp[1] as string, serverOp[2], body);
     if (rest === '/serial/drop' && req.method === 'POST') return json(200, { dropped: this.dropConsoleSessions() });
+    if (rest === '/serial/refuse' && req.method === 'POST') {
+      this.refuseConsoleConnections(isObject(body) && typeof body.count === 'number' ? body.count : 1);
+      return { status: 204, headers: {}, body: '' };
+    }
     if (rest === '/info' && req.method === 'GET') {
       return json(200, {
         url: this.url,

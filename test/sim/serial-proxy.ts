@@ -51,6 +51,8 @@ export class SerialProxy {
   private readonly guests = new Map<string, FakeGuest>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
+  /** Connections still to refuse after the 101 whatever their token (refuseNext). */
+  pendingRefusals = 0;
   private rand: () => number;
 
   constructor(private readonly opts: SerialProxyOptions) {
@@ -96,6 +98,15 @@ export class SerialProxy {
     else g?.shutdown();
   }
 
+  /**
+   * The next `count` connections are refused after the 101 as an invalid token
+   * is, even with a live token: the token deleted between the API call and the
+   * connect (a migration in between), or an Origin nova does not like.
+   */
+  refuseNext(count: number): void {
+    this.pendingRefusals += count;
+  }
+
   /** Every session's TCP connection goes away at once (no close frames). */
   dropAll(): number {
     const all = [...this.sessions];
@@ -118,6 +129,10 @@ export class SerialProxy {
 
   /** new_websocket_client up to "Start proxying": a reason to refuse, or the token's server. */
   private refusal(req: IncomingMessage): string | { record: ConsoleTokenRecord; server: Server } {
+    if (this.pendingRefusals > 0) {
+      this.pendingRefusals--;
+      return 'refused on request';
+    }
     const token = tokenOf(req);
     const found = token ? this.opts.lookup(token) : undefined;
     // ConsoleAuthToken.validate: unknown or expired → InvalidToken.

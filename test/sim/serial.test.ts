@@ -747,6 +747,37 @@ describe('lifecycle controls', () => {
   });
 });
 
+describe('refusing connections on request', () => {
+  it('the next N connections are refused after the 101 even with a live token; unused refusals fail the test', async () => {
+    const url = await serialUrl();
+    ctx.sim.refuseConsoleConnections(2);
+    const refused = [client(url), client(url)];
+    for (const c of refused) {
+      expect(await c.opened).toBe(true);
+      expect((await c.closed).code).toBe(1006);
+    }
+    const ok = client(url);
+    await ok.opened;
+    ok.send('\r');
+    await ok.waitFor('login: ');
+    ok.ws.close();
+    await ok.closed;
+    ctx.sim.refuseConsoleConnections(1);
+    expect(takeSimulatorProblems()).toEqual([
+      `${ctx.sim.url}: serial console refusals never used: 1 left of refuseConsoleConnections()`,
+    ]);
+    expect(takeSimulatorProblems()).toEqual([]);
+  });
+
+  it('over /__sim/serial/refuse', async () => {
+    const url = await serialUrl();
+    expect((await fetch(`${ctx.sim.url}/__sim/serial/refuse`, { method: 'POST', body: '{"count": 1}' })).status).toBe(
+      204,
+    );
+    expect((await client(url).closed).code).toBe(1006);
+  });
+});
+
 describe('websocket routes the simulator does not know', () => {
   it('an upgrade elsewhere is a 404 and fails the test unless expected', async () => {
     const raw = rawUpgrade(`ws://127.0.0.1:${ctx.sim.port}/console/novnc/websockify`);
