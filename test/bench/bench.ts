@@ -127,6 +127,10 @@ try {
   results.push(await measure(sim, 'osconsole --help', [...osc, '--help']));
   results.push(await measure(sim, 'console get <name> (cached session)', [...osc, 'console', 'get', 'web-1']));
   results.push(await measure(sim, 'console get <uuid> (cached session)', [...osc, 'console', 'get', SERVER_IDS.web1]));
+  // A whole session held 0.5 s: start-up, the lookup, the console and the websocket upgrade.
+  results.push(
+    await measure(sim, 'console attach <name> --for 0.5s', [...osc, 'console', 'attach', 'web-1', '--for', '0.5s']),
+  );
   sim.addFault({ action: { kind: 'latency', ms: 50 } });
   results.push(await measure(sim, 'console get <name>, 50 ms latency', [...osc, 'console', 'get', 'web-1']));
   results.push(await measure(sim, 'console get <uuid>, 50 ms latency', [...osc, 'console', 'get', SERVER_IDS.web1]));
@@ -152,6 +156,8 @@ const targets: Record<string, (r: Result) => boolean> = {
   'osconsole --help': (r) => (r.ratio_to_node ?? 99) <= 1.5,
   'console get <name> (cached session)': (r) => (r.ratio_to_node ?? 99) <= 1.5 && r.requests === 2,
   'console get <uuid> (cached session)': (r) => r.requests === 1,
+  // The list, the console, the websocket upgrade.
+  'console attach <name> --for 0.5s': (r) => r.requests === 3,
 };
 const rows = results.map((r) => [
   r.name,
