@@ -1,0 +1,374 @@
+/**
+ * The serial console tests both clouds run (serial.test.ts for Zed, epoxy/serial.test.ts
+ * for Epoxy): nova's real serial proxy, its websockify underneath and the tier's serial
+ * guest, first on the wire (facts recorded for the simulator), then `osconsole console
+ * attach` end to end, in pipe mode and in a real pseudo-terminal.
+ *
+ * Upstream facts checked here: the token comes from ?token= and is validated, with the
+ * Origin, only after the 101 (nova/console/websocketproxy.py new_websocket_client, called
+ * by websockify's handler once the upgrade is done); "binary" is chosen when offered and
+ * base64-only is refused with 400 (websockify/websockifyserver.py select_subprotocol,
+ * websockify/websocket.py accept); text frames get close 1003 (websockify/websocket.py
+ * _handle_frame); a second TCP client of a QEMU chardev socket waits until the first leaves
+ * (qemu chardev/char-socket.c; the tier's guest does the same).
+ */
+import { spawn } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { BIN, ROOT } from '../helpers/cli.js';
+import { cliHarness } from './cli-harness.js';
+import type { RealcloudFacts } from './context.js';
+import {
+  ACCEPT,
+  Session,
+  clientFrame,
+  closeCode,
+  factRecorder,
+  parseFrames,
+  rawUpgrade,
+  serialUrl,
+  sleep,
+  withToken,
+} from './serial-proxy.js';
+
+/** What the guest prints (test/realcloud/serial/serial_guest.py). */
+function guest(host: string) {
+  return {
+    login: `${host} login: `,
+    shell: `root@${host}:~# `,
+    uname: `Linux ${host} 6.1.0-osconsole #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux\r\n`,
+  };
+}
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const UNKNOWN = '00000000-0000-4000-8000-000000000000';
+
+/** Nova's serial proxy on the wire; records what it saw as `fixture` (serial/zed or serial/epoxy). */
+export function serialProxyTests(f: RealcloudFacts, fixture: string): void {
+  const g = guest(f.server.server_name);
+  const fact = factRecorder(
+    f,
+    fixture,
+    "nova's serial proxy (nova-serialproxy on websockify) in front of a QEMU-like TCP serial guest: what a client sees",
+  );
+
+  it('the upgrade: 101 with Sec-WebSocket-Protocol binary and nothing else; without a subprotocol offered, none is chosen', async () => {
+    const url = await serialUrl(f);
+    const r = await rawUpgrade(url, { waitMs: 1500 });
+    expect(r.status).toBe(101);
+    expect(r.reason).toBe('Switching Protocols');
+    expect(r.headers).toEqual({
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-accept': ACCEPT,
+      'sec-websocket-protocol': 'binary',
+    });
+    expect(r.rest.length, 'the guest says nothing until it is sent something').toBe(0);
+    const none = await rawUpgrade(url, { protocols: null, waitMs: 1000 });
+    expect(none.status).toBe(101);
+    expect(none.headers).not.toHaveProperty('sec-websocket-protocol');
+    fact('upgrade', {
+      status: r.status,
+      reason: r.reason,
+      header_names: Object.keys(r.headers).sort(),
+      headers: r.headers,
+    });
+    fact('upgrade_without_subprotocol', { status: none.status, header_names: Object.keys(none.headers).sort() });
+  });
+
+  it('handshake errors are the only 400s: no Sec-WebSocket-Version, or only base64 offered', async () => {
+    const url = await serialUrl(f);
+    const errors: Record<string, unknown> = {};
+    for (const [name, o, reason] of [
+      ['no Sec-WebSocket-Version', { version: false }, 'Missing Sec-WebSocket-Version header'],
+      ['only base64 offered', { protocols: 'base64' }, 'Invalid protocol selected'],
+    ] as const) {
+      const r = await rawUpgrade(url, o);
+      expect(r.status, name).toBe(400);
+      expect(r.reason, name).toBe(reason);
+      expect(r.ended).toBe(true);
+      expect(r.headers['content-type']).toBe('text/html;charset=utf-8');
+      expect(r.headers.server).toMatch(/^WebSockify Python\//);
+      errors[name] = { status: r.status, reason: r.reason, header_names: Object.keys(r.headers).sort() };
+    }
+    fact('handshake_errors', errors);
+  });
+
+  it('refused after the 101: an unknown token, no token, a foreign Origin or an https Origin: no close frame, the TCP connection just ends (undici: 1006)', async () => {
+    const url = await serialUrl(f);
+    const port = new URL(url).port;
+    const cases: [string, string, string | undefined][] = [
+      ['unknown token', withToken(url, UNKNOWN), undefined],
+      ['no token', withToken(url, null), undefined],
+      ['Origin of another host', url, 'http://console.example.org'],
+      ['Origin with https (the proxy is ws://)', url, `https://127.0.0.1:${port}`],
+    ];
+    const seen: Record<string, unknown> = {};
+    for (const [name, u, origin] of cases) {
+      const r = await rawUpgrade(u, { origin });
+      expect(r.status, name).toBe(101);
+      expect(r.ended && !r.reset, `${name}: FIN`).toBe(true);
+      expect(r.rest.length, `${name}: no close frame, no data`).toBe(0);
+      // a client that types at once ("\r" on open) has its bytes unread when the proxy
+      // closes: the kernel then sends RST instead of FIN
+      const typed = await rawUpgrade(u, { origin, send: [[0, clientFrame(2, '\r')]] });
+      expect(typed.status, name).toBe(101);
+      expect(typed.ended, name).toBe(true);
+      expect(typed.rest.length, name).toBe(0);
+      seen[name] = {
+        status: r.status,
+        bytes_after_101: r.rest.length,
+        tcp_end: 'FIN',
+        tcp_end_after_sending: typed.reset ? 'RST' : 'FIN',
+      };
+    }
+    // undici: open, then close 1006 (not clean); an origin must be set globally in undici to be sent
+    const s = new Session(withToken(url, UNKNOWN));
+    expect(await s.opened).toBe('binary');
+    const c = await s.closed;
+    expect(c).toEqual({ code: 1006, reason: '', wasClean: false });
+    // the same URL with no Origin, or one matching the proxy's host and scheme, works
+    const good = await rawUpgrade(url, {
+      origin: `http://127.0.0.1:${port}`,
+      send: [[0, clientFrame(2, '\r')]],
+      waitMs: 2500,
+    });
+    expect(good.ended).toBe(false);
+    expect(parseFrames(good.rest).map((fr) => fr.opcode)).toContain(2);
+    fact('refused_after_upgrade', { cases: seen, undici: c });
+    fact('origin_accepted', ['none', `http://127.0.0.1:<proxy_port>`]);
+  });
+
+  it('a text frame: close 1003 "Unsupported: Text frames are not supported"', async () => {
+    const url = await serialUrl(f);
+    const s = new Session(url);
+    await s.opened;
+    s.ws.send('\r');
+    const c = await s.closed;
+    expect(c).toEqual({ code: 1003, reason: 'Unsupported: Text frames are not supported', wasClean: true });
+    const r = await rawUpgrade(url, { send: [[0, clientFrame(1, 'x')]], waitMs: 2000 });
+    const frames = parseFrames(r.rest);
+    expect(frames.map((fr) => fr.opcode)).toEqual([8]);
+    fact('text_frame', { close: closeCode(frames[0]!), undici: c });
+  });
+
+  it('ping gets a pong with its payload; the client closing with 1000 gets 1000 back; a close without a code gets 1005 on the wire, which undici reports as 1006', async () => {
+    const url = await serialUrl(f);
+    const r = await rawUpgrade(url, {
+      send: [
+        [0, clientFrame(9, 'are-you-there')],
+        [300, clientFrame(8, Buffer.from([0x03, 0xe8, ...Buffer.from('bye')]))],
+      ],
+    });
+    const frames = parseFrames(r.rest);
+    expect(frames[0]).toMatchObject({ opcode: 10 });
+    expect(frames[0]!.payload.toString()).toBe('are-you-there');
+    expect(frames[1]!.opcode).toBe(8);
+    const echo1000 = closeCode(frames[1]!);
+    expect(echo1000.code).toBe(1000);
+    expect(r.ended).toBe(true);
+    const empty = await rawUpgrade(url, { send: [[0, clientFrame(8)]] });
+    const echoEmpty = closeCode(parseFrames(empty.rest)[0]!);
+    // websockify answers a code-less close with the code it recorded, 1005, which RFC 6455
+    // 7.4.1 forbids on the wire: undici fails the connection. A client must close with 1000.
+    expect(echoEmpty.code).toBe(1005);
+    const a = new Session(url);
+    await a.opened;
+    a.ws.close(1000, 'bye');
+    const ca = await a.closed;
+    expect(ca).toEqual({ code: 1000, reason: echo1000.reason, wasClean: true });
+    const b = new Session(url);
+    await b.opened;
+    b.ws.close();
+    const cb = await b.closed;
+    expect(cb).toMatchObject({ code: 1006, wasClean: false });
+    fact('ping', { pong_payload: 'the ping payload' });
+    fact('client_close', {
+      with_1000_bye: echo1000,
+      without_code: echoEmpty,
+      undici_close_1000: ca,
+      undici_close_no_code: cb,
+    });
+  });
+
+  it('bytes round-trip through the guest in binary frames: "\\r" wakes the getty, typing echoes, commands answer; long output arrives in several frames', async () => {
+    const url = await serialUrl(f);
+    const s = new Session(url);
+    await s.opened;
+    s.type('\x04'); // ^D: log out (the guest keeps its login across clients, as a serial line does)
+    await s.waitFor(new RegExp(esc(g.login) + '$'));
+    let at = s.bytes.length;
+    s.type('\r');
+    await s.waitFor(
+      new RegExp(`\\r\\n\\r\\nDebian GNU/Linux 12 ${esc(f.server.server_name)} ttyS0\\r\\n\\r\\n${esc(g.login)}$`),
+      at,
+    );
+    at = s.bytes.length;
+    s.type('root\r');
+    await s.waitFor(new RegExp(`^root\\r\\n[^]*${esc(g.shell)}$`), at);
+    at = s.bytes.length;
+    s.type('uname -a\r');
+    expect(await s.waitFor(new RegExp(esc(g.shell) + '$'), at)).toBe(`uname -a\r\n${g.uname}${g.shell}`);
+    at = s.bytes.length;
+    const framesBefore = s.frames.length;
+    s.type('seq 20000\r');
+    const seq = await s.waitFor(new RegExp('20000\\r\\n' + esc(g.shell) + '$'), at);
+    const expected = Array.from({ length: 20000 }, (_, i) => `${i + 1}\r\n`).join('');
+    expect(seq).toBe(`seq 20000\r\n${expected}${g.shell}`);
+    // one frame per read of the guest's socket, at most 65536 bytes
+    // (websockify/websocketproxy.py: target.recv(self.buffer_size), buffer_size = 65536)
+    const sizes = s.frames.slice(framesBefore);
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(65536);
+    expect(s.textFrames).toBe(0);
+    s.ws.close(1000);
+    await s.closed;
+    fact('round_trip', {
+      frames: 'binary only',
+      seq_20000: { bytes: seq.length, split_across_frames: true, frame_bytes_at_most: 65536 },
+    });
+  });
+
+  it('a second client while one is attached: 101 and silence; what it typed is answered once the first leaves (same token, twice)', async () => {
+    const url = await serialUrl(f);
+    const first = new Session(url);
+    await first.opened;
+    first.type('\r');
+    await first.waitFor(/[#:] $/);
+    const second = new Session(url);
+    expect(await second.opened).toBe('binary');
+    second.type('echo from-the-second\r');
+    await sleep(2500);
+    expect(second.bytes.length, 'silent while the first is attached').toBe(0);
+    first.type('echo still-first\r');
+    await first.waitFor(/still-first\r\n/);
+    const t = Date.now();
+    first.ws.close(1000);
+    await first.closed;
+    const got = await second.waitFor(/from-the-second\r\n/);
+    const waited = Date.now() - t;
+    expect(got).toMatch(/^echo from-the-second\r\n/);
+    second.ws.close(1000);
+    await second.closed;
+    fact('second_client', {
+      upgrade: 101,
+      bytes_while_first_attached: 0,
+      after_first_leaves: 'its buffered input reaches the guest, the answers follow',
+      answered_within_ms: waited < 2000 ? '<2000' : waited,
+    });
+  });
+}
+
+// ------------------------------------------------------------------ osconsole console attach
+
+/** Does the built CLI have `console attach` yet (it lands with issue 13's client side)? */
+export function hasAttach(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'console', '--help'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', () => resolve(/^\s+attach\b/m.test(out)));
+    child.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * A shell command in a pseudo-terminal (util-linux script(1), like runPty in
+ * test/helpers/cli.ts, but the whole command line is ours: `stty -g` before and after),
+ * answering `steps`. Resolves with everything the terminal showed.
+ */
+function ptyShell(
+  command: string,
+  steps: { expect: RegExp; send: string }[],
+  env: Record<string, string>,
+  timeoutS = 40,
+): Promise<{ code: number | null; output: string; failedStep: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { TERM: 'xterm', ...env, SHELL: '/bin/sh' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let pos = 0;
+    let step = 0;
+    let busy = false;
+    const next = () => {
+      const s = steps[step];
+      if (busy || !s) return;
+      const m = s.expect.exec(output.slice(pos));
+      if (!m) return;
+      pos += m.index + m[0].length;
+      busy = true;
+      setTimeout(() => {
+        busy = false;
+        step++;
+        if (child.stdin.writable) child.stdin.write(s.send);
+        next();
+      }, 100);
+    };
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.stdout.setEncoding('latin1').on('data', (d: string) => {
+      output += d;
+      next();
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stdin.on('error', () => undefined);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, failedStep: step < steps.length ? step : null });
+    });
+  });
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** `osconsole console attach` through real nova-api, console auth and the serial proxy. */
+export function serialAttachTests(f: RealcloudFacts, attach: boolean): void {
+  const g = guest(f.server.server_name);
+  const { env } = cliHarness(f);
+  const cloud = { OS_CLIENT_CONFIG_FILE: f.clouds_yaml };
+  const test = attach ? it : it.skip;
+  const why = attach ? '' : ' (skipped: this build has no `console attach` yet)';
+
+  test(`pipe mode: stdin to the guest as-is, the guest's bytes on stdout unmodified; --for ends it with exit 0${why}`, async () => {
+    const args = ['console', 'attach', f.server.server_name, '--os-cloud', 'realcloud-demo', '--for', '5s'];
+    // ^D logs out whatever is logged in, then log in: the login lasts across sessions
+    const login = await env().run(args, cloud, { input: '\x04root\r', timeoutMs: 60_000 });
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain(`${g.login}root\r\n`);
+    expect(login.stdout).toMatch(new RegExp(esc(g.shell) + '$'));
+    const t = Date.now();
+    const r = await env().run(args, cloud, { input: 'uname -a\r', timeoutMs: 60_000 });
+    const took = Date.now() - t;
+    expect(r.code, r.stderr).toBe(0);
+    // the guest's bytes as they came: its echo, the answer, "\r\n" line ends, the prompt last
+    expect(r.stdout).toContain(`uname -a\r\n${g.uname}${g.shell}`);
+    expect(r.stdout.endsWith(g.shell)).toBe(true);
+    expect(took).toBeLessThan(30_000);
+  });
+
+  test(`terminal mode in a pty: banner, typing reaches the guest, Ctrl-] quits with exit 0, stty -g the same before and after${why}`, async () => {
+    const cmd = [process.execPath, BIN, 'console', 'attach', f.server.server_name, '--os-cloud', 'realcloud-demo']
+      .map(shq)
+      .join(' ');
+    const shell = `stty -g; echo BEFORE-DONE; ${cmd}; echo "EXIT=$?"; stty -g`;
+    const home = env().env(cloud);
+    const r = await ptyShell(
+      shell,
+      [
+        { expect: new RegExp(`${esc(f.server.server_name)}[^\\n]*(\\^\\]|Ctrl-\\])`), send: '' },
+        { expect: /[#:] $/, send: 'echo typed-in-a-pty\r' },
+        { expect: new RegExp(`typed-in-a-pty\\r\\n${esc(g.shell)}`), send: '\x1d' },
+      ],
+      home,
+    );
+    expect(r.failedStep, r.output).toBeNull();
+    expect(r.output).toMatch(/EXIT=0\r?\n/);
+    const [before, after] = [...r.output.matchAll(/^([0-9a-f]+(?::[0-9a-f]+){10,})\r?$/gm)].map((m) => m[1]);
+    expect(before, r.output).toBeDefined();
+    expect(after, 'stty -g after the session').toBe(before);
+  });
+}

@@ -1,0 +1,14 @@
+/**
+ * The serial console through real Nova 26 (Zed): nova-serialproxy in front of the tier's
+ * serial guest, on the wire and with `osconsole console attach` (test/openstack/serial-suite.ts).
+ */
+import { describe } from 'vitest';
+import { describeReal } from './realcloud.js';
+import { hasAttach, serialAttachTests, serialProxyTests } from './serial-suite.js';
+
+const attach = await hasAttach();
+
+describeReal('real nova-serialproxy (Zed)', (f) => {
+  describe('on the wire', () => serialProxyTests(f, 'serial/zed'));
+  describe('osconsole console attach', () => serialAttachTests(f, attach));
+});
