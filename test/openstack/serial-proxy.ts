@@ -93,6 +93,8 @@ export interface RawOptions {
   send?: [number, Buffer][];
   /** give up (and close our side) after this many ms */
   waitMs?: number;
+  /** close our side as soon as the server sent a close frame */
+  untilClose?: boolean;
 }
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -122,6 +124,10 @@ export function rawUpgrade(url: string, o: RawOptions = {}): Promise<RawResult> 
     sock.on('data', (d: Buffer) => {
       const first = buf.length === 0;
       buf = Buffer.concat([buf, d]);
+      const split = buf.indexOf('\r\n\r\n');
+      if (o.untilClose && split >= 0 && parseFrames(buf.subarray(split + 4)).some((fr) => fr.opcode === 8)) {
+        sock.destroy();
+      }
       if (first) for (const [at, frame] of o.send ?? []) timers.push(setTimeout(() => sock.write(frame), at));
     });
     sock.on('end', () => {
