@@ -4,8 +4,8 @@
 # The command path typed so far (options and their values skipped), and how many arguments follow it.
 function __osconsole_parse
     set -l tokens (commandline -opc)
-    set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol
-    set -l words login console status logout completion get inspect
+    set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol --wait --escape --log --for
+    set -l words login console status logout completion get attach inspect
     set -l cmd
     set -l nargs 0
     set -l skip 0
@@ -54,6 +54,7 @@ complete -c osconsole -n '__osconsole_at ""' -a status -d 'show the cached sessi
 complete -c osconsole -n '__osconsole_at ""' -a logout -d 'revoke the cached token and remove the session'
 complete -c osconsole -n '__osconsole_at ""' -a completion -d 'print a shell completion script'
 complete -c osconsole -n '__osconsole_at "console"' -a get -d 'create a remote console for a server and print its URL'
+complete -c osconsole -n '__osconsole_at "console"' -a attach -d 'connect this terminal to a server\'s serial console'
 complete -c osconsole -n '__osconsole_at "console"' -a inspect -d 'show the host and ports behind a console token (GET /os-console-auth-tokens; admins)'
 complete -c osconsole -n '__osconsole_at ""' -l version -s V -d 'print the version and exit'
 complete -c osconsole -n '__osconsole_at ""' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
@@ -105,6 +106,7 @@ complete -c osconsole -n '__osconsole_at "console get"' -l protocol -x -a 'vnc s
 complete -c osconsole -n '__osconsole_at "console get"' -l all-projects -d 'look the name up in every project (admins)'
 complete -c osconsole -n '__osconsole_at "console get"' -l open -d 'open the URL in the default browser too (not for serial websockets)'
 complete -c osconsole -n '__osconsole_at "console get"' -l json -d 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout'
+complete -c osconsole -n '__osconsole_at "console get"' -l wait -x -d 'if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default 10m)'
 complete -c osconsole -n '__osconsole_at "console get"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
 complete -c osconsole -n '__osconsole_at "console get"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'
 complete -c osconsole -n '__osconsole_at "console get"' -l os-region-name -x -a '(__osconsole_complete regions)' -d 'region of the endpoints to use'
@@ -118,6 +120,24 @@ complete -c osconsole -n '__osconsole_at "console get"' -l debug -d 'log request
 complete -c osconsole -n '__osconsole_at "console get"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
 complete -c osconsole -n '__osconsole_at "console get"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
 complete -c osconsole -n '__osconsole_at "console get"; and __osconsole_no_args' -a '(__osconsole_complete servers)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l escape -x -d 'the key that ends the session: \'^]\' (Ctrl-]), \'^X\', ... or \'none\''
+complete -c osconsole -n '__osconsole_at "console attach"' -l log -x -d 'append the console\'s output to FILE (created 0600)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l for -x -d 'end the session after DURATION (e.g. 30s, 5m)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l no-reconnect -d 'end when the console proxy closes, instead of reconnecting with a fresh console'
+complete -c osconsole -n '__osconsole_at "console attach"' -l wait -x -d 'if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default 10m)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l all-projects -d 'look the name up in every project (admins)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
+complete -c osconsole -n '__osconsole_at "console attach"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'
+complete -c osconsole -n '__osconsole_at "console attach"' -l os-region-name -x -a '(__osconsole_complete regions)' -d 'region of the endpoints to use'
+complete -c osconsole -n '__osconsole_at "console attach"' -l os-interface -x -a 'public internal admin' -d 'endpoint interface: public, internal or admin (default: public)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l os-cacert -r -F -d 'CA bundle to verify TLS with'
+complete -c osconsole -n '__osconsole_at "console attach"' -l insecure -d 'do not verify TLS certificates (warns every time)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l os-compute-api-version -x -d 'pin the compute microversion (X.Y)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l help -s h -d 'show help for a command'
+complete -c osconsole -n '__osconsole_at "console attach"' -l version -s V -d 'print the version and exit'
+complete -c osconsole -n '__osconsole_at "console attach"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
+complete -c osconsole -n '__osconsole_at "console attach"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
+complete -c osconsole -n '__osconsole_at "console attach"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l json -d 'print Nova\'s console object on stdout'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'

@@ -54,6 +54,10 @@ export class Context implements Runtime {
     this.output.debug(line);
   }
 
+  sleep(ms: number): Promise<void> {
+    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+  }
+
   /** One client per TLS configuration and timeout, so connections are pooled within a run. */
   async http({ tls, timeoutMs }: Pick<Settings, 'tls' | 'timeoutMs'>): Promise<HttpClient> {
     const key = JSON.stringify([tls, timeoutMs]);

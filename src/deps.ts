@@ -10,7 +10,8 @@ import type { Prompter } from './ui/prompt.js';
 export type Env = Record<string, string | undefined>;
 
 export interface WritableLike {
-  write(chunk: string): unknown;
+  /** Text of ours, or a console's bytes as they came (console attach). */
+  write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
   columns?: number;
 }
@@ -38,6 +39,8 @@ export interface Deps extends Streams {
   openBrowser?: (url: string) => Promise<void>;
   /** Replaces the terminal prompts (tests); used only where prompting is allowed. */
   prompter?: Prompter;
+  /** Handles a signal until the returned function is called (the binary: process.on; in-process tests: none). */
+  onSignal?: (signal: NodeJS.Signals, handler: () => void) => () => void;
 }
 
 export function createDeps(): Deps {
@@ -50,5 +53,9 @@ export function createDeps(): Deps {
     homedir: homedir(),
     platform: process.platform,
     now: Date.now,
+    onSignal: (signal, handler) => {
+      process.on(signal, handler);
+      return () => process.off(signal, handler);
+    },
   };
 }

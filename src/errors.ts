@@ -17,6 +17,7 @@ export const EXIT = {
   NETWORK: 7,
   FORBIDDEN: 8,
   CANCELLED: 130,
+  TERMINATED: 143,
 } as const;
 
 /** Stable error codes, one per exit status (except OK). */
@@ -30,6 +31,7 @@ export const ERROR_CODES = {
   E_NETWORK: EXIT.NETWORK,
   E_FORBIDDEN: EXIT.FORBIDDEN,
   E_CANCELLED: EXIT.CANCELLED,
+  E_TERMINATED: EXIT.TERMINATED,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -46,6 +48,7 @@ export const EXIT_STATUS_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT.NETWORK, 'network, timeout or TLS failure'],
   [EXIT.FORBIDDEN, 'forbidden (HTTP 403)'],
   [EXIT.CANCELLED, 'cancelled by the user'],
+  [EXIT.TERMINATED, 'ended by SIGTERM or SIGHUP (console attach)'],
 ];
 
 /** What an HTTP failure carries, for messages and `--debug`. */

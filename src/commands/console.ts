@@ -14,11 +14,23 @@ import {
   PROTOCOL_CHOICES,
 } from '../openstack/console-types.js';
 import { addCloudOptions, selectionOf } from './cloud-options.js';
+import { DEFAULT_WAIT, parseDuration } from '../cli/duration.js';
+import type { WaitProgress } from '../core/wait.js';
+import { OsconsoleError } from '../errors.js';
 
 export function register(program: Command, app: App): void {
   const group = program.command('console').description('get console URLs and inspect console tokens');
   registerGet(group, app);
+  registerAttach(group, app);
   registerInspect(group, app);
+}
+
+/** `--wait[=DURATION]` (a bare --wait is turned into --wait=10m before parsing: cli/duration.ts). */
+function waitOption(): Option {
+  return new Option(
+    '--wait [duration]',
+    `if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default ${DEFAULT_WAIT})`,
+  ).argParser((raw: string) => parseDuration(raw, '--wait'));
 }
 
 function registerGet(group: Command, app: App): void {
@@ -38,7 +50,8 @@ function registerGet(group: Command, app: App): void {
     )
     .option('--all-projects', 'look the name up in every project (admins)')
     .option('--open', 'open the URL in the default browser too (not for serial websockets)')
-    .option('--json', 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout');
+    .option('--json', 'print {"server", "protocol", "type", "url", "microversion"[, "connection"]} on stdout')
+    .addOption(waitOption());
   addCloudOptions(cmd, 'session');
   app.adviseUnknownOptions(cmd, async (flag) => {
     const type = typeForOscFlag(flag);
@@ -62,8 +75,17 @@ Examples:
     app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
       const { getConsole } = await import('../core/console.js');
       const { printConsole } = await import('../output/console-format.js');
-      const req = { server, type: opts.type, protocol: opts.protocol, allProjects: opts.allProjects === true };
-      const result = await getConsole(ctx, selectionOf(command, ctx), req, await ctx.interaction());
+      const { waitText } = await import('../output/attach-format.js');
+      const req = {
+        server,
+        type: opts.type,
+        protocol: opts.protocol,
+        allProjects: opts.allProjects === true,
+        wait: waitFor(opts.wait, (p) => ctx.output.status(waitText(p), `${p.status}/${p.taskState ?? ''}`)),
+      };
+      const result = await getConsole(ctx, selectionOf(command, ctx), req, await ctx.interaction()).finally(() =>
+        ctx.output.clearStatus(),
+      );
       for (const w of result.warnings) ctx.output.warn(w);
       await warnAboutUrl(ctx.output, result, opts.open === true);
       await printConsole(ctx.output, result, opts.json === true);
@@ -106,6 +128,100 @@ interface GetOptions {
   allProjects?: boolean;
   open?: boolean;
   json?: boolean;
+  /** --wait, in ms. */
+  wait?: number;
+}
+
+function waitFor(ms: number | undefined, onProgress: (p: WaitProgress) => void) {
+  return ms === undefined ? undefined : { timeoutMs: ms, onProgress };
+}
+
+interface AttachOptions {
+  escape: string;
+  log?: string;
+  for?: number;
+  reconnect: boolean;
+  wait?: number;
+  allProjects?: boolean;
+}
+
+function registerAttach(group: Command, app: App): void {
+  const cmd = group
+    .command('attach')
+    .description("connect this terminal to a server's serial console")
+    .addArgument(new Argument('<server>', 'server name or id'))
+    .option('--escape <key>', "the key that ends the session: '^]' (Ctrl-]), '^X', ... or 'none'", '^]')
+    .option('--log <file>', "append the console's output to FILE (created 0600)")
+    .addOption(
+      new Option('--for <duration>', 'end the session after DURATION (e.g. 30s, 5m)').argParser((raw: string) =>
+        parseDuration(raw, '--for'),
+      ),
+    )
+    .option('--no-reconnect', 'end when the console proxy closes, instead of reconnecting with a fresh console')
+    .addOption(waitOption())
+    .option('--all-projects', 'look the name up in every project (admins)');
+  addCloudOptions(cmd, 'session');
+  cmd.addHelpText(
+    'after',
+    `
+On a terminal, keys go to the console as typed (Ctrl-C included) until the
+escape key, Ctrl-] unless --escape says otherwise. Off a terminal, stdin is
+sent as is and the console's output goes to stdout: the session ends when
+the console proxy closes, when --for runs out, or (without --for) once the
+console has been quiet for 2 s after the end of stdin. When the proxy closes
+the session (a token that ran out, a live migration), osconsole says why on
+stderr and reconnects with a fresh console, up to 5 times in a row.
+
+Examples:
+  $ osconsole console attach web-1
+  $ osconsole console attach web-1 --escape '^X' --log web-1.log
+  $ printf 'uname -a\r' | osconsole console attach web-1 --for 5s
+  $ osconsole console attach new-vm --wait=15m`,
+  );
+  cmd.action(
+    app.action(async (ctx: Context, server: string, opts: AttachOptions, command: Command) => {
+      const { attachSerial } = await import('../core/attach.js');
+      const { describeEscape, openLogFile, parseEscape, streamIO } = await import('../ui/attach-io.js');
+      const { farewell, showAttachEvent } = await import('../output/attach-format.js');
+      const escape = parseEscape(opts.escape);
+      const terminal = ctx.deps.stdin.isTTY === true;
+      const log = opts.log === undefined ? undefined : openLogFile(opts.log);
+      let raw = () => false;
+      const view = {
+        out: ctx.output,
+        terminal,
+        escapeKey: escape === null ? undefined : describeEscape(escape),
+        raw: () => raw(),
+      };
+      const stream = streamIO(ctx.deps, {
+        escape,
+        forMs: opts.for,
+        log,
+        onEvent: (e) => showAttachEvent(view, e),
+        onLogError: (m) => showAttachEvent(view, { kind: 'warning', text: m }),
+      });
+      raw = () => stream.raw;
+      let name = server;
+      try {
+        const req = {
+          server,
+          allProjects: opts.allProjects === true,
+          reconnect: opts.reconnect,
+          wait: waitFor(opts.wait, () => undefined),
+        };
+        const outcome = await attachSerial(ctx, selectionOf(command, ctx), req, await ctx.interaction(), stream.io);
+        name = outcome.server.name ?? outcome.server.id;
+        if (outcome.reason === 'SIGINT') throw new OsconsoleError('E_CANCELLED', 'interrupted (SIGINT)');
+        if (outcome.reason === 'SIGTERM' || outcome.reason === 'SIGHUP')
+          throw new OsconsoleError('E_TERMINATED', `ended by ${outcome.reason}`);
+      } finally {
+        const wasRaw = stream.raw;
+        stream.dispose();
+        ctx.output.clearStatus();
+        if (wasRaw) ctx.output.note(`\n${farewell(name)}`);
+      }
+    }),
+  );
 }
 
 function registerInspect(group: Command, app: App): void {

@@ -23,6 +23,8 @@ import { RangeRefusal, V, compare, describeFloor, describeRange, format, negotia
 import type { ServerRef } from './servers.js';
 import { checkServerArgument, resolveServer } from './servers.js';
 import type { Interaction, Runtime } from './runtime.js';
+import type { WaitProgress } from './wait.js';
+import { waitUntilActive } from './wait.js';
 
 interface TypeInfo extends Omit<ConsoleTypeInfo, 'floor'> {
   floor: Version;
@@ -43,6 +45,8 @@ export interface ConsoleRequest {
   type: ConsoleChoice;
   protocol?: string;
   allProjects: boolean;
+  /** --wait: a server that is not ready (409) is polled until ACTIVE for up to this long. */
+  wait?: { timeoutMs: number; onProgress?: (p: WaitProgress) => void };
 }
 
 export interface ConsoleResult {
@@ -93,7 +97,7 @@ export async function getConsole(
   let lastSkip: OsconsoleError | undefined;
   for (const type of types) {
     try {
-      const result = await consoleOnce(cs, server, type, req.type === 'auto');
+      const result = await waitingFor(cs, server, req.wait, () => consoleOnce(cs, server, type, req.type === 'auto'));
       if (type === 'spice-direct') result.connection = await connectionOf(cs, result.url);
       return { ...result, warnings: cs.warnings };
     } catch (err) {
@@ -111,8 +115,28 @@ export async function getConsole(
   );
 }
 
+/**
+ * Runs `create`; with --wait, a server that is not ready yet (409: building,
+ * no host) is polled until ACTIVE and `create` runs again.
+ */
+export async function waitingFor<T>(
+  cs: ComputeSession,
+  server: ServerRef,
+  wait: ConsoleRequest['wait'],
+  create: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!wait || !(err instanceof OsconsoleError) || err.code !== 'E_CONFLICT') throw err;
+    cs.rt.debug(`server not ready (${err.http?.message ?? err.message}); waiting until it is ACTIVE`);
+    await waitUntilActive(cs, server, wait);
+    return create();
+  }
+}
+
 /** One type: plan the call from the cloud's range (and a pin) and make it. */
-async function consoleOnce(
+export async function consoleOnce(
   cs: ComputeSession,
   server: ServerRef,
   type: ConsoleType,

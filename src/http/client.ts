@@ -175,6 +175,15 @@ export class HttpClient {
     return response;
   }
 
+  /**
+   * The dispatcher for a websocket to `url` (ws/wss): the same TLS settings
+   * and proxy choice as an http/https request to that host.
+   */
+  dispatcherForWebSocket(url: string): Dispatcher {
+    const http = url.replace(/^ws(s?):/i, 'http$1:');
+    return this.dispatcherFor(proxyFor(http, this.options.env ?? {}));
+  }
+
   /** Closes pooled connections so the process can exit at once. */
   async close(): Promise<void> {
     const all = [...this.dispatchers.values()];

@@ -176,6 +176,43 @@ function rebase(href: string, endpoint: string): string {
   return `${ours.origin}${ours.pathname.replace(/\/+$/, '')}${path}${next.search}`;
 }
 
+export interface ServerState {
+  id: string;
+  name: string;
+  status: string;
+  /** OS-EXT-STS:task_state (spawning, migrating, ...); absent when policy hides the extended attributes. */
+  taskState: string | null;
+  /** The fault of an ERROR server (message only). */
+  fault?: string;
+}
+
+/** GET /servers/{id}: the server's status, for waiting until it can have a console (api-ref "Show Server Details"). */
+export async function getServer(http: HttpClient, opts: ComputeCall & { serverId: string }): Promise<ServerState> {
+  const res = await http.request({
+    method: 'GET',
+    url: joinUrl(opts.endpoint, urlPath`servers/${opts.serverId}`),
+    token: opts.token,
+  });
+  const s = parseBody(
+    res,
+    'server',
+    obj({
+      id: str,
+      name: str,
+      status: str,
+      'OS-EXT-STS:task_state': optional(nullable(str)),
+      fault: optional(obj({ message: optional(str) })),
+    }),
+  );
+  return {
+    id: s.id,
+    name: s.name,
+    status: s.status,
+    taskState: s['OS-EXT-STS:task_state'] ?? null,
+    ...(s.fault?.message ? { fault: s.fault.message } : {}),
+  };
+}
+
 export interface RemoteConsole {
   protocol: string;
   type: string;

@@ -98,6 +98,9 @@ export class Output {
   /** ASCII tables and marks: a non-UTF-8 locale or TERM=dumb. */
   readonly ascii: boolean;
 
+  private statusShown = false;
+  private statusKey?: string;
+
   private constructor(
     private readonly streams: Streams,
     private readonly env: Env,
@@ -209,6 +212,31 @@ export class Output {
 
   debug(message: string): void {
     if (this.debugEnabled) this.stderr(`${this.err.dim(this.text(`debug: ${message}`))}\n`);
+  }
+
+  /**
+   * A line that rewrites itself (a spinner) on a terminal; off a terminal only
+   * its first text is printed, once per `key`, so logs get one line per wait.
+   */
+  status(text: string, key: string): void {
+    if (this.stderrIsTTY) {
+      this.stderr(`\r\x1b[K${this.err.dim(this.text(text))}`);
+      this.statusShown = true;
+    } else if (this.statusKey !== key) {
+      this.statusKey = key;
+      this.stderr(`${this.text(text)}\n`);
+    }
+  }
+
+  /** Removes the status line, before other output. */
+  clearStatus(): void {
+    if (this.statusShown) this.stderr('\r\x1b[K');
+    this.statusShown = false;
+  }
+
+  /** A console's bytes, as they came: the stream is a terminal's, escapes and all (as ssh passes it on). */
+  stdoutBytes(bytes: Uint8Array): void {
+    this.streams.stdout.write(bytes);
   }
 
   /** Text of our own making (a completion script), written as is. */

@@ -17,3 +17,6 @@ declare module 'undici/lib/api/index.js' {
   const api: Record<string, unknown>;
   export default api;
 }
+declare module 'undici/lib/web/websocket/websocket.js' {
+  export const WebSocket: unknown;
+}

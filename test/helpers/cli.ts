@@ -133,13 +133,81 @@ export async function runMain(args: string[], opts: InProcessOptions = {}): Prom
   return { code, stdout: out.text, stderr: err.text, sleeps };
 }
 
-function capture(isTTY: boolean) {
+/** main() running in-process with a stdin the test writes to over time (pipe mode: not a TTY). */
+export interface LiveRun {
+  /** Bytes for stdin; `end()` closes it (EOF). */
+  stdin: PassThrough;
+  stdout(): Buffer;
+  stderr(): string;
+  /** Resolves when stdout (as UTF-8) matches; rejects after `timeoutMs` with what it got. */
+  waitStdout(re: RegExp, timeoutMs?: number): Promise<void>;
+  waitStderr(re: RegExp, timeoutMs?: number): Promise<void>;
+  done: Promise<CliResult>;
+}
+
+export function startMain(
+  args: string[],
+  opts: Omit<InProcessOptions, 'input' | 'tty'> & { sleep?: (ms: number) => Promise<void> } = {},
+): LiveRun {
+  const out = capture(false);
+  const err = capture(false);
+  const stdin = Object.assign(new PassThrough(), { isTTY: false });
+  const sleeps: number[] = [];
+  const deps: Deps = {
+    stdin,
+    stdout: out,
+    stderr: err,
+    env: opts.env ?? {},
+    cwd: opts.cwd ?? ROOT,
+    homedir: opts.homedir ?? tmpdir(),
+    platform: process.platform,
+    now: opts.now ?? Date.now,
+    sleep:
+      opts.sleep ??
+      ((ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      }),
+  };
+  const done = main(args, deps).then((code) => ({ code, stdout: out.text, stderr: err.text, sleeps }));
+  const waitFor =
+    (read: () => string, what: string) =>
+    async (re: RegExp, timeoutMs = 10_000) => {
+      const until = Date.now() + timeoutMs;
+      let finished = false;
+      void done.then(() => (finished = true));
+      while (!re.test(read())) {
+        if (Date.now() > until || finished)
+          throw new Error(
+            `${what} never matched ${re}${finished ? ' (main() returned)' : ''}:\n${read()}\nstderr: ${err.text}`,
+          );
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
   return {
-    text: '',
+    stdin,
+    stdout: () => out.bytes,
+    stderr: () => err.text,
+    waitStdout: waitFor(() => out.text, 'stdout'),
+    waitStderr: waitFor(() => err.text, 'stderr'),
+    done,
+  };
+}
+
+/** A stream that keeps what is written: text, and bytes (console attach) decoded once at the end. */
+function capture(isTTY: boolean) {
+  const chunks: Buffer[] = [];
+  return {
     isTTY,
     columns: 100,
-    write(chunk: string) {
-      this.text += chunk;
+    get text(): string {
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    get bytes(): Buffer {
+      return Buffer.concat(chunks);
+    },
+    write(chunk: string | Uint8Array) {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
       return true;
     },
   };
@@ -164,7 +232,19 @@ export function runPty(
   env: Record<string, string>,
   timeoutS = 20,
 ): Promise<CliResult & { failedStep: number | null }> {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  return runPtyCommand([process.execPath, BIN, ...args].map(shellQuote).join(' '), steps, env, timeoutS);
+}
+
+/** The osconsole binary as a shell word, for runPtyCommand's scripts. */
+export const OSCONSOLE = [process.execPath, BIN].map((s) => shellQuote(s)).join(' ');
+
+/** Like runPty, for a shell command line (`stty -g; osconsole ...; stty -g`) run by /bin/sh in the terminal. */
+export function runPtyCommand(
+  command: string,
+  steps: PtyStep[],
+  env: Record<string, string>,
+  timeoutS = 20,
+): Promise<CliResult & { failedStep: number | null }> {
   return new Promise((resolve, reject) => {
     // -q no banner, -e the program's exit status, -f flush each write, -c the command (run by SHELL).
     const child = spawn('script', ['-qefc', command, '/dev/null'], {
@@ -213,6 +293,6 @@ export function runPty(
   });
 }
 
-function shellQuote(s: string): string {
+export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
