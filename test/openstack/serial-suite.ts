@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { BIN, ROOT } from '../helpers/cli.js';
+import { BIN, OSCONSOLE, ROOT, runPtyCommand, shellQuote } from '../helpers/cli.js';
 import { cliHarness } from './cli-harness.js';
 import type { RealcloudFacts } from './context.js';
 import {
@@ -293,58 +293,6 @@ export function hasAttach(): Promise<boolean> {
   });
 }
 
-/**
- * A shell command in a pseudo-terminal (util-linux script(1), like runPty in
- * test/helpers/cli.ts, but the whole command line is ours: `stty -g` before and after),
- * answering `steps`. Resolves with everything the terminal showed.
- */
-function ptyShell(
-  command: string,
-  steps: { expect: RegExp; send: string }[],
-  env: Record<string, string>,
-  timeoutS = 40,
-): Promise<{ code: number | null; output: string; failedStep: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qefc', command, '/dev/null'], {
-      cwd: ROOT,
-      env: { TERM: 'xterm', ...env, SHELL: '/bin/sh' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let pos = 0;
-    let step = 0;
-    let busy = false;
-    const next = () => {
-      const s = steps[step];
-      if (busy || !s) return;
-      const m = s.expect.exec(output.slice(pos));
-      if (!m) return;
-      pos += m.index + m[0].length;
-      busy = true;
-      setTimeout(() => {
-        busy = false;
-        step++;
-        if (child.stdin.writable) child.stdin.write(s.send);
-        next();
-      }, 100);
-    };
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
-    child.stdout.setEncoding('latin1').on('data', (d: string) => {
-      output += d;
-      next();
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stdin.on('error', () => undefined);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, failedStep: step < steps.length ? step : null });
-    });
-  });
-}
-
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /** `osconsole console attach` through real nova-api, console auth and the serial proxy. */
 export function serialAttachTests(f: RealcloudFacts, attach: boolean): void {
   const g = guest(f.server.server_name);
@@ -371,24 +319,26 @@ export function serialAttachTests(f: RealcloudFacts, attach: boolean): void {
   });
 
   test(`terminal mode in a pty: banner, typing reaches the guest, Ctrl-] quits with exit 0, stty -g the same before and after${why}`, async () => {
-    const cmd = [process.execPath, BIN, 'console', 'attach', f.server.server_name, '--os-cloud', 'realcloud-demo']
-      .map(shq)
-      .join(' ');
-    const shell = `stty -g; echo BEFORE-DONE; ${cmd}; echo "EXIT=$?"; stty -g`;
-    const home = env().env(cloud);
-    const r = await ptyShell(
-      shell,
+    const attachCmd = `${OSCONSOLE} console attach ${shellQuote(f.server.server_name)} --os-cloud realcloud-demo`;
+    const r = await runPtyCommand(
+      `stty -g; ${attachCmd}; echo "EXIT=$?"; stty -g`,
       [
-        { expect: new RegExp(`${esc(f.server.server_name)}[^\\n]*(\\^\\]|Ctrl-\\])`), send: '' },
-        { expect: /[#:] $/, send: 'echo typed-in-a-pty\r' },
-        { expect: new RegExp(`typed-in-a-pty\\r\\n${esc(g.shell)}`), send: '\x1d' },
+        // the banner (stderr, merged by the terminal) names the server and the escape key
+        { expect: `${esc(f.server.server_name)}[^\\n]*(\\^\\]|Ctrl-\\])`, send: '' },
+        // control keys reach the guest too (raw mode): ^D logs out, then log in again
+        { expect: '[#:] $', send: '\x04' },
+        { expect: `${esc(g.login)}$`, send: 'root\r' },
+        { expect: `${esc(g.shell)}$`, send: 'echo typed-in-a-pty\r' },
+        // libuv's raw mode keeps ONLCR: the guest's "\r\n" shows as "\r\r\n" in the terminal
+        { expect: `typed-in-a-pty\\r+\\n${esc(g.shell)}`, send: '\x1d' },
       ],
-      home,
+      env().env(cloud),
+      60,
     );
-    expect(r.failedStep, r.output).toBeNull();
-    expect(r.output).toMatch(/EXIT=0\r?\n/);
-    const [before, after] = [...r.output.matchAll(/^([0-9a-f]+(?::[0-9a-f]+){10,})\r?$/gm)].map((m) => m[1]);
-    expect(before, r.output).toBeDefined();
+    expect(r.failedStep, r.stdout).toBeNull();
+    expect(r.stdout).toMatch(/EXIT=0\r?\n/);
+    const [before, after] = [...r.stdout.matchAll(/^([0-9a-f]+(?::[0-9a-f]+){10,})\r?$/gm)].map((m) => m[1]);
+    expect(before, r.stdout).toBeDefined();
     expect(after, 'stty -g after the session').toBe(before);
   });
 }
