@@ -12,9 +12,8 @@
  * _handle_frame); a second TCP client of a QEMU chardev socket waits until the first leaves
  * (qemu chardev/char-socket.c; the tier's guest does the same).
  */
-import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { BIN, OSCONSOLE, ROOT, runPtyCommand, shellQuote } from '../helpers/cli.js';
+import { OSCONSOLE, runPtyCommand, shellQuote } from '../helpers/cli.js';
 import { cliHarness } from './cli-harness.js';
 import type { RealcloudFacts } from './context.js';
 import {
@@ -279,29 +278,13 @@ export function serialProxyTests(f: RealcloudFacts, fixture: string, ws: TierWeb
 
 // ------------------------------------------------------------------ osconsole console attach
 
-/** Does the built CLI have `console attach` yet (it lands with issue 13's client side)? */
-export function hasAttach(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'console', '--help'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('close', () => resolve(/^\s+attach\b/m.test(out)));
-    child.on('error', () => resolve(false));
-  });
-}
-
 /** `osconsole console attach` through real nova-api, console auth and the serial proxy. */
-export function serialAttachTests(f: RealcloudFacts, attach: boolean): void {
+export function serialAttachTests(f: RealcloudFacts): void {
   const g = guest(f.server.server_name);
   const { env } = cliHarness(f);
   const cloud = { OS_CLIENT_CONFIG_FILE: f.clouds_yaml };
-  const test = attach ? it : it.skip;
-  const why = attach ? '' : ' (skipped: this build has no `console attach` yet)';
 
-  test(`pipe mode: stdin to the guest as-is, the guest's bytes on stdout unmodified; --for ends it with exit 0${why}`, async () => {
+  it(`pipe mode: stdin to the guest as-is, the guest's bytes on stdout unmodified; --for ends it with exit 0`, async () => {
     const args = ['console', 'attach', f.server.server_name, '--os-cloud', 'realcloud-demo', '--for', '5s'];
     // ^D logs out whatever is logged in, then log in: the login lasts across sessions
     const login = await env().run(args, cloud, { input: '\x04root\r', timeoutMs: 60_000 });
@@ -318,7 +301,7 @@ export function serialAttachTests(f: RealcloudFacts, attach: boolean): void {
     expect(took).toBeLessThan(30_000);
   });
 
-  test(`terminal mode in a pty: banner, typing reaches the guest, Ctrl-] quits with exit 0, stty -g the same before and after${why}`, async () => {
+  it(`terminal mode in a pty: banner, typing reaches the guest, Ctrl-] quits with exit 0, stty -g the same before and after`, async () => {
     const attachCmd = `${OSCONSOLE} console attach ${shellQuote(f.server.server_name)} --os-cloud realcloud-demo`;
     const r = await runPtyCommand(
       `stty -g; ${attachCmd}; echo "EXIT=$?"; stty -g`,

@@ -4,11 +4,9 @@
  */
 import { describe } from 'vitest';
 import { describeReal } from './realcloud.js';
-import { WEBSOCKIFY_0_10, hasAttach, serialAttachTests, serialProxyTests } from './serial-suite.js';
-
-const attach = await hasAttach();
+import { WEBSOCKIFY_0_10, serialAttachTests, serialProxyTests } from './serial-suite.js';
 
 describeReal('real nova-serialproxy (Zed)', (f) => {
   describe('on the wire', () => serialProxyTests(f, 'serial/zed', WEBSOCKIFY_0_10));
-  describe('osconsole console attach', () => serialAttachTests(f, attach));
+  describe('osconsole console attach', () => serialAttachTests(f));
 });

@@ -4,11 +4,9 @@
  */
 import { describe } from 'vitest';
 import { describeReal } from '../realcloud.js';
-import { WEBSOCKIFY_0_12, hasAttach, serialAttachTests, serialProxyTests } from '../serial-suite.js';
-
-const attach = await hasAttach();
+import { WEBSOCKIFY_0_12, serialAttachTests, serialProxyTests } from '../serial-suite.js';
 
 describeReal('real nova-serialproxy (Epoxy)', (f) => {
   describe('on the wire', () => serialProxyTests(f, 'serial/epoxy', WEBSOCKIFY_0_12));
-  describe('osconsole console attach', () => serialAttachTests(f, attach));
+  describe('osconsole console attach', () => serialAttachTests(f));
 });
