@@ -175,7 +175,7 @@ stderr and reconnects with a fresh console, up to 5 times in a row.
 Examples:
   $ osconsole console attach web-1
   $ osconsole console attach web-1 --escape '^X' --log web-1.log
-  $ printf 'uname -a\r' | osconsole console attach web-1 --for 5s
+  $ printf 'uname -a\\r' | osconsole console attach web-1 --for 5s
   $ osconsole console attach new-vm --wait=15m`,
   );
   cmd.action(
@@ -186,12 +186,12 @@ Examples:
       const escape = parseEscape(opts.escape);
       const terminal = ctx.deps.stdin.isTTY === true;
       const log = opts.log === undefined ? undefined : openLogFile(opts.log);
-      let raw = () => false;
+      const lineStart = { atLineStart: true };
       const view = {
         out: ctx.output,
         terminal,
         escapeKey: escape === null ? undefined : describeEscape(escape),
-        raw: () => raw(),
+        lineStart,
       };
       const stream = streamIO(ctx.deps, {
         escape,
@@ -200,7 +200,8 @@ Examples:
         onEvent: (e) => showAttachEvent(view, e),
         onLogError: (m) => showAttachEvent(view, { kind: 'warning', text: m }),
       });
-      raw = () => stream.raw;
+      // Our lines share the screen with the console only when both streams are the terminal.
+      if (ctx.output.stdoutIsTTY && ctx.output.stderrIsTTY) view.lineStart = stream;
       let name = server;
       try {
         const req = {
@@ -218,7 +219,7 @@ Examples:
         const wasRaw = stream.raw;
         stream.dispose();
         ctx.output.clearStatus();
-        if (wasRaw) ctx.output.note(`\n${farewell(name)}`);
+        if (wasRaw) ctx.output.note(`${stream.atLineStart ? '' : '\n'}${farewell(name)}`);
       }
     }),
   );

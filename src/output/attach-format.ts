@@ -15,15 +15,16 @@ export interface AttachView {
   terminal: boolean;
   /** "Ctrl-]", or undefined with --escape none. */
   escapeKey?: string;
-  /** Raw mode is on: a line of ours must start at the left margin. */
-  raw: () => boolean;
+  /** Where the console left the cursor: a line of ours starts on a fresh line, and leaves it there. */
+  lineStart: { atLineStart: boolean };
 }
 
 export function showAttachEvent(v: AttachView, e: AttachEvent): void {
   const line = (f: () => void) => {
     v.out.clearStatus();
-    if (v.raw()) v.out.info('');
+    if (!v.lineStart.atLineStart) v.out.info('');
     f();
+    v.lineStart.atLineStart = true;
   };
   switch (e.kind) {
     case 'console':

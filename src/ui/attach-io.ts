@@ -38,6 +38,8 @@ export interface StreamIO {
   io: AttachIO;
   /** Raw mode is on (stderr lines then need to start on a fresh line). */
   readonly raw: boolean;
+  /** The console's last byte ended a line (or nothing came yet): a line of ours needs no newline first. */
+  atLineStart: boolean;
   /** Leaves raw mode, stops reading stdin, removes signal handlers and timers, closes the log. */
   dispose(): void;
 }
@@ -80,9 +82,11 @@ export function streamIO(deps: Pick<Deps, 'stdin' | 'stdout' | 'onSignal'>, opts
     if (off) cleanups.push(off);
   }
 
+  const self = { atLineStart: true };
   const io: AttachIO = {
     output(bytes) {
       deps.stdout.write(bytes);
+      if (bytes.length > 0) self.atLineStart = bytes[bytes.length - 1] === 0x0a;
       if (log) {
         try {
           log.write(bytes);
@@ -133,6 +137,12 @@ export function streamIO(deps: Pick<Deps, 'stdin' | 'stdout' | 'onSignal'>, opts
     io,
     get raw() {
       return raw;
+    },
+    get atLineStart() {
+      return self.atLineStart;
+    },
+    set atLineStart(v: boolean) {
+      self.atLineStart = v;
     },
     dispose() {
       clearTimeout(quiet);

@@ -8,7 +8,8 @@
  *   /compute, /compute-internal,   Nova RegionOne: public, internal, admin
  *   /compute-admin
  *   /r2/compute, /r2/compute-...   Nova RegionTwo; its catalog URLs end in /v2.1/<project_id>
- *   /console/...                   simulated console proxies (noVNC page, SPICE .vv file, ...)
+ *   /console/...                   simulated console proxies (noVNC page, SPICE .vv file, ...);
+ *   /console/serial/               the serial proxy: a websocket to a fake guest (serial-proxy.ts)
  *   /__sim/...                     control API (log, faults, clock) for out-of-process use
  *
  * Tests use it in-process: `const sim = await Simulator.start(); … await sim.stop()`.
@@ -18,6 +19,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { SimRequest, SimResponse } from './http.js';
 import { html, isObject, json, readBody, unknownRoute } from './http.js';
 import type { FaultMatch, FaultRule } from './faults.js';
@@ -27,10 +29,16 @@ import { Keystone } from './keystone.js';
 import type { ConsoleEnabled, ConsoleTokenRecord, ConsoleType } from './nova.js';
 import { Nova } from './nova.js';
 import type { RegionName } from './seed.js';
+import type { Server } from './seed.js';
 import { APP_CREDENTIAL, CREDENTIALS, REGIONS, seedCompute, seedIdentity } from './seed.js';
+import type { FakeGuest } from './guest.js';
+import type { SerialSession } from './serial-proxy.js';
+import { SerialProxy } from './serial-proxy.js';
 
 export * from './seed.js';
 export type { FaultRule } from './faults.js';
+export type { FakeGuest } from './guest.js';
+export type { SerialSession } from './serial-proxy.js';
 export { totp } from './totp.js';
 
 export interface SimulatorOptions {
@@ -55,6 +63,15 @@ export interface SimulatorOptions {
   virtDriver?: 'mixed' | 'fake';
   /** Rewrites each token's catalog (e.g. drop compute to test a catalog without it). */
   catalogHook?: (catalog: CatalogService[], projectId: string | undefined) => CatalogService[];
+  /** nova.conf `[console] allowed_origins`: Origin host names the console proxies accept besides their own. */
+  consoleAllowedOrigins?: string[];
+  /** nova.conf `[consoleauth] enforce_session_timeout` (nova 29+): a console session ends when its token expires. */
+  enforceSessionTimeout?: boolean;
+  /**
+   * How the serial proxy cuts guest output into binary frames: sizes 1..maxBytes from a
+   * generator seeded with `seed` (default { seed: 13, maxBytes: 7 }); false: one frame per write.
+   */
+  serialFrameSplit?: { seed: number; maxBytes: number } | false;
 }
 
 export interface LogEntry {
@@ -109,6 +126,7 @@ export class Simulator {
   readonly keystone: Keystone;
   readonly nova: Record<RegionName, Nova>;
   readonly identity = seedIdentity();
+  readonly serialProxy: SerialProxy;
   private clockOffsetMs = 0;
   private server!: HttpServer;
   private readonly sockets = new Set<Socket>();
@@ -165,6 +183,17 @@ export class Simulator {
       RegionOne: makeNova('RegionOne', r1),
       RegionTwo: makeNova('RegionTwo', opts.regionTwoMaxVersion ?? r1),
     };
+    this.serialProxy = new SerialProxy({
+      now,
+      lookup: (token) => {
+        const record = this.consoleToken(token);
+        return record && { record, server: this.findServer(record.instanceUuid)?.server };
+      },
+      baseScheme: () => new URL(this.consoleBaseUrls().serial).protocol.replace(/:$/, ''),
+      allowedOrigins: opts.consoleAllowedOrigins ?? [],
+      enforceSessionTimeout: opts.enforceSessionTimeout ?? false,
+      split: opts.serialFrameSplit ?? { seed: 13, maxBytes: 7 },
+    });
   }
 
   static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -198,9 +227,10 @@ export class Simulator {
     return Date.now() + this.clockOffsetMs;
   }
 
-  /** Moves the clock forward, to expire tokens, receipts and console tokens. */
+  /** Moves the clock forward, to expire tokens, receipts and console tokens (and, if enforced, console sessions). */
   advance(seconds: number): void {
     this.clockOffsetMs += seconds * 1000;
+    this.serialProxy.checkExpiry();
   }
 
   clearLog(): void {
@@ -242,12 +272,16 @@ export class Simulator {
             ? `fault rule never fired: ${describeRule(rule)}`
             : `fault rule fired ${fired} of ${rule.times} times: ${describeRule(rule)}`,
         ),
+      ...(this.serialProxy.pendingRefusals > 0
+        ? [`serial console refusals never used: ${this.serialProxy.pendingRefusals} left of refuseConsoleConnections()`]
+        : []),
     ];
   }
 
   /** Forgets fault rules, expected unknown routes and what problems() reported, for the next test. */
   resetChecks(): void {
     this.faults.clear();
+    this.serialProxy.pendingRefusals = 0;
     this.expectedUnknown = [];
     this.unknownSeen = [];
   }
@@ -290,8 +324,72 @@ export class Simulator {
     return undefined;
   }
 
+  // ---- serial consoles and server lifecycle (tests drive these) ----
+
+  /** A server in any region, with its region's Nova. */
+  findServer(id: string): { nova: Nova; server: Server } | undefined {
+    for (const region of REGIONS) {
+      const server = this.nova[region].servers.find((s) => s.id === id);
+      if (server) return { nova: this.nova[region], server };
+    }
+    return undefined;
+  }
+
+  /** The fake guest behind a server's serial port: what it received, who is active, print(). */
+  serialGuest(serverId: string): FakeGuest {
+    const found = this.findServer(serverId);
+    const existing = this.serialProxy.existingGuest(serverId);
+    if (existing) return existing;
+    if (!found) throw new Error(`no server ${serverId}`);
+    return this.serialProxy.guest(found.server);
+  }
+
+  /** Open serial console sessions (websockets past the token checks). */
+  serialSessions(serverId?: string): SerialSession[] {
+    return [...this.serialProxy.sessions].filter((s) => serverId === undefined || s.serverId === serverId);
+  }
+
+  /**
+   * A live migration completes: the server moves host, its console tokens are deleted, and
+   * QEMU on the source exits, so the connected session closes with 1000 ("Target closed").
+   */
+  liveMigrate(serverId: string): void {
+    const found = this.findServer(serverId);
+    if (!found?.nova.liveMigrate(serverId)) throw new Error(`cannot migrate ${serverId}`);
+    this.serialProxy.closePort(serverId, false);
+  }
+
+  /** The server is deleted: 404 in the API, tokens gone, sessions closed (1000 "Target closed"). */
+  deleteServer(serverId: string): void {
+    const found = this.findServer(serverId);
+    if (!found?.nova.deleteServer(serverId)) throw new Error(`no server ${serverId}`);
+    this.serialProxy.closePort(serverId, true);
+  }
+
+  /**
+   * The next `count` serial console connections are refused after the 101 (a drop with no
+   * close frame, as nova does for a dead token or a bad Origin) even with a live token.
+   * Unused refusals fail the test, as unfired fault rules do.
+   */
+  refuseConsoleConnections(count = 1): void {
+    this.serialProxy.refuseNext(count);
+  }
+
+  /** Every console session's TCP connection goes away without a close frame (clients see 1006). */
+  dropConsoleSessions(): number {
+    return this.serialProxy.dropAll();
+  }
+
+  /** A BUILD server becomes ACTIVE (or ERROR) after `afterGets` more GETs of /servers/{id}; 0: now. */
+  finishBuild(serverId: string, opts: { afterGets?: number; to?: 'ACTIVE' | 'ERROR'; fault?: string } = {}): void {
+    const found = this.findServer(serverId);
+    if (!found) throw new Error(`no server ${serverId}`);
+    found.nova.finishBuild(serverId, opts.afterGets ?? 0, opts.to ?? 'ACTIVE', opts.fault);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.serialProxy.stop();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -367,6 +465,10 @@ export class Simulator {
         )
       : createHttpServer(handler);
     this.server.keepAliveTimeout = 1000;
+    this.server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head),
+    );
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -494,6 +596,55 @@ export class Simulator {
     send(res, response);
   }
 
+  /**
+   * A websocket upgrade: logged like any request (status 101 or 400), with the
+   * fault rules applied; only the serial proxy speaks websocket here.
+   */
+  private async onUpgrade(raw: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    const target = new URL(raw.url ?? '/', 'http://sim.invalid');
+    const headers: Record<string, string> = {};
+    for (const [k, val] of Object.entries(raw.headers))
+      if (val !== undefined) headers[k] = Array.isArray(val) ? val.join(', ') : val;
+    const mount = this.mountFor(target.pathname);
+    const entry: LogEntry = {
+      seq: ++this.seq,
+      at: this.now(),
+      method: raw.method ?? 'GET',
+      path: target.pathname,
+      search: target.search,
+      headers,
+      service: mount?.service === 'control' ? 'unknown' : (mount?.service ?? 'unknown'),
+    };
+    this.log.push(entry);
+    const plan = this.faults.plan({ method: entry.method, path: entry.path, service: entry.service });
+    if (plan.latencyMs > 0) await sleep(plan.latencyMs);
+    const action = plan.action;
+    if (action?.kind === 'drop' || action?.kind === 'hang') {
+      entry.status = 0;
+      if (action.kind === 'drop') socket.destroy();
+      return;
+    }
+    if (action?.kind === 'status' || action?.kind === 'html') {
+      const status = action.status ?? 502;
+      const body = action.kind === 'html' ? htmlErrorPage(status) : (action.body ?? `${status} Service Unavailable\n`);
+      entry.status = status;
+      socket.end(
+        `HTTP/1.1 ${status} Error\r\nContent-Type: text/html\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    if (entry.service === 'console' && /^\/console\/serial(\/|$)/.test(entry.path)) {
+      entry.status = this.serialProxy.handleUpgrade(raw, socket, head).status;
+      return;
+    }
+    // No websocket endpoint here: the HTTP answer the route would give, and a test failure unless expected.
+    entry.status = 404;
+    entry.unknownRoute = true;
+    this.unknownSeen.push(entry);
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  }
+
   private dispatch(req: SimRequest, mount: Mount | undefined): SimResponse {
     if (!mount)
       return unknownRoute(
@@ -584,6 +735,13 @@ export class Simulator {
       this.advance(body.advance);
       return json(200, { now: new Date(this.now()).toISOString() });
     }
+    const serverOp = /^\/servers\/([^/]+)(?:\/(migrate|build|serial|print))?$/.exec(rest);
+    if (serverOp) return this.serverControl(req.method, serverOp[1] as string, serverOp[2], body);
+    if (rest === '/serial/drop' && req.method === 'POST') return json(200, { dropped: this.dropConsoleSessions() });
+    if (rest === '/serial/refuse' && req.method === 'POST') {
+      this.refuseConsoleConnections(isObject(body) && typeof body.count === 'number' ? body.count : 1);
+      return { status: 204, headers: {}, body: '' };
+    }
     if (rest === '/info' && req.method === 'GET') {
       return json(200, {
         url: this.url,
@@ -592,6 +750,48 @@ export class Simulator {
           RegionOne: this.opts.computeMaxVersion ?? '2.100',
           RegionTwo: this.opts.regionTwoMaxVersion ?? this.opts.computeMaxVersion ?? '2.100',
         },
+      });
+    }
+    return json(404, { message: 'unknown control endpoint' });
+  }
+
+  /**
+   * Out-of-process lifecycle controls: POST /__sim/servers/{id}/migrate,
+   * DELETE /__sim/servers/{id}, POST /__sim/servers/{id}/build
+   * {"afterGets": N, "to": "ACTIVE"|"ERROR"}, GET /__sim/servers/{id}/serial
+   * (what the guest received, sessions), POST /__sim/servers/{id}/print {"text"}.
+   */
+  private serverControl(method: string, id: string, op: string | undefined, body: unknown): SimResponse {
+    const found = this.findServer(id);
+    if (!found) return json(404, { message: `no server ${id}` });
+    const b = isObject(body) ? body : {};
+    if (op === undefined && method === 'DELETE') {
+      this.deleteServer(id);
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (op === 'migrate' && method === 'POST') {
+      this.liveMigrate(id);
+      return json(200, { host: found.server.host });
+    }
+    if (op === 'build' && method === 'POST') {
+      this.finishBuild(id, {
+        afterGets: typeof b.afterGets === 'number' ? b.afterGets : 0,
+        to: b.to === 'ERROR' ? 'ERROR' : 'ACTIVE',
+        fault: typeof b.fault === 'string' ? b.fault : undefined,
+      });
+      return json(200, { status: found.server.status });
+    }
+    if (op === 'print' && method === 'POST' && typeof b.text === 'string') {
+      this.serialGuest(id).print(b.text);
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (op === 'serial' && method === 'GET') {
+      const guest = this.serialGuest(id);
+      return json(200, {
+        received: guest.received.toString('base64'),
+        received_text: guest.received.toString('utf8'),
+        login_state: guest.loginState,
+        sessions: this.serialSessions(id).map((s) => ({ id: s.id, active: s.active, origin: s.origin ?? null })),
       });
     }
     return json(404, { message: 'unknown control endpoint' });

@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimRequest, SimResponse } from './http.js';
-import { isObject, json, pyRepr, requestId, segments, unknownRoute } from './http.js';
+import { isObject, json, novaTime, pyRepr, requestId, segments, unknownRoute } from './http.js';
 import type { Keystone, TokenRecord } from './keystone.js';
 import { UNAUTHORIZED_MESSAGE } from './keystone.js';
 import type { Version } from './microversion.js';
@@ -428,10 +428,96 @@ export class Nova {
   }
 
   private showServer(call: Call, id: string): SimResponse {
-    const server = this.serverDetail(call, this.getInstance(call, id));
+    const instance = this.getInstance(call, id);
+    const server = this.serverDetail(call, instance);
     // server_groups is in show (not in the lists) from 2.71.
     if (cmp(call.version, v('2.71')) >= 0) server.server_groups = [];
+    // The fault, for ERROR (and DELETED) only; details hidden from non-admins when the code is 500
+    // (views/servers.py show, _fault_statuses, _get_fault).
+    if (instance.status === 'ERROR' && instance.fault) {
+      const { details, ...fault } = instance.fault;
+      server.fault = details && (this.isAdmin(call.token) || fault.code !== 500) ? { ...fault, details } : fault;
+    }
+    this.countBuildPoll(instance);
     return json(200, { server });
+  }
+
+  // ---- server lifecycle, driven by tests ----
+
+  private readonly pendingBuilds = new Map<string, { gets: number; to: 'ACTIVE' | 'ERROR'; fault?: string }>();
+
+  /** A building server ends its build after `gets` more GETs of /servers/{id} (0: now). */
+  finishBuild(id: string, gets = 0, to: 'ACTIVE' | 'ERROR' = 'ACTIVE', fault?: string): void {
+    this.pendingBuilds.set(id, { gets, to, fault });
+    if (gets <= 0) this.countBuildPoll(this.servers.find((s) => s.id === id));
+  }
+
+  private countBuildPoll(server: Server | undefined): void {
+    const pending = server && this.pendingBuilds.get(server.id);
+    if (!server || !pending) return;
+    if (--pending.gets > 0) return;
+    this.pendingBuilds.delete(server.id);
+    const at = novaTime(this.opts.now());
+    if (pending.to === 'ERROR') {
+      Object.assign(server, { status: 'ERROR', vm_state: 'error', task_state: null, power_state: 0, updated: at });
+      // What a failed schedule records (nova/conductor/manager.py, NoValidHost: code 500).
+      server.fault = {
+        code: 500,
+        created: at,
+        message: pending.fault ?? 'No valid host was found. There are not enough hosts available.',
+        details: 'Traceback (most recent call last): ...',
+      };
+      return;
+    }
+    const host = this.opts.data.hosts.find((h) => h.protocols.includes('serial'))?.name ?? 'compute-1';
+    const slot = this.servers.filter((s) => s.host === host).length;
+    Object.assign(server, {
+      status: 'ACTIVE',
+      vm_state: 'active',
+      task_state: null,
+      power_state: 1,
+      host,
+      slot,
+      updated: at,
+    });
+  }
+
+  /** ConsoleAuthToken.clean_console_auths_for_instance (manager _clean_instance_console_tokens). */
+  cleanConsoleTokens(instanceUuid: string): number {
+    let n = 0;
+    for (const [token, record] of this.consoleTokens)
+      if (record.instanceUuid === instanceUuid) n += this.consoleTokens.delete(token) ? 1 : 0;
+    return n;
+  }
+
+  /** A finished live migration: another host, the console tokens gone (manager _post_live_migration). */
+  liveMigrate(id: string): Server | undefined {
+    const server = this.servers.find((s) => s.id === id);
+    if (!server?.host) return undefined;
+    const dest = this.opts.data.hosts.find(
+      (h) => h.name !== server.host && h.protocols.includes('serial') && h.driver === this.hostOf(server)?.driver,
+    );
+    if (dest) {
+      server.slot = this.servers.filter((s) => s.host === dest.name).length;
+      server.host = dest.name;
+    }
+    server.updated = novaTime(this.opts.now());
+    this.cleanConsoleTokens(id);
+    return server;
+  }
+
+  /** The instance is deleted: gone from the API (404) and its console tokens with it (manager _delete_instance). */
+  deleteServer(id: string): Server | undefined {
+    const i = this.servers.findIndex((s) => s.id === id);
+    if (i < 0) return undefined;
+    const [server] = this.servers.splice(i, 1);
+    this.cleanConsoleTokens(id);
+    this.pendingBuilds.delete(id);
+    return server;
+  }
+
+  private hostOf(server: Server): Host | undefined {
+    return this.opts.data.hosts.find((h) => h.name === server.host);
   }
 
   private links(call: Call, kind: string, id: string) {

@@ -86,6 +86,8 @@ export interface Server {
   updated: string;
   /** Index on its host, to give each server its own console port. */
   slot: number;
+  /** The instance fault shown for ERROR (views/servers.py _get_fault). */
+  fault?: { code: number; created: string; message: string; details?: string };
 }
 
 export const ROLE_IDS = {

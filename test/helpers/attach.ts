@@ -1,0 +1,76 @@
+/**
+ * Shared by the `console attach` end-to-end files (two files, so that their
+ * waits run in parallel): a simulator per test, logged in as demo, and
+ * attach run in-process in pipe mode.
+ */
+import { WebSocket } from 'undici';
+import { afterEach, expect } from 'vitest';
+import type { LiveRun } from './cli.js';
+import { expectExit, startMain } from './cli.js';
+import type { TestEnv } from './env.js';
+import { useTestEnv } from './env.js';
+import type { SimulatorOptions } from '../sim/index.js';
+import { SERVER_IDS, Simulator } from '../sim/index.js';
+
+export function useAttach() {
+  const env = useTestEnv();
+  const h = {
+    sim: undefined as unknown as Simulator,
+    get t(): TestEnv {
+      return env.t;
+    },
+    async start(opts: SimulatorOptions = {}): Promise<Simulator> {
+      h.sim = await Simulator.start(opts);
+      const r = await env.t.main(['login'], h.sim.env('demo'));
+      expect(r.code, r.stderr).toBe(0);
+      h.sim.clearLog();
+      return h.sim;
+    },
+    /** `console attach` in-process, in pipe mode; the backoff and poll waits are recorded, not slept. */
+    attach(args: string[]): LiveRun {
+      return startMain(['console', 'attach', ...args], { env: env.t.env(), homedir: env.t.home });
+    },
+    consolesCreated: () =>
+      h.sim.requests('compute').filter((e) => e.method === 'POST' && /remote-consoles|\/action$/.test(e.path)).length,
+    upgrades: () => h.sim.log.filter((e) => e.path.startsWith('/console/serial')),
+    web1: () => h.sim.serialGuest(SERVER_IDS.web1),
+    /** A serial console URL for web-1, from the CLI itself. */
+    async consoleUrl(): Promise<string> {
+      const r = await env.t.main(['console', 'get', 'web-1', '--type', 'serial']);
+      expectExit(r, 0);
+      return r.stdout.trim();
+    },
+  };
+  afterEach(async () => {
+    await h.sim?.stop();
+  });
+  return h;
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition never held');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Another client on the same serial port (undici's WebSocket, as attach uses). */
+export async function rawClient(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, ['binary']);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  return ws;
+}

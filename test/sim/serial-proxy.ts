@@ -1,0 +1,285 @@
+/**
+ * The simulated nova-serialproxy: websockify's handshake and frames
+ * (ws-server.ts), then what nova/console/websocketproxy.py
+ * NovaProxyRequestHandler.new_websocket_client does AFTER the 101: the token
+ * from `?token=` or a `token` cookie, ConsoleAuthToken.validate, the console
+ * port check, the Origin check, and the bridge to the guest's serial port.
+ * Every refusal there is an exception that is not websockify's CClose, so
+ * the handler dies and the TCP connection drops with no close frame: the
+ * client sees 1006 right after the upgrade.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { GuestLink } from './guest.js';
+import { FakeGuest } from './guest.js';
+import type { ConsoleTokenRecord } from './nova.js';
+import type { Server } from './seed.js';
+import { WsConnection, badRequest, checkHandshake, selectBinary, switchingProtocols } from './ws-server.js';
+
+export interface SerialProxyOptions {
+  now: () => number;
+  /** A live token (any region) and its server, if the server still exists. */
+  lookup: (token: string) => { record: ConsoleTokenRecord; server: Server | undefined } | undefined;
+  /** The scheme of the proxy's base URL (nova.conf [serial_console] base_url): ws or wss. */
+  baseScheme: () => string;
+  /** nova.conf [console] allowed_origins: host names accepted besides the Host header's. */
+  allowedOrigins: string[];
+  /** nova.conf [consoleauth] enforce_session_timeout (nova 29.0.0+). */
+  enforceSessionTimeout: boolean;
+  /** How guest output is cut into frames: at most maxBytes per frame, sizes from a seeded generator; false: one frame per write. */
+  split: { seed: number; maxBytes: number } | false;
+}
+
+export interface SerialSession {
+  id: number;
+  serverId: string;
+  token: string;
+  origin: string | undefined;
+  /** The subprotocol chosen ('binary' or ''). */
+  protocol: string;
+  /** Whether the guest is reading this one (the others wait in QEMU's backlog). */
+  readonly active: boolean;
+  conn: WsConnection;
+  link: GuestLink;
+  expiresAt: number;
+}
+
+export type UpgradeOutcome = { status: 101 | 400; session?: SerialSession; refused?: string };
+
+export class SerialProxy {
+  readonly sessions = new Set<SerialSession>();
+  private readonly guests = new Map<string, FakeGuest>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private nextId = 1;
+  /** Connections still to refuse after the 101 whatever their token (refuseNext). */
+  pendingRefusals = 0;
+  private rand: () => number;
+
+  constructor(private readonly opts: SerialProxyOptions) {
+    this.rand = mulberry32(opts.split ? opts.split.seed : 0);
+  }
+
+  /** The guest of a server, created on first use (hostname = the server's name, as cloud-init sets it). */
+  guest(server: Server): FakeGuest {
+    let g = this.guests.get(server.id);
+    if (!g) {
+      g = new FakeGuest(server.name.replace(/[^A-Za-z0-9-]/g, '-'));
+      this.guests.set(server.id, g);
+    }
+    return g;
+  }
+
+  existingGuest(serverId: string): FakeGuest | undefined {
+    return this.guests.get(serverId);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): UpgradeOutcome {
+    socket.on('error', () => undefined);
+    const hs = checkHandshake(req.headers, selectBinary);
+    if (!hs.ok) {
+      socket.end(badRequest(hs.message));
+      return { status: 400 };
+    }
+    socket.write(switchingProtocols(hs.accept, hs.protocol));
+    if (head.length > 0) socket.unshift(head);
+    const conn = new WsConnection(socket);
+    const refused = this.refusal(req);
+    if (typeof refused === 'string') {
+      conn.drop();
+      return { status: 101, refused };
+    }
+    return { status: 101, session: this.bridge(conn, refused, req, hs.protocol) };
+  }
+
+  /** QEMU leaves the port (migration, deletion): the active session gets 1000 "Target closed", waiting ones a reset. */
+  closePort(serverId: string, forGood: boolean): void {
+    const g = this.guests.get(serverId);
+    if (forGood) g?.destroy();
+    else g?.shutdown();
+  }
+
+  /**
+   * The next `count` connections are refused after the 101 as an invalid token
+   * is, even with a live token: the token deleted between the API call and the
+   * connect (a migration in between), or an Origin nova does not like.
+   */
+  refuseNext(count: number): void {
+    this.pendingRefusals += count;
+  }
+
+  /** Every session's TCP connection goes away at once (no close frames). */
+  dropAll(): number {
+    const all = [...this.sessions];
+    for (const s of all) s.conn.drop();
+    return all.length;
+  }
+
+  /** enforce_session_timeout: sessions whose token expired by the simulator's clock end now. */
+  checkExpiry(): void {
+    if (!this.opts.enforceSessionTimeout) return;
+    const now = this.opts.now();
+    for (const s of [...this.sessions]) if (s.expiresAt <= now) this.expire(s);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of [...this.sessions]) s.conn.drop();
+  }
+
+  /** new_websocket_client up to "Start proxying": a reason to refuse, or the token's server. */
+  private refusal(req: IncomingMessage): string | { record: ConsoleTokenRecord; server: Server } {
+    if (this.pendingRefusals > 0) {
+      this.pendingRefusals--;
+      return 'refused on request';
+    }
+    const token = tokenOf(req);
+    const found = token ? this.opts.lookup(token) : undefined;
+    // ConsoleAuthToken.validate: unknown or expired → InvalidToken.
+    if (!found) return 'invalid token';
+    // _check_console_port: a deleted instance or another port → InvalidToken.
+    if (!found.server || !found.server.host) return 'instance not found';
+    const originProblem = this.checkOrigin(req);
+    if (originProblem) return originProblem;
+    // Other console types pass validate_console_port, but their backends (VNC, SPICE, MKS servers at
+    // the hypervisor's address) do not exist here: the connect fails, and that is not a CClose either.
+    if (found.record.type !== 'serial') return `cannot connect to ${found.record.host}:${found.record.port}`;
+    return { record: found.record, server: found.server };
+  }
+
+  /** The Origin check of new_websocket_client and verify_origin_proto. */
+  private checkOrigin(req: IncomingMessage): string | undefined {
+    const originUrl = header(req, 'origin');
+    // No Origin: a non-browser client, accepted.
+    if (originUrl === undefined) return undefined;
+    const host = header(req, 'host');
+    if (host === undefined) return 'no Host header';
+    const expected = [...this.opts.allowedOrigins, hostnameOf(host)];
+    let origin: URL | undefined;
+    try {
+      origin = new URL(originUrl);
+    } catch {
+      origin = undefined;
+    }
+    const forwarded = header(req, 'x-forwarded-proto');
+    const scheme = forwarded ?? origin?.protocol.replace(/:$/, '') ?? '';
+    const hostname = origin?.hostname.replace(/^\[|\]$/g, '') ?? '';
+    if (hostname === '' || scheme === '') return 'Origin header not valid.';
+    if (!expected.includes(hostname)) return 'Origin header does not match this host.';
+    const base = this.opts.baseScheme();
+    const protos = [base, ...(base === 'ws' ? ['http'] : []), ...(base === 'wss' ? ['https'] : [])];
+    if (!protos.includes(scheme)) return 'Origin header protocol does not match this host.';
+    return undefined;
+  }
+
+  private bridge(
+    conn: WsConnection,
+    target: { record: ConsoleTokenRecord; server: Server },
+    req: IncomingMessage,
+    protocol: string,
+  ): SerialSession {
+    const guest = this.guest(target.server);
+    const link: GuestLink = {
+      write: (data) => {
+        for (const part of this.cut(data)) conn.sendBinary(part);
+      },
+      // websockify do_proxy: the target closed → CClose(1000, "Target closed").
+      end: () => conn.close(1000, 'Target closed'),
+      // recv() on a reset target raises, which is no CClose: the connection drops.
+      reset: () => conn.drop(),
+    };
+    const session: SerialSession = {
+      id: this.nextId++,
+      serverId: target.server.id,
+      token: target.record.token,
+      origin: header(req, 'origin'),
+      protocol,
+      get active() {
+        return guest.activeLink === link;
+      },
+      conn,
+      link,
+      expiresAt: target.record.expiresAt,
+    };
+    this.sessions.add(session);
+    conn.onMessage = (data) => guest.send(link, data);
+    conn.onClosed = () => {
+      this.sessions.delete(session);
+      guest.disconnect(link);
+    };
+    guest.connect(link);
+    if (this.opts.enforceSessionTimeout) this.scheduleExpiry(session);
+    return session;
+  }
+
+  /**
+   * enforce_session_timeout: a timer at the token's expiry closes the target
+   * socket (_close_connection: shutdown, then close). The proxy loop's next
+   * select() then meets a closed descriptor, which raises (not a CClose): the
+   * client's connection drops with no close frame.
+   */
+  private scheduleExpiry(session: SerialSession): void {
+    const wait = Math.max(0, session.expiresAt - this.opts.now());
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.sessions.has(session) && session.expiresAt <= this.opts.now()) this.expire(session);
+      else if (this.sessions.has(session)) this.scheduleExpiry(session);
+    }, wait);
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private expire(session: SerialSession): void {
+    session.conn.drop();
+  }
+
+  private cut(data: Buffer): Buffer[] {
+    const split = this.opts.split;
+    if (!split) return [data];
+    const parts: Buffer[] = [];
+    for (let at = 0; at < data.length;) {
+      const n = 1 + Math.floor(this.rand() * split.maxBytes);
+      parts.push(data.subarray(at, at + n));
+      at += n;
+    }
+    return parts;
+  }
+}
+
+/** The token: `?token=` first, else a `token` cookie (websocketproxy.py new_websocket_client). */
+export function tokenOf(req: IncomingMessage): string {
+  const url = new URL(req.url ?? '/', 'http://sim.invalid');
+  // parse_qs(...).get('token', ['']).pop(): the last value of a repeated parameter.
+  const fromQuery = url.searchParams.getAll('token').filter((t) => t !== '');
+  if (fromQuery.length > 0) return fromQuery[fromQuery.length - 1]!;
+  let token = '';
+  for (const part of (header(req, 'cookie') ?? '').split(';')) {
+    const m = /^\s*token=("?)([^";]*)\1\s*$/.exec(part);
+    if (m) token = m[2]!;
+  }
+  return token;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The Host header without its port ([v6] brackets dropped), as new_websocket_client cuts it. */
+function hostnameOf(host: string): string {
+  if (!host.includes(':')) return host;
+  if (host.includes('[') && host.includes(']')) return host.split(']')[0]!.slice(1);
+  return host.split(':')[0]!;
+}
+
+/** A small seeded generator: the same seed cuts the same output the same way. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
