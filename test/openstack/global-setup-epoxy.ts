@@ -32,7 +32,14 @@ const SCRIPTS = fileURLToPath(new URL('../realcloud-epoxy/', import.meta.url));
 export const EPOXY_ROOT = process.env.OSCONSOLE_EPOXY_ROOT || '/srv/osconsole-epoxy';
 const KS_PORT = 16000;
 const NOVA_PORT = 16774;
-const PACKAGES = ['python3-keystone', 'python3-nova', 'python3-placement', 'python3-glance', 'rabbitmq-server'];
+const PACKAGES = [
+  'python3-keystone',
+  'python3-nova',
+  'python3-placement',
+  'python3-glance',
+  'rabbitmq-server',
+  'python3-websockify',
+];
 
 const say = sayer('epoxy');
 

@@ -62,6 +62,7 @@ function packageVersions(): Record<string, string> {
     'python3-glance',
     'rabbitmq-server',
     'uwsgi-core',
+    'python3-websockify',
   ];
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Version}\\n', ...pkgs], { encoding: 'utf8' });
   const out: Record<string, string> = {};

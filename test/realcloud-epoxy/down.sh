@@ -40,7 +40,7 @@ stop() {  # stop <name>: TERM, wait up to 15 s, then KILL its process group
 }
 
 # API/RPC services in parallel (each waits for its own PID), then mariadb + rabbitmq, then epmd
-for s in nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs keystone; do
+for s in nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs keystone; do
   stop "$s" &
 done
 wait

@@ -8,7 +8,10 @@
 #   placement-api 13 (uwsgi)        :16778
 #   glance-api 30 (eventlet)        :16292   sqlite + file store (OSCONSOLE_EPOXY_GLANCE=stub)
 #   nova-api 31 (eventlet)          :16774   + nova-conductor, nova-scheduler,
-#   nova-compute (compute_driver = fake.FakeDriverWithoutFakeNodes)
+#   nova-compute (compute_driver = osconsole_serial.SerialFakeDriverWithoutFakeNodes: the fake
+#                 driver whose serial console is the guest below)
+#   nova-serialproxy 31 (nova's real websocket proxy) :16610
+#   serial guest (serial/serial_guest.py)  :16620
 # then seeds keystone (project demo, users demo/nova/placement/glance, catalog) and boots
 # server web-1 for demo (networks none) and waits for ACTIVE.
 # Idempotent: what already runs (by saved PID + port) is left alone; one-time steps
@@ -46,13 +49,13 @@ mkdir -p "$STATE"/{etc,log,run,fernet-keys,credential-keys,mysql} "$STATE/nova"/
 chmod 700 "$STATE"
 cd "$STATE"   # keep a stray ./<module>.py in the caller's cwd off sys.path (also: python3 -P)
 
-if alive keystone && alive nova-compute && port_open "$KS_PORT" && port_open "$NOVA_PORT" \
+if alive keystone && alive nova-compute && alive nova-serialproxy && alive serial-guest && port_open "$KS_PORT" && port_open "$NOVA_PORT" \
    && [[ -s "$STATE/nova/server.json" ]]; then
   log "already running"; echo "$AUTH_URL $COMPUTE_URL"; exit 0
 fi
 
 # every port we are about to bind must be free, or be ours
-for p in $KS_PORT $NOVA_PORT $PLACEMENT_PORT $GLANCE_PORT $NEUTRON_PORT $DB_PORT $RABBIT_PORT $((RABBIT_PORT+1)) $((RABBIT_PORT+2)); do
+for p in $KS_PORT $NOVA_PORT $SERIAL_PORT $SERIAL_GUEST_PORT $PLACEMENT_PORT $GLANCE_PORT $NEUTRON_PORT $DB_PORT $RABBIT_PORT $((RABBIT_PORT+1)) $((RABBIT_PORT+2)); do
   ((p >= 16000 && p <= 16999)) || { log "port $p outside 16000-16999"; exit 1; }
 done
 
@@ -105,7 +108,8 @@ transport_url = $TRANSPORT
 # FakeDriverWithoutFakeNodes, not FakeDriver: Nova >= 2023.1 refuses to restart
 # nova-compute without a persisted node identity (<state_path>/compute_id), and
 # FakeDriver never writes one (its node uuid is random per process)
-compute_driver = fake.FakeDriverWithoutFakeNodes
+# (osconsole_serial.py: that driver, with a serial console that is serial_guest.py)
+compute_driver = osconsole_serial.SerialFakeDriverWithoutFakeNodes
 enabled_apis = osapi_compute
 osapi_compute_listen = 127.0.0.1
 osapi_compute_listen_port = $NOVA_PORT
@@ -208,8 +212,15 @@ spice_direct_proxy_base_url = http://127.0.0.1:$SPICE_DIRECT_PORT/nova
 require_secure = true
 
 [serial_console]
+# nova's real serial proxy listens on base_url's port, in front of serial_guest.py: the
+# driver answers proxyclient_address and the first port of port_range, like libvirt's
+# TCP chardevs (nova/conf/serial_console.py)
 enabled = true
 base_url = ws://127.0.0.1:$SERIAL_PORT/
+serialproxy_host = 127.0.0.1
+serialproxy_port = $SERIAL_PORT
+proxyclient_address = 127.0.0.1
+port_range = $SERIAL_GUEST_PORT:$SERIAL_GUEST_PORT
 
 [mks]
 enabled = true
@@ -394,6 +405,9 @@ NCONF=(--config-file "$STATE/etc/nova.conf")
 # python3-nova ships no /usr/bin/nova-* (the nova-* service packages do, with init
 # scripts, dbconfig and, for nova-compute, qemu/libvirt): call nova.cmd.<x>.main()
 pymain() { echo "import sys; sys.argv[0]='$1'; from $2 import main; sys.exit(main())"; }
+# nova imports compute_driver as 'nova.virt.<compute_driver>' (nova/virt/driver.py
+# load_compute_driver): serial/ joins nova.virt's package path in nova-compute
+computecode() { echo "import nova.virt; nova.virt.__path__.append('$HERE/serial'); $(pymain nova-compute nova.cmd.compute)"; }
 start_bg() {  # start_bg <name> <cmd...>   (setsid: own session + process group)
   local name=$1; shift
   alive "$name" && return 0
@@ -557,13 +571,20 @@ log "starting nova-conductor, nova-scheduler, nova-api; nova-compute (fake drive
 start_bg nova-conductor "$PY" -P -c "$(pymain nova-conductor nova.cmd.conductor)" "${NCONF[@]}" --log-file "$STATE/log/nova-conductor.log"
 start_bg nova-scheduler "$PY" -P -c "$(pymain nova-scheduler nova.cmd.scheduler)" "${NCONF[@]}" --log-file "$STATE/log/nova-scheduler.log"
 start_bg nova-api       "$PY" -P -c "$(pymain nova-api nova.cmd.api)" "${NCONF[@]}" --log-file "$STATE/log/nova-api.log"
+# the serial guest, and nova's real serial proxy in front of it (per connection it checks
+# the token in the DB and the port with nova-compute: validate_console_port, an RPC)
+refuse_foreign serial-guest "$SERIAL_GUEST_PORT"
+refuse_foreign nova-serialproxy "$SERIAL_PORT"
+start_bg serial-guest "$PY" -P "$HERE/serial/serial_guest.py" --port "$SERIAL_GUEST_PORT" --hostname "$EPOXY_SERVER_NAME"
+start_bg nova-serialproxy "$PY" -P -c "$(pymain nova-serialproxy nova.cmd.serialproxy)" "${NCONF[@]}" \
+  --log-file "$STATE/log/nova-serialproxy.log"
 # nova-compute pings the conductor at start and loses 10 s per unanswered ping
 wait_heartbeat nova-conductor
 # --config-dir: *.conf there override nova.conf for nova-compute only; compute.sh puts
 # "[spice] enabled = false" there to test the error of a cloud with SPICE switched off
 # ([spice] enabled is read on the compute host: ComputeManager.get_spice_console)
 mkdir -p "$STATE/etc/nova-compute.d"
-start_bg nova-compute   "$PY" -P -c "$(pymain nova-compute nova.cmd.compute)" "${NCONF[@]}" \
+start_bg nova-compute   "$PY" -P -c "$(computecode)" "${NCONF[@]}" \
   --config-dir "$STATE/etc/nova-compute.d" --log-file "$STATE/log/nova-compute.log"
 wait_port placement "$PLACEMENT_PORT" 60
 [[ $GLANCE_MODE == real ]] && wait_port glance-api "$GLANCE_PORT" 60
@@ -578,6 +599,9 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 log "compute host mapped after $(elapsed)s"
+wait_port serial-guest "$SERIAL_GUEST_PORT" 20
+wait_port nova-serialproxy "$SERIAL_PORT" 60
+log "nova-serialproxy listening after $(elapsed)s"
 
 # ================================================================ image, flavor, server
 "$PY" -P "$HERE/seed.py" boot --state "$STATE" --auth-url "$AUTH_URL" \

@@ -208,6 +208,9 @@ install -d -m 755 "$ROOT$EPOXY_INNER"
 # the stub neutron is the Zed tier's (the ports are passed on its command line)
 install -m 755 "$HERE/stack-up.sh" "$HERE/seed.py" "$HERE/../realcloud/fake_glance_neutron.py" "$ROOT$EPOXY_INNER/"
 install -m 644 "$HERE/config.sh" "$ROOT$EPOXY_INNER/"
+# the serial guest and the FakeDriver subclass whose serial console it is (shared with Zed)
+install -d -m 755 "$ROOT$EPOXY_INNER/serial"
+install -m 644 "$HERE/../realcloud/serial/osconsole_serial.py" "$HERE/../realcloud/serial/serial_guest.py" "$ROOT$EPOXY_INNER/serial/"
 phase_t=$(now)
 out=$("${IN_CHROOT[@]}" EPOXY_STATE="$EPOXY_STATE" EPOXY_GLANCE="$EPOXY_GLANCE" \
       EPOXY_DEBUG="$EPOXY_DEBUG" EPOXY_ADMIN_PASSWORD="$EPOXY_ADMIN_PASSWORD" \

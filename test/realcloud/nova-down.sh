@@ -23,7 +23,7 @@ stop() {  # stop <name> [signal]
 }
 # all API/RPC services at once (each takes 1-3 s to shut down gracefully; one after
 # the other that was ~20 s), then rabbitmq, which they talk to while stopping
-for s in nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs; do stop "$s" & done
+for s in nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs; do stop "$s" & done
 wait
 # rabbitmq-server's start script forwards TERM to beam and waits for it
 stop rabbitmq

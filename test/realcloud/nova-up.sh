@@ -3,14 +3,18 @@
 #   rabbitmq-server (Debian)        127.0.0.1:15680 (dist 15681, epmd 15682)
 #   placement-api (python3-placement, uwsgi) 127.0.0.1:15778
 #   nova-api (eventlet, osapi_compute)       127.0.0.1:15774
-#   nova-conductor, nova-scheduler, nova-compute (compute_driver=fake.FakeDriver)
+#   nova-conductor, nova-scheduler
+#   nova-compute (compute_driver=osconsole_serial.SerialFakeDriver: nova's FakeDriver whose
+#                 serial console is the guest below)
+#   nova-serialproxy (nova's real websocket proxy)  127.0.0.1:15610
+#   serial "guest" (serial/serial_guest.py: QEMU chardev + getty + shell) 127.0.0.1:15620
 #   glance-api (python3-glance, sqlite + file store) 127.0.0.1:15292 (OSCONSOLE_REALCLOUD_GLANCE=stub: fake)
 #   stub neutron 127.0.0.1:15696 (fake_glance_neutron.py; ports/security groups always empty)
 # sqlite for nova_api / cell0 / cell1 / placement. Keystone must be up (keystone-up.sh
 # is called if it is not). Boots server 'demo-vm' for user demo (networks none) and
 # waits for ACTIVE. Prints the compute URL on stdout.
 # Adapted for osconsole's real-OpenStack test tier from a tested recipe; see README.md.
-# Never starts nova-novncproxy / nova-serialproxy (see [vnc] below).
+# Never starts nova-novncproxy (see [vnc] below).
 #
 # Env: OSCONSOLE_REALCLOUD_STATE (default /tmp/osconsole-realcloud), OSCONSOLE_REALCLOUD_NO_INSTALL=1,
 #      OSCONSOLE_REALCLOUD_NOVA_PORT (15774), OSCONSOLE_REALCLOUD_NO_BOOT=1 (skip booting demo-vm),
@@ -31,6 +35,9 @@ PLACEMENT_PORT=15778
 GLANCE_PORT=15292
 NEUTRON_PORT=15696
 RABBIT_PORT=15680
+SERIAL_PROXY_PORT=15610   # nova-serialproxy, = [serial_console] base_url
+SERIAL_GUEST_PORT=15620   # serial_guest.py, = [serial_console] port_range (the driver's answer)
+SERVER_NAME=demo-vm       # nova_seed.py boots it; the guest's hostname
 COMPUTE_URL="http://127.0.0.1:${NOVA_PORT}/v2.1"
 # real: Debian python3-glance (sqlite + file store); stub: fake_glance_neutron.py serves it
 GLANCE_MODE="${OSCONSOLE_REALCLOUD_GLANCE:-real}"
@@ -54,7 +61,7 @@ fi
 mkdir -p "$NS"/{log,run,state,instances,lock,etc} "$NS/rabbitmq"/{mnesia,log,home}
 cd "$NS"
 
-if alive nova-compute && port_open "$NOVA_PORT" && [[ -s "$NS/server.json" || "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" == 1 ]]; then
+if alive nova-compute && alive nova-serialproxy && alive serial-guest && port_open "$NOVA_PORT" && [[ -s "$NS/server.json" || "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" == 1 ]]; then
   log "already running"; echo "$COMPUTE_URL"; exit 0
 fi
 
@@ -68,7 +75,8 @@ use_stderr = false
 state_path = $NS/state
 instances_path = $NS/instances
 transport_url = $TRANSPORT
-compute_driver = fake.FakeDriver
+# nova's FakeDriver whose serial console is serial/serial_guest.py (serial/osconsole_serial.py)
+compute_driver = osconsole_serial.SerialFakeDriver
 enabled_apis = osapi_compute
 osapi_compute_listen = 127.0.0.1
 osapi_compute_listen_port = $NOVA_PORT
@@ -159,8 +167,15 @@ enabled = true
 html5proxy_base_url = http://127.0.0.1:15609/spice_auto.html
 
 [serial_console]
+# nova's real serial proxy listens on base_url's port, in front of serial_guest.py:
+# the driver answers proxyclient_address and the first port of port_range, like
+# libvirt's TCP chardevs (nova/conf/serial_console.py)
 enabled = true
-base_url = ws://127.0.0.1:15610/
+base_url = ws://127.0.0.1:$SERIAL_PROXY_PORT/
+serialproxy_host = 127.0.0.1
+serialproxy_port = $SERIAL_PROXY_PORT
+proxyclient_address = 127.0.0.1
+port_range = $SERIAL_GUEST_PORT:$SERIAL_GUEST_PORT
 
 [mks]
 enabled = true
@@ -359,6 +374,9 @@ NCONF=(--config-file "$NS/etc/nova.conf")
 # python3-nova ships no /usr/bin/nova-* scripts (nova-common/nova-api/... do, and pull
 # dbconfig, init scripts, qemu for nova-compute): call nova.cmd.<x>.main() directly.
 novacode() { echo "import sys; sys.argv[0]='nova-$1'; from nova.cmd.$1 import main; sys.exit(main())"; }
+# nova-compute finds compute_driver under nova.virt only (nova/virt/driver.py
+# load_compute_driver imports 'nova.virt.<compute_driver>'): serial/ joins nova.virt's path
+computecode() { echo "import nova.virt; nova.virt.__path__.append('$HERE/serial'); $(novacode compute)"; }
 # -P: do not put the cwd on sys.path (a stray /tmp/routes.py once shadowed python3-routes)
 nova_py() { local mod=$1; shift; "$PY" -P -c "$(novacode "$mod")" "$@"; }
 start_bg() {  # start_bg <name> <cmd...>
@@ -454,10 +472,14 @@ START_UTC=$(date -u '+%Y-%m-%d %H:%M:%S')
 start_bg nova-conductor "$PY" -P -c "$(novacode conductor)" "${NCONF[@]}" --log-file "$NS/log/nova-conductor.log"
 start_bg nova-scheduler "$PY" -P -c "$(novacode scheduler)" "${NCONF[@]}" --log-file "$NS/log/nova-scheduler.log"
 start_bg nova-api       "$PY" -P -c "$(novacode api)" "${NCONF[@]}" --log-file "$NS/log/nova-api.log"
+# the serial guest, and nova's real serial proxy in front of it (it checks a token in the
+# DB and with an RPC to nova-compute, validate_console_port, per connection)
+start_bg serial-guest "$PY" -P "$HERE/serial/serial_guest.py" --port $SERIAL_GUEST_PORT --hostname "$SERVER_NAME"
+start_bg nova-serialproxy "$PY" -P -c "$(novacode serialproxy)" "${NCONF[@]}" --log-file "$NS/log/nova-serialproxy.log"
 # nova-compute pings the conductor at start and waits 10s per lost ping, so start it
 # only once the conductor heartbeats (its RPC server is consuming by then)
 wait_heartbeat nova-conductor
-start_bg nova-compute   "$PY" -P -c "$(novacode compute)" "${NCONF[@]}" --log-file "$NS/log/nova-compute.log"
+start_bg nova-compute   "$PY" -P -c "$(computecode)" "${NCONF[@]}" --log-file "$NS/log/nova-compute.log"
 wait_port placement $PLACEMENT_PORT 60
 [[ $GLANCE_MODE == real ]] && wait_port glance-api $GLANCE_PORT 60
 wait_port nova-api "$NOVA_PORT" 90
@@ -477,6 +499,11 @@ EOF
   sleep 1
 done
 log "compute host mapped after $(elapsed)s"
+
+# nova's real serial proxy started above: in front of the guest by now
+wait_port serial-guest $SERIAL_GUEST_PORT 20
+wait_port nova-serialproxy $SERIAL_PROXY_PORT 60
+log "nova-serialproxy listening after $(elapsed)s"
 
 if [[ "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" != 1 ]]; then
   "$PY" "$HERE/nova_seed.py" boot --auth-url "$AUTH_URL" --admin-password "$ADMIN_PASS" \
