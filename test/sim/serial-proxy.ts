@@ -9,12 +9,16 @@
  * client sees 1006 right after the upgrade.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { GuestLink } from './guest.js';
 import { FakeGuest } from './guest.js';
 import type { ConsoleTokenRecord } from './nova.js';
 import type { Server } from './seed.js';
 import { WsConnection, badRequest, checkHandshake, selectBinary, switchingProtocols } from './ws-server.js';
+
+/** nova's token lookup after the 101 (the real Zed tier took 0.3-0.6 s; shorter keeps tests quick). */
+const REFUSAL_DELAY_MS = 100;
 
 export interface SerialProxyOptions {
   now: () => number;
@@ -82,13 +86,32 @@ export class SerialProxy {
     }
     socket.write(switchingProtocols(hs.accept, hs.protocol));
     if (head.length > 0) socket.unshift(head);
-    const conn = new WsConnection(socket);
     const refused = this.refusal(req);
     if (typeof refused === 'string') {
-      conn.drop();
+      this.refuseLater(socket);
       return { status: 101, refused };
     }
+    const conn = new WsConnection(socket);
     return { status: 101, session: this.bridge(conn, refused, req, hs.protocol) };
+  }
+
+  /**
+   * nova looks the token up after the 101 (a database read: 0.3-0.6 s on the
+   * real Zed tier) and then closes the socket without a close frame. What the
+   * client sent meanwhile is unread then, so the kernel answers with RST
+   * instead of FIN (test/fixtures/real/serial/*.json: tcp_end_after_sending).
+   */
+  private refuseLater(socket: Duplex): void {
+    let typed = false;
+    socket.on('data', () => (typed = true));
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      const tcp = socket as Socket;
+      if (typed && typeof tcp.resetAndDestroy === 'function') tcp.resetAndDestroy();
+      else socket.destroy();
+    }, REFUSAL_DELAY_MS);
+    t.unref();
+    this.timers.add(t);
   }
 
   /** QEMU leaves the port (migration, deletion): the active session gets 1000 "Target closed", waiting ones a reset. */
