@@ -7,9 +7,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { closedPort, useAttach, waitUntil } from '../helpers/attach.js';
-import { OSCONSOLE, expectExit, runPtyCommand } from '../helpers/cli.js';
+import { OSCONSOLE, expectExit, runPtyCommand, startMain } from '../helpers/cli.js';
 import { SERVER_IDS } from '../sim/index.js';
 
 const h = useAttach();
@@ -146,6 +147,72 @@ describe('what Nova says', () => {
   });
 });
 
+/**
+ * A terminal's stdin as Node gives it (isTTY, setRawMode), in-process: raw mode
+ * must be left by osconsole itself on each way out, not only by Node's reset
+ * of the terminal at exit (which the pty tests below cannot tell apart).
+ */
+function fakeTty() {
+  const modes: boolean[] = [];
+  const stdin = Object.assign(new PassThrough(), {
+    isTTY: true,
+    setRawMode(raw: boolean) {
+      modes.push(raw);
+      return stdin;
+    },
+  });
+  return { stdin, modes };
+}
+
+describe('raw mode is left on every way out (in-process)', () => {
+  beforeEach(async () => {
+    await h.start();
+  });
+
+  const run = (args: string[], stdin: PassThrough) =>
+    startMain(['console', 'attach', ...args], { env: h.t.env(), homedir: h.t.home, stdin });
+
+  it('the escape key: exit 0', async () => {
+    const tty = fakeTty();
+    const r = run(['web-1'], tty.stdin);
+    await r.waitStdout(/login: $/);
+    tty.stdin.write('root\r\x1d');
+    expectExit(await r.done, 0);
+    expect(tty.modes).toEqual([true, false]);
+    expect(h.web1().received.toString()).toBe('\rroot\r');
+  });
+
+  it('an error while attached (the server deleted): exit 4', async () => {
+    const tty = fakeTty();
+    const r = run(['web-1'], tty.stdin);
+    await r.waitStdout(/login: $/);
+    h.sim.deleteServer(SERVER_IDS.web1);
+    expectExit(await r.done, 4);
+    expect(tty.modes).toEqual([true, false]);
+  });
+
+  it('the proxy closing with --no-reconnect: exit 0; --for running out: exit 0', async () => {
+    const tty = fakeTty();
+    const r = run(['web-1', '--no-reconnect'], tty.stdin);
+    await r.waitStdout(/login: $/);
+    h.sim.liveMigrate(SERVER_IDS.web1);
+    expectExit(await r.done, 0);
+    expect(tty.modes).toEqual([true, false]);
+    const tty2 = fakeTty();
+    expectExit(await run(['web-1', '--for', '1s'], tty2.stdin).done, 0);
+    expect(tty2.modes).toEqual([true, false]);
+  });
+
+  it('never raw before a console is connected: a refused connect changes nothing', async () => {
+    await h.sim.stop();
+    const port = await closedPort();
+    await h.start({ consoleBaseUrls: { serial: `ws://127.0.0.1:${port}/` } });
+    const tty = fakeTty();
+    expectExit(await run(['web-1'], tty.stdin).done, 7);
+    expect(tty.modes).toEqual([]);
+  });
+});
+
 describe('the binary', () => {
   beforeEach(async () => {
     await h.start();
@@ -184,6 +251,24 @@ describe('the binary', () => {
     // Raw: Ctrl-C went to the guest as a byte (no SIGINT), the password was not echoed by the terminal.
     expect(h.web1().received.toString()).toBe('\rroot\rsecret\recho hi\x03');
     expect(r.stdout).not.toMatch(/secret/);
+  });
+
+  it('in a terminal: an error while attached (the server deleted) restores the terminal too (exit 4)', async () => {
+    const script = `stty -g > before; ${OSCONSOLE} console attach web-1; echo "EXIT=$?"; stty -g > after; cmp before after && echo SAME`;
+    const run = runPtyCommand(`cd ${h.t.home} && ${script}`, [], h.t.env());
+    await waitUntil(() => h.sim.serialSessions(SERVER_IDS.web1).length === 1);
+    h.sim.deleteServer(SERVER_IDS.web1);
+    const r = await run;
+    expect(r.stdout).toMatch(/is gone \(deleted\)/);
+    expect(r.stdout).toContain('EXIT=4');
+    expect(r.stdout).toContain('SAME');
+  });
+
+  it('the stty check can fail: SIGKILL, which no program can handle, leaves the terminal raw', async () => {
+    const script = `stty -g > before; exec 3<&0; ${OSCONSOLE} console attach web-1 0<&3 & pid=$!; sleep 3; kill -KILL $pid; wait $pid; echo "EXIT=$?"; stty -g > after; cmp -s before after && echo SAME || echo DIFFERENT; stty sane`;
+    const r = await runPtyCommand(`cd ${h.t.home} && ${script}`, [], h.t.env());
+    expect(r.stdout).toContain('EXIT=137');
+    expect(r.stdout).toContain('DIFFERENT');
   });
 
   it('in a terminal: --escape ^X, and SIGTERM restores the terminal too (exit 143)', async () => {

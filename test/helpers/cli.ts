@@ -147,11 +147,11 @@ export interface LiveRun {
 
 export function startMain(
   args: string[],
-  opts: Omit<InProcessOptions, 'input' | 'tty'> & { sleep?: (ms: number) => Promise<void> } = {},
+  opts: Omit<InProcessOptions, 'input' | 'tty'> & { sleep?: (ms: number) => Promise<void>; stdin?: PassThrough } = {},
 ): LiveRun {
   const out = capture(false);
   const err = capture(false);
-  const stdin = Object.assign(new PassThrough(), { isTTY: false });
+  const stdin = opts.stdin ?? Object.assign(new PassThrough(), { isTTY: false });
   const sleeps: number[] = [];
   const deps: Deps = {
     stdin,
