@@ -8,10 +8,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { closedPort, useAttach, waitUntil } from '../helpers/attach.js';
 import { OSCONSOLE, expectExit, runPtyCommand, startMain } from '../helpers/cli.js';
 import { SERVER_IDS } from '../sim/index.js';
+import { selfSigned } from '../helpers/tls.js';
 
 const h = useAttach();
 
@@ -144,6 +145,32 @@ describe('what Nova says', () => {
     const r = await h.t.main(['console', 'get', '--wait', 'building-vm', '--type', 'serial']);
     expectExit(r, 0);
     expect(r.stdout).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/console\/serial\/\?token=/);
+  });
+});
+
+describe('wss:// proxies use the TLS settings of the session', () => {
+  it('the CA bundle given at login verifies the proxy too', async () => {
+    const tls = selfSigned();
+    onTestFinished(() => tls.cleanup());
+    await h.start({ tls: { key: tls.key, cert: tls.cert } }, { OS_CACERT: tls.certPath });
+    const run = h.attach(['web-1']);
+    run.stdin.end('x\r');
+    const r = await run.done;
+    expectExit(r, 0);
+    expect(h.upgrades()[0]?.status).toBe(101);
+    expect(r.stdout).toContain('web-1 login: x');
+  });
+
+  it('--insecure (at login) skips verification for the websocket too, and says so', async () => {
+    const tls = selfSigned();
+    onTestFinished(() => tls.cleanup());
+    await h.start({ tls: { key: tls.key, cert: tls.cert } }, { OS_INSECURE: 'true' });
+    const run = h.attach(['web-1']);
+    run.stdin.end('x\r');
+    const r = await run.done;
+    expectExit(r, 0);
+    expect(r.stderr).toContain('TLS certificate verification is disabled');
+    expect(r.stdout).toContain('web-1 login: x');
   });
 });
 

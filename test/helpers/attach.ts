@@ -19,9 +19,10 @@ export function useAttach() {
     get t(): TestEnv {
       return env.t;
     },
-    async start(opts: SimulatorOptions = {}): Promise<Simulator> {
+    /** A simulator, and a session logged in to it as demo (with `loginEnv`, e.g. OS_CACERT). */
+    async start(opts: SimulatorOptions = {}, loginEnv: Record<string, string> = {}): Promise<Simulator> {
       h.sim = await Simulator.start(opts);
-      const r = await env.t.main(['login'], h.sim.env('demo'));
+      const r = await env.t.main(['login'], { ...h.sim.env('demo'), ...loginEnv });
       expect(r.code, r.stderr).toBe(0);
       h.sim.clearLog();
       return h.sim;

@@ -7,15 +7,12 @@
  * sockets for what it cannot (a bad handshake, an unmasked frame, "no close
  * frame"). Sources are named in test/sim/ws-server.ts and serial-proxy.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Agent, WebSocket, fetch as undiciFetch } from 'undici';
 import type { Dispatcher } from 'undici';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { selfSigned } from '../helpers/tls.js';
 import { issueToken, takeSimulatorProblems, useSimulator } from '../helpers/sim.js';
 import type { SimulatorOptions } from './index.js';
 import { SERVER_IDS, Simulator } from './index.js';
@@ -321,25 +318,11 @@ describe('handshake (websockify accept)', () => {
   });
 
   it('over HTTPS: wss:// URL, same proxy', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'osconsole-wss-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        'key.pem',
-      ].concat(['-out', 'cert.pem', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']),
-      { cwd: dir, stdio: 'pipe' },
-    );
-    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    const tls = selfSigned();
+    onTestFinished(() => tls.cleanup());
+    const { cert } = tls;
     const dispatcher = new Agent({ connect: { ca: cert } });
-    const sim = await Simulator.start({ tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert } });
+    const sim = await Simulator.start({ tls: { key: tls.key, cert } });
     extra.push(sim);
     const token = await tokenOver(sim, dispatcher);
     const { url } = await createConsole(SERVER_IDS.web1, { sim, token, dispatcher });
