@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
-it('the demo logs in, gets a noVNC URL and a spice-direct tuple, inspects the token, and exits 0', async () => {
+it('the demo logs in, gets a noVNC URL, drives the serial console, gets a spice-direct tuple, inspects the token, and exits 0', async () => {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'test', 'sim', 'demo.js')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -15,6 +15,7 @@ it('the demo logs in, gets a noVNC URL and a spice-direct tuple, inspects the to
   expect(code, out).toBe(0);
   expect(out).toMatch(/Logged in to envvars as demo/);
   expect(out).toMatch(/\/console\/novnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n/);
+  expect(out).toMatch(/root@web-1:~\$ uname -a\r\nLinux web-1 .* GNU\/Linux\r\n/);
   expect(out).toMatch(/\n192\.0\.2\.11\t\d+\t\d+\n/);
   expect(out).toMatch(/\ntls_port\t\d+\n/);
   expect(out).not.toMatch(/FAILED/);

@@ -19,13 +19,14 @@ const sim = await Simulator.start();
 let failed = false;
 
 /** Runs the CLI as a child process; async, since the simulator answers from this process. */
-async function run(title: string, args: string[], env: Record<string, string>): Promise<string> {
+async function run(title: string, args: string[], env: Record<string, string>, input?: string): Promise<string> {
   const shown = Object.entries(env)
     .filter(([k]) => k === 'OS_CLOUD_NAME' || k === 'OS_USERNAME' || k === 'OS_PROJECT_NAME')
     .map(([k, v]) => `${k}=${v} `)
     .join('');
+  const piped = input === undefined ? '' : `printf '${input.replace(/\r/g, '\\r')}' | `;
   process.stdout.write(
-    `\n# ${title}\n$ ${shown}osconsole ${args.map((a) => (/[\s$&|<>]/.test(a) ? `'${a}'` : a)).join(' ')}\n`,
+    `\n# ${title}\n$ ${piped}${shown}osconsole ${args.map((a) => (/[\s$&|<>]/.test(a) ? `'${a}'` : a)).join(' ')}\n`,
   );
   const child = spawn(process.execPath, [BIN, ...args], {
     env: {
@@ -35,11 +36,12 @@ async function run(title: string, args: string[], env: Record<string, string>): 
       NO_COLOR: '1',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin?.end(input);
   const r = { stdout: '', stderr: '', status: 0 as number | null };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (r.stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (r.stderr += d));
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (r.stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (r.stderr += d));
   r.status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   process.stdout.write(r.stdout);
   process.stdout.write(r.stderr.replace(/^/gm, '  (stderr) ').replace(/ {2}\(stderr\) $/, ''));
@@ -56,6 +58,13 @@ try {
   await run('log in as demo with OS_* variables, as an openrc would set them', ['login'], demo);
   await run('a noVNC console URL for server web-1 (stdout is the URL alone)', ['console', 'get', 'web-1'], {});
   await run('the same as JSON, for scripts', ['console', 'get', 'web-1', '--type', 'serial', '--json'], {});
+  await run(
+    "the serial console itself, from a script: keys on stdin, the console's bytes on stdout (a terminal gets raw mode; Ctrl-] quits)",
+    ['console', 'attach', 'web-1'],
+    {},
+    'root\rsecret\runame -a\r',
+  );
+  process.stdout.write('\n');
   const admin = { ...sim.env('admin'), OS_PROJECT_NAME: 'demo', OS_CLOUD_NAME: 'demo-admin' };
   await run('log in as an admin of project demo (a second session)', ['login'], admin);
   const out = await run(
