@@ -54,8 +54,18 @@ export class Context implements Runtime {
     this.output.debug(line);
   }
 
-  sleep(ms: number): Promise<void> {
-    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((r) => setTimeout(r, ms));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.deps.sleep) return this.deps.sleep(ms);
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done);
+    });
   }
 
   /** One client per TLS configuration and timeout, so connections are pooled within a run. */

@@ -22,10 +22,11 @@ import type { Selection } from '../config/resolve.js';
 import { OsconsoleError } from '../errors.js';
 import type { ConsoleSocket, SocketClose } from '../http/websocket.js';
 import { openConsoleSocket } from '../http/websocket.js';
+import { getServer } from '../openstack/compute.js';
 import { ComputeSession } from './compute-session.js';
 import { consoleUrlWarnings } from './console-url.js';
 import type { ConsoleResult } from './console.js';
-import { consoleOnce, waitingFor } from './console.js';
+import { WaitStopped, consoleOnce, waitingFor } from './console.js';
 import type { Interaction, Runtime } from './runtime.js';
 import type { ServerRef } from './servers.js';
 import { checkServerArgument, resolveServer } from './servers.js';
@@ -40,6 +41,14 @@ export const SILENT_HINT_MS = 2000;
 const RECONNECT_WAIT_MS = 5 * 60_000;
 /** A close this soon after the 101, with no close frame and no byte, is nova refusing the token. */
 const REFUSAL_WINDOW_MS = 2000;
+/**
+ * A connection that stayed up this long resets the count of reconnects in a
+ * row. Not "it carried data": the wake-up "\r" always brings a prompt back,
+ * so a proxy that drops every session after a second would be retried forever.
+ */
+const STABLE_MS = 30_000;
+/** Piped input read while no console is connected, kept for the next one (then stdin is paused anyway). */
+const MAX_PENDING_BYTES = 1 << 20;
 
 export const WAKE = new Uint8Array([0x0d]);
 
@@ -70,6 +79,8 @@ export interface AttachIO {
   onInput(send: (bytes: Uint8Array) => void): void;
   /** Hold input while no console is connected (a pipe is paused; a terminal drops keys). */
   setConnected(connected: boolean): void;
+  /** Input that arrives while no console is connected is kept for the next one (a pipe), not dropped (keys). */
+  keepsInput: boolean;
   /** Resolves when the caller ends the session (escape key, EOF, --for, a signal). */
   stopped: Promise<StopReason>;
   event(e: AttachEvent): void;
@@ -105,8 +116,12 @@ export async function attachSerial(
 }
 
 class SerialSession {
-  private send: (bytes: Uint8Array) => void = () => undefined;
+  private socket?: ConsoleSocket;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private reconnects = 0;
+  /** Aborted when the caller stops: ends waits and backoff sleeps at once, timers included. */
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly cs: ComputeSession,
@@ -116,6 +131,14 @@ class SerialSession {
     private readonly stop: () => StopReason | undefined,
   ) {
     io.onInput((bytes) => this.send(bytes));
+    void io.stopped.then(() => this.abort.abort());
+  }
+
+  private send(bytes: Uint8Array): void {
+    if (this.socket?.send(bytes)) return;
+    if (!this.io.keepsInput || this.pendingBytes + bytes.length > MAX_PENDING_BYTES) return;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
   }
 
   async run(): Promise<AttachOutcome> {
@@ -128,6 +151,7 @@ class SerialSession {
       try {
         opened = await this.connect(reconnect);
       } catch (err) {
+        if (err instanceof WaitStopped) return this.outcome(this.stop() ?? 'quit');
         if (!this.req.reconnect || !reconnect || !isTransient(err) || retries >= MAX_RETRIES) throw err;
         retries++;
         await this.backoff((err as Error).message, retries);
@@ -137,7 +161,7 @@ class SerialSession {
       const { socket, openedAt, data } = opened;
       const end = await Promise.race([socket.closed, this.io.stopped]);
       this.io.setConnected(false);
-      this.send = () => undefined;
+      this.socket = undefined;
       if (typeof end === 'string') {
         socket.close();
         // The proxy's close frame, or give up waiting for it.
@@ -161,11 +185,13 @@ class SerialSession {
         continue;
       }
       refusedBefore = false;
-      if (data.bytes > 0) retries = 0;
+      if (this.cs.rt.now() - openedAt >= STABLE_MS) retries = 0;
       const why = describeClose(end);
       if (!this.req.reconnect) {
-        if (end.code === 1000) return this.outcome('closed');
-        throw new OsconsoleError('E_NETWORK', `${why}; not reconnecting (--no-reconnect)`);
+        if (end.code !== 1000) throw new OsconsoleError('E_NETWORK', `${why}; not reconnecting (--no-reconnect)`);
+        this.io.event({ kind: 'warning', text: `${why}; not reconnecting (--no-reconnect)` });
+        await this.checkServerExists();
+        return this.outcome('closed');
       }
       if (retries >= MAX_RETRIES) {
         throw new OsconsoleError('E_NETWORK', `${why}; gave up after ${MAX_RETRIES} reconnects in a row`);
@@ -179,7 +205,21 @@ class SerialSession {
   private async backoff(why: string, attempt: number): Promise<void> {
     const ms = FIRST_BACKOFF_MS * 2 ** (attempt - 1);
     this.io.event({ kind: 'dropped', why, retryInMs: ms, attempt });
-    await Promise.race([this.cs.rt.sleep(ms), this.io.stopped]);
+    await this.cs.rt.sleep(ms, this.abort.signal);
+  }
+
+  /** After a normal close without reconnecting: a deleted server is still exit 4. */
+  private async checkServerExists(): Promise<void> {
+    try {
+      await this.cs.withAuth((token) =>
+        getServer(this.cs.http, { endpoint: this.cs.endpoint, token, serverId: this.server.id }),
+      );
+    } catch (err) {
+      if (err instanceof OsconsoleError && err.http?.status === 404) {
+        throw new OsconsoleError('E_NOT_FOUND', `server ${label(this.server)} is gone (deleted)`, { cause: err });
+      }
+      // Anything else: the close was normal, and the status check was a courtesy.
+    }
   }
 
   /** A fresh console and an open websocket; 'stopped' when the caller quit on the way. */
@@ -192,29 +232,39 @@ class SerialSession {
     this.io.event({ kind: 'console', console, reconnect });
     if (reconnect) this.reconnects++;
     const data = { bytes: 0 };
-    const silent = setTimeout(() => this.io.event({ kind: 'silent', afterMs: SILENT_HINT_MS }), SILENT_HINT_MS);
-    silent.unref?.();
-    let socket: ConsoleSocket;
-    try {
-      socket = await openConsoleSocket(console.url, {
-        dispatcher: this.cs.http.dispatcherForWebSocket(console.url),
-        timeoutMs: this.cs.settings.timeoutMs,
-        debug: (l) => this.cs.rt.debug(l),
-        onData: (bytes) => {
-          if (data.bytes === 0) clearTimeout(silent);
-          data.bytes += bytes.length;
-          this.io.output(bytes);
-        },
-      });
-    } catch (err) {
-      clearTimeout(silent);
-      throw withUrlHint(err, console);
+    // Armed once the socket is open: a pending handshake is not a silent console.
+    const hint: { timer?: NodeJS.Timeout } = {};
+    const opening = openConsoleSocket(console.url, {
+      dispatcher: this.cs.http.dispatcherForWebSocket(console.url),
+      timeoutMs: this.cs.settings.timeoutMs,
+      debug: (l) => this.cs.rt.debug(l),
+      onData: (bytes) => {
+        clearTimeout(hint.timer);
+        data.bytes += bytes.length;
+        this.io.output(bytes);
+      },
+    });
+    // A quit during the handshake ends the session now; a socket that opens later is closed.
+    const socket = await Promise.race([
+      opening.catch((err: unknown) => {
+        throw withUrlHint(err, console);
+      }),
+      this.io.stopped.then(() => undefined),
+    ]);
+    if (!socket || this.stop()) {
+      void opening.then((s) => s.close()).catch(() => undefined);
+      socket?.close();
+      return 'stopped';
     }
-    void socket.closed.then(() => clearTimeout(silent));
+    hint.timer = setTimeout(() => this.io.event({ kind: 'silent', afterMs: SILENT_HINT_MS }), SILENT_HINT_MS);
+    hint.timer.unref?.();
+    void socket.closed.then(() => clearTimeout(hint.timer));
     const openedAt = this.cs.rt.now();
     this.io.event({ kind: 'connected', protocol: socket.protocol, reconnect });
     socket.send(WAKE);
-    this.send = (bytes) => socket.send(bytes);
+    for (const bytes of this.pending.splice(0)) socket.send(bytes);
+    this.pendingBytes = 0;
+    this.socket = socket;
     this.io.setConnected(true);
     return { socket, openedAt, data };
   }
@@ -226,8 +276,9 @@ class SerialSession {
   private async createConsole(reconnect: boolean): Promise<ConsoleResult | undefined> {
     const wait = this.req.wait ?? (reconnect ? { timeoutMs: RECONNECT_WAIT_MS } : undefined);
     const onProgress = (progress: WaitProgress) => this.io.event({ kind: 'waiting', progress });
+    const signal = this.abort.signal;
     const create = () =>
-      waitingFor(this.cs, this.server, wait && { ...wait, onProgress }, () =>
+      waitingFor(this.cs, this.server, wait && { ...wait, onProgress, signal }, () =>
         consoleOnce(this.cs, this.server, 'serial', false),
       );
     try {
@@ -238,11 +289,7 @@ class SerialSession {
         throw new OsconsoleError('E_NOT_FOUND', `server ${label(this.server)} is gone (deleted)`, { cause: err });
       }
       if (err instanceof OsconsoleError && err.http?.status === 500) {
-        const ready = await waitUntilActive(this.cs, this.server, {
-          timeoutMs: RECONNECT_WAIT_MS,
-          onProgress,
-          stopped: () => this.stop() !== undefined,
-        });
+        const ready = await waitUntilActive(this.cs, this.server, { timeoutMs: RECONNECT_WAIT_MS, onProgress, signal });
         if (!ready) return undefined;
         return { ...(await create()), warnings: this.takeWarnings() };
       }

@@ -46,7 +46,7 @@ export interface ConsoleRequest {
   protocol?: string;
   allProjects: boolean;
   /** --wait: a server that is not ready (409) is polled until ACTIVE for up to this long. */
-  wait?: { timeoutMs: number; onProgress?: (p: WaitProgress) => void };
+  wait?: { timeoutMs: number; onProgress?: (p: WaitProgress) => void; signal?: AbortSignal };
 }
 
 export interface ConsoleResult {
@@ -130,8 +130,16 @@ export async function waitingFor<T>(
   } catch (err) {
     if (!wait || !(err instanceof OsconsoleError) || err.code !== 'E_CONFLICT') throw err;
     cs.rt.debug(`server not ready (${err.http?.message ?? err.message}); waiting until it is ACTIVE`);
-    await waitUntilActive(cs, server, wait);
+    if (!(await waitUntilActive(cs, server, wait))) throw new WaitStopped();
     return create();
+  }
+}
+
+/** A wait the caller ended (attach: the user quit while the server was building). */
+export class WaitStopped extends Error {
+  constructor() {
+    super('the wait was stopped');
+    this.name = 'WaitStopped';
   }
 }
 

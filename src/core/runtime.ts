@@ -20,8 +20,8 @@ export interface Runtime {
   sessions(): Promise<SessionStore>;
   /** A --debug line, in order with the HTTP trace. */
   debug(line: string): void;
-  /** Waits between polls and reconnects (tests shorten it). */
-  sleep(ms: number): Promise<void>;
+  /** Waits between polls and reconnects (tests shorten it); an abort ends the wait early and frees its timer. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** The person at the terminal, as far as the core may reach them while it works. */

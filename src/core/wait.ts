@@ -41,7 +41,7 @@ export interface WaitOptions {
   timeoutMs: number;
   onProgress?: (p: WaitProgress) => void;
   /** Ends the wait early (the user quit); the wait then returns false. */
-  stopped?: () => boolean;
+  signal?: AbortSignal;
 }
 
 /** Resolves true when the server is ACTIVE with no task; false when `stopped()` turned true. */
@@ -60,8 +60,8 @@ export async function waitUntilActive(cs: ComputeSession, server: ServerRef, opt
         { hint: 'wait longer with --wait=DURATION (e.g. --wait=30m)' },
       );
     }
-    await cs.rt.sleep(POLL_MS);
-    if (opts.stopped?.()) return false;
+    await cs.rt.sleep(POLL_MS, opts.signal);
+    if (opts.signal?.aborted) return false;
   }
 }
 

@@ -29,7 +29,8 @@ export interface SocketClose {
 export interface ConsoleSocket {
   /** The subprotocol the proxy chose ('' for none). */
   readonly protocol: string;
-  send(bytes: Uint8Array): void;
+  /** False when the socket is not open (the bytes were not sent). */
+  send(bytes: Uint8Array): boolean;
   /** Closes with 1000; `closed` resolves when the proxy answers or the connection drops. */
   close(): void;
   readonly closed: Promise<SocketClose>;
@@ -86,6 +87,8 @@ export async function openConsoleSocket(url: string, opts: ConsoleSocketOptions)
           ),
         );
       }, opts.timeoutMs);
+      // The connection holds the process while it is being made; the deadline alone must not.
+      timer.unref?.();
       ws.onopen = () => {
         clearTimeout(timer);
         resolve();
@@ -113,7 +116,9 @@ export async function openConsoleSocket(url: string, opts: ConsoleSocketOptions)
   return {
     protocol: ws.protocol,
     send: (bytes) => {
-      if (ws.readyState === 1) ws.send(bytes);
+      if (ws.readyState !== 1) return false;
+      ws.send(bytes);
+      return true;
     },
     close: () => {
       byUs = true;

@@ -64,7 +64,7 @@ function banner(v: AttachView, e: Extract<AttachEvent, { kind: 'console' }>): st
   const quit = v.escapeKey
     ? `${v.escapeKey} quits`
     : 'no escape key (--escape none): end it from the guest or with a signal';
-  return `Serial console of ${name}. ${quit}. Console tokens last ~10 min; a dropped session reconnects with a fresh one.`;
+  return `Serial console of ${name}. ${quit}. A dropped session reconnects with a fresh console.`;
 }
 
 /** For `--wait` (console get and attach). */

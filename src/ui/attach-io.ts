@@ -129,6 +129,7 @@ export function streamIO(deps: Pick<Deps, 'stdin' | 'stdout' | 'onSignal'>, opts
       if (connected || terminal) stdin.resume();
       else stdin.pause();
     },
+    keepsInput: !terminal,
     stopped,
     event: (e) => opts.onEvent(e),
   };
@@ -168,6 +169,12 @@ export function parseEscape(spec: string): number | null {
     );
   }
   const c = (m[1] as string).toUpperCase();
+  if (c === '[') {
+    throw new OsconsoleError(
+      'E_USAGE',
+      "--escape '^[' is ESC, which starts every arrow and function key; pick another key",
+    );
+  }
   return c === '?' ? 0x7f : c.charCodeAt(0) - 0x40;
 }
 

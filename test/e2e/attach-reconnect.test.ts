@@ -35,7 +35,37 @@ describe('reconnects', () => {
     h.sim.liveMigrate(SERVER_IDS.web1);
     const r = await run.done;
     expectExit(r, 0);
+    expect(r.stderr).toMatch(/closed the session \(1000: Target closed; .*\); not reconnecting \(--no-reconnect\)/);
     expect(h.consolesCreated()).toBe(1);
+  });
+
+  it('--no-reconnect: a server deleted while attached is still exit 4', async () => {
+    await h.start();
+    const run = h.attach(['web-1', '--no-reconnect']);
+    await run.waitStdout(/login: $/);
+    h.sim.deleteServer(SERVER_IDS.web1);
+    const r = await run.done;
+    expectExit(r, 4);
+    expect(r.stderr).toMatch(/is gone \(deleted\)/);
+  });
+
+  it('a proxy that drops every session: 5 reconnects in a row with backoff, then exit 7 (a prompt per connect is not progress)', async () => {
+    await h.start();
+    const run = h.attach(['web-1']);
+    let over = false;
+    void run.done.then(() => (over = true));
+    let seen = 0;
+    while (!over) {
+      // Each session first answers the wake-up (so the drop is not a refused token), then drops.
+      await waitUntil(() => over || (h.sim.serialSessions(SERVER_IDS.web1).length === 1 && run.stdout().length > seen));
+      seen = run.stdout().length;
+      if (!over) h.sim.dropConsoleSessions();
+    }
+    const r = await run.done;
+    expectExit(r, 7);
+    expect(r.stderr).toMatch(/gave up after 5 reconnects in a row/);
+    expect(r.sleeps).toEqual([250, 500, 1000, 2000, 4000]);
+    expect(h.consolesCreated()).toBe(6);
   });
 
   it('a dropped connection (no close frame) is retried with backoff; --no-reconnect makes it exit 7', async () => {

@@ -6,6 +6,7 @@
  * attach-reconnect.test.ts.
  */
 import { readFileSync, statSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -256,6 +257,42 @@ describe('the binary', () => {
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code).toBe(130);
     expect(h.sim.serialSessions()).toHaveLength(0);
+  });
+
+  it('SIGINT while waiting for a building server, or during a handshake that never comes: exit 130 at once', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const interrupt = async (args: string[], ready: (stderr: string) => boolean) => {
+      const child = spawn(process.execPath, [BIN, 'console', 'attach', ...args], { env: h.t.env() });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout.resume();
+      await waitUntil(() => ready(err));
+      const sent = Date.now();
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      return { code, ms: Date.now() - sent, err };
+    };
+    const waiting = await interrupt(['building-vm', '--wait=1m'], (e) => /waiting for the server/.test(e));
+    expect(waiting.code, waiting.err).toBe(130);
+    expect(waiting.ms).toBeLessThan(1500);
+    await h.sim.stop();
+    // A listener that takes the connection and never answers the upgrade.
+    const { createServer } = await import('node:net');
+    const held: Socket[] = [];
+    const hole = createServer((s) => held.push(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    onTestFinished(() => {
+      for (const s of held) s.destroy();
+      hole.close();
+    });
+    const port = (hole.address() as { port: number }).port;
+    await h.start({ consoleBaseUrls: { serial: `ws://127.0.0.1:${port}/` } });
+    const hung = await interrupt(['web-1'], () => held.length === 1);
+    expect(hung.code, hung.err).toBe(130);
+    expect(hung.ms).toBeLessThan(1500);
+    // The "another client" hint is for an open connection that stays silent, not for a pending handshake.
+    expect(hung.err).not.toMatch(/another client/);
   });
 
   it('in a terminal: raw mode, keys reach the guest, Ctrl-] quits with exit 0, stty settings restored', async () => {

@@ -70,4 +70,8 @@ describe('the escape key', () => {
   it.each(['', ']', '^', '^1', 'Ctrl-]', '^]]', 'x'])('%j is a usage error', (spec) => {
     expect(() => parseEscape(spec)).toThrow(/--escape takes a control key/);
   });
+
+  it('^[ (ESC) is refused: every arrow key starts with it', () => {
+    expect(() => parseEscape('^[')).toThrow(/ESC, which starts every arrow and function key/);
+  });
 });
