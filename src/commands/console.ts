@@ -208,7 +208,7 @@ Examples:
           server,
           allProjects: opts.allProjects === true,
           reconnect: opts.reconnect,
-          wait: waitFor(opts.wait, () => undefined),
+          wait: opts.wait === undefined ? undefined : { timeoutMs: opts.wait },
         };
         const outcome = await attachSerial(ctx, selectionOf(command, ctx), req, await ctx.interaction(), stream.io);
         name = outcome.server.name ?? outcome.server.id;

@@ -29,7 +29,7 @@ import type { ConsoleResult } from './console.js';
 import { WaitStopped, consoleOnce, waitingFor } from './console.js';
 import type { Interaction, Runtime } from './runtime.js';
 import type { ServerRef } from './servers.js';
-import { checkServerArgument, resolveServer } from './servers.js';
+import { checkServerArgument, resolveServer, serverGone } from './servers.js';
 import type { WaitProgress } from './wait.js';
 import { waitUntilActive } from './wait.js';
 
@@ -216,7 +216,7 @@ class SerialSession {
       );
     } catch (err) {
       if (err instanceof OsconsoleError && err.http?.status === 404) {
-        throw new OsconsoleError('E_NOT_FOUND', `server ${label(this.server)} is gone (deleted)`, { cause: err });
+        throw serverGone(this.server, err);
       }
       // Anything else: the close was normal, and the status check was a courtesy.
     }
@@ -286,7 +286,7 @@ class SerialSession {
     } catch (err) {
       if (!reconnect) throw err;
       if (err instanceof OsconsoleError && err.code === 'E_NOT_FOUND') {
-        throw new OsconsoleError('E_NOT_FOUND', `server ${label(this.server)} is gone (deleted)`, { cause: err });
+        throw serverGone(this.server, err);
       }
       if (err instanceof OsconsoleError && err.http?.status === 500) {
         const ready = await waitUntilActive(this.cs, this.server, { timeoutMs: RECONNECT_WAIT_MS, onProgress, signal });
@@ -344,10 +344,6 @@ function withUrlHint(err: unknown, c: ConsoleResult): unknown {
     `${err.message}; the console URL points at ${new URL(c.url).host}, reachable only from the cloud's own hosts`,
     { hint: "the operator should set nova.conf [serial_console] base_url to the proxy's public address", cause: err },
   );
-}
-
-function label(s: ServerRef): string {
-  return s.name ? `"${s.name}" (${s.id})` : s.id;
 }
 
 function delay(ms: number): Promise<void> {

@@ -21,7 +21,7 @@ import { extractConsoleToken } from './console-url.js';
 import type { Version, VersionRange } from './microversion.js';
 import { RangeRefusal, V, compare, describeFloor, describeRange, format, negotiate } from './microversion.js';
 import type { ServerRef } from './servers.js';
-import { checkServerArgument, resolveServer } from './servers.js';
+import { checkServerArgument, resolveServer, serverLabel as label } from './servers.js';
 import type { Interaction, Runtime } from './runtime.js';
 import type { WaitProgress } from './wait.js';
 import { waitUntilActive } from './wait.js';
@@ -214,10 +214,6 @@ export function planConsole(
       hint: auto ? undefined : 'try --type auto',
     },
   );
-}
-
-function label(s: ServerRef): string {
-  return s.name ? `"${s.name}" (${s.id})` : s.id;
 }
 
 /** Nova's answers, turned into the exit-status table with the next step named. */

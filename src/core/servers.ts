@@ -20,6 +20,16 @@ export interface ServerRef {
   status?: string;
 }
 
+/** `"web-1" (9c2a…)` in messages, or the id alone when the name is not known (given by id). */
+export function serverLabel(s: ServerRef, name: string | null = s.name): string {
+  return name ? `"${name}" (${s.id})` : s.id;
+}
+
+/** Exit 4 for a server that went away while osconsole was using it (waiting, attached, reconnecting). */
+export function serverGone(s: ServerRef, cause: unknown): OsconsoleError {
+  return new OsconsoleError('E_NOT_FOUND', `server ${serverLabel(s)} is gone (deleted)`, { cause });
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(s: string): boolean {

@@ -11,9 +11,9 @@
 import { OsconsoleError } from '../errors.js';
 import { getServer } from '../openstack/compute.js';
 import type { ServerState } from '../openstack/compute.js';
-import { quoted } from '../text.js';
 import type { ComputeSession } from './compute-session.js';
 import type { ServerRef } from './servers.js';
+import { serverGone, serverLabel } from './servers.js';
 
 export const POLL_MS = 2000;
 
@@ -56,7 +56,7 @@ export async function waitUntilActive(cs: ComputeSession, server: ServerRef, opt
     if (elapsedMs + POLL_MS > opts.timeoutMs) {
       throw new OsconsoleError(
         'E_CONFLICT',
-        `server ${label(server, s)} is still ${describe(s)} after ${Math.round(elapsedMs / 1000)} s of waiting`,
+        `server ${label(server, s)} is still ${describeServerState(s)} after ${Math.round(elapsedMs / 1000)} s of waiting`,
         { hint: 'wait longer with --wait=DURATION (e.g. --wait=30m)' },
       );
     }
@@ -70,10 +70,7 @@ async function fetchState(cs: ComputeSession, server: ServerRef): Promise<Server
     return await cs.withAuth((token) => getServer(cs.http, { endpoint: cs.endpoint, token, serverId: server.id }));
   } catch (err) {
     if (err instanceof OsconsoleError && err.http?.status === 404) {
-      throw new OsconsoleError('E_NOT_FOUND', `server ${label(server)} is gone (deleted)`, {
-        cause: err,
-        http: err.http,
-      });
+      throw serverGone(server, err);
     }
     throw err;
   }
@@ -109,13 +106,12 @@ function startHint(status: string, id: string): string | undefined {
   return verb[status] ? `run: openstack server ${verb[status]} ${id}` : undefined;
 }
 
-function describe(s: Pick<ServerState, 'status' | 'taskState'>): string {
+/** `BUILD (spawning)`, or the status alone when no task runs. */
+export function describeServerState(s: Pick<ServerState, 'status' | 'taskState'>): string {
   return s.taskState ? `${s.status} (${s.taskState})` : s.status;
 }
 
+/** The name from the server's own record when the user gave its id. */
 function label(server: ServerRef, s?: ServerState): string {
-  const name = server.name ?? s?.name;
-  return name ? `${quoted(name, 80)} (${server.id})` : server.id;
+  return serverLabel(server, server.name ?? s?.name ?? null);
 }
-
-export { describe as describeServerState };

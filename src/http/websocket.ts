@@ -16,6 +16,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
 import { OsconsoleError } from '../errors.js';
 import { redactUrl } from './redact.js';
+import { hostOf } from './url.js';
 
 export interface SocketClose {
   code: number;
@@ -164,10 +165,6 @@ function watchHandshake(url: string): { outcome: () => HandshakeOutcome; stop: (
       unsubscribe('undici:request:error', onError);
     },
   };
-}
-
-function hostOf(url: string): string {
-  return new URL(url).host;
 }
 
 const CONNECT_ERRORS: Record<string, string> = {
