@@ -24,7 +24,7 @@ import type { ConsoleSocket, SocketClose } from '../http/websocket.js';
 import { openConsoleSocket } from '../http/websocket.js';
 import { getServer } from '../openstack/compute.js';
 import { ComputeSession } from './compute-session.js';
-import { consoleUrlWarnings } from './console-url.js';
+import { withLoopbackHint } from './console-url.js';
 import type { ConsoleResult } from './console.js';
 import { WaitStopped, consoleOnce, waitingFor } from './console.js';
 import type { Interaction, Runtime } from './runtime.js';
@@ -247,7 +247,7 @@ class SerialSession {
     // A quit during the handshake ends the session now; a socket that opens later is closed.
     const socket = await Promise.race([
       opening.catch((err: unknown) => {
-        throw withUrlHint(err, console);
+        throw withLoopbackHint(err, console);
       }),
       this.io.stopped.then(() => undefined),
     ]);
@@ -308,7 +308,8 @@ class SerialSession {
 
 export const REFUSED = 'the console token was refused (expired, migrated, or Origin)';
 
-function isRefusal(c: SocketClose, bytes: number, openMs: number): boolean {
+/** A drop right after the 101 with no close frame and no byte: nova checked the token (and Origin) and said no. */
+export function isRefusal(c: SocketClose, bytes: number, openMs: number): boolean {
   return !c.byUs && !c.wasClean && bytes === 0 && openMs < REFUSAL_WINDOW_MS;
 }
 
@@ -332,18 +333,6 @@ export function describeClose(c: SocketClose): string {
 /** Errors worth another try while reconnecting: the network, a proxy restarting, a task running. */
 function isTransient(err: unknown): boolean {
   return err instanceof OsconsoleError && (err.code === 'E_NETWORK' || err.code === 'E_CONFLICT');
-}
-
-/** Nova's default base_url is ws://127.0.0.1:6083/: a refused connect to a loopback proxy says so. */
-function withUrlHint(err: unknown, c: ConsoleResult): unknown {
-  if (!(err instanceof OsconsoleError) || err.code !== 'E_NETWORK') return err;
-  const [loopback] = consoleUrlWarnings(c.url, c.endpoint).filter((w) => !w.forPerson);
-  if (!loopback) return err;
-  return new OsconsoleError(
-    'E_NETWORK',
-    `${err.message}; the console URL points at ${new URL(c.url).host}, reachable only from the cloud's own hosts`,
-    { hint: "the operator should set nova.conf [serial_console] base_url to the proxy's public address", cause: err },
-  );
 }
 
 function delay(ms: number): Promise<void> {

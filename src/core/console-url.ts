@@ -7,7 +7,9 @@
  * (`?path=%3Ftoken%3D<token>`, or `?path=<prefix>%3Ftoken%3D<token>`).
  */
 import { isIP } from 'node:net';
-import { usageError } from '../errors.js';
+import { OsconsoleError, usageError } from '../errors.js';
+import type { ConsoleType } from '../openstack/console-types.js';
+import { CONSOLE_TYPES } from '../openstack/console-types.js';
 
 /** Nova's tokens are UUIDs; accept any plain token-like string, nothing with spaces or URL syntax. */
 const BARE_TOKEN = /^[A-Za-z0-9][A-Za-z0-9._~-]{7,127}$/;
@@ -91,4 +93,44 @@ export function consoleUrlWarnings(consoleUrl: string, apiUrl: string): UrlWarni
     });
   }
   return out;
+}
+
+/**
+ * The websocket behind a noVNC page URL, built the way noVNC's pages build it
+ * (noVNC 1.x vnc_lite.html and app/ui.js): scheme from the page (or its
+ * `encrypt` parameter), `host` and `port` parameters over the page's own, then
+ * "/" + the `path` parameter ("websockify" when absent). Nova puts the token
+ * in `path` (?path=%3Ftoken%3D…), so it lands in the websocket's query.
+ */
+export function novncWebSocketUrl(pageUrl: string): string {
+  const page = new URL(pageUrl);
+  if (page.protocol !== 'http:' && page.protocol !== 'https:')
+    throw usageError(`not a noVNC page URL (${page.protocol}//${page.host}${page.pathname})`);
+  const q = page.searchParams;
+  const encrypt = q.get('encrypt');
+  const secure = encrypt === null ? page.protocol === 'https:' : /^(1|true|yes)$/i.test(encrypt);
+  const host = q.get('host') || page.hostname;
+  const port = q.get('port') ?? page.port;
+  const bracketed = isIP(host.replace(/^\[|\]$/g, '')) === 6 && !host.startsWith('[') ? `[${host}]` : host;
+  return `${secure ? 'wss' : 'ws'}://${bracketed}${port ? `:${port}` : ''}/${q.get('path') ?? 'websockify'}`;
+}
+
+/**
+ * A network error reaching a console proxy whose URL is loopback while the
+ * API is not (Nova's default base URLs are 127.0.0.1): the error says so and
+ * names the nova.conf option to fix.
+ */
+export function withLoopbackHint(err: unknown, c: { type: ConsoleType; url: string; endpoint: string }): unknown {
+  if (!(err instanceof OsconsoleError) || err.code !== 'E_NETWORK') return err;
+  const [loopback] = consoleUrlWarnings(c.url, c.endpoint).filter((w) => !w.forPerson);
+  if (!loopback) return err;
+  const { confSection, baseUrlOption } = CONSOLE_TYPES[c.type];
+  return new OsconsoleError(
+    'E_NETWORK',
+    `${err.message}; the console URL points at ${new URL(c.url).host}, reachable only from the cloud's own hosts`,
+    {
+      hint: `the operator should set nova.conf ${confSection} ${baseUrlOption} to the proxy's public address`,
+      cause: err,
+    },
+  );
 }

@@ -310,6 +310,11 @@ async function withForbiddenHint<T>(p: Promise<T>, allProjects: boolean): Promis
  * fails: the console exists and its URL is the user's, so only a 404 of the
  * token (the console is gone already) or a Ctrl-C ends the command.
  */
+/** What stands behind a console URL's token (host, port, tls_port): admins only. */
+export function tokenConnection(cs: ComputeSession, url: string): Promise<ConsoleConnection> {
+  return lookupToken(cs, extractConsoleToken(url), TLS_PORT);
+}
+
 async function connectionOf(cs: ComputeSession, url: string): Promise<ConsoleConnection | null> {
   try {
     return await lookupToken(cs, extractConsoleToken(url), TLS_PORT);

@@ -17,6 +17,8 @@ export interface ConsoleTypeInfo {
   legacy?: string;
   /** nova.conf section whose `enabled` turns the type on. */
   confSection: string;
+  /** The option in that section that holds the proxy's public URL (nova/conf/{vnc,spice,serial_console,mks}.py). */
+  baseUrlOption: string;
   /** The URL is a websocket (ws/wss) rather than a page. */
   websocket: boolean;
   /** A browser can open the URL as it is. */
@@ -29,6 +31,7 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     floor: '2.6',
     legacy: 'os-getVNCConsole',
     confSection: '[vnc]',
+    baseUrlOption: 'novncproxy_base_url',
     websocket: false,
     browser: true,
   },
@@ -37,19 +40,35 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     floor: '2.6',
     legacy: 'os-getSPICEConsole',
     confSection: '[spice]',
+    baseUrlOption: 'html5proxy_base_url',
     websocket: false,
     browser: true,
   },
-  'spice-direct': { protocol: 'spice', floor: '2.99', confSection: '[spice]', websocket: false, browser: false },
+  'spice-direct': {
+    protocol: 'spice',
+    floor: '2.99',
+    confSection: '[spice]',
+    baseUrlOption: 'spice_direct_proxy_base_url',
+    websocket: false,
+    browser: false,
+  },
   serial: {
     protocol: 'serial',
     floor: '2.6',
     legacy: 'os-getSerialConsole',
     confSection: '[serial_console]',
+    baseUrlOption: 'base_url',
     websocket: true,
     browser: false,
   },
-  webmks: { protocol: 'mks', floor: '2.8', confSection: '[mks]', websocket: false, browser: true },
+  webmks: {
+    protocol: 'mks',
+    floor: '2.8',
+    confSection: '[mks]',
+    baseUrlOption: 'mksproxy_base_url',
+    websocket: false,
+    browser: true,
+  },
 };
 
 /**
