@@ -4,8 +4,8 @@
 # The command path typed so far (options and their values skipped), and how many arguments follow it.
 function __osconsole_parse
     set -l tokens (commandline -opc)
-    set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol --wait --escape --log --for
-    set -l words login console status logout completion get attach inspect
+    set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol --wait --escape --log --for --viewer --vv --spice-ca --port --address
+    set -l words login console status logout completion get attach view tunnel inspect
     set -l cmd
     set -l nargs 0
     set -l skip 0
@@ -49,12 +49,14 @@ end
 
 complete -c osconsole -f
 complete -c osconsole -n '__osconsole_at ""' -a login -d 'log in to Keystone and cache the token for the console commands'
-complete -c osconsole -n '__osconsole_at ""' -a console -d 'get console URLs and inspect console tokens'
+complete -c osconsole -n '__osconsole_at ""' -a console -d 'console URLs, the serial console, native viewers and tunnels, console tokens'
 complete -c osconsole -n '__osconsole_at ""' -a status -d 'show the cached sessions and when their tokens expire'
 complete -c osconsole -n '__osconsole_at ""' -a logout -d 'revoke the cached token and remove the session'
 complete -c osconsole -n '__osconsole_at ""' -a completion -d 'print a shell completion script'
 complete -c osconsole -n '__osconsole_at "console"' -a get -d 'create a remote console for a server and print its URL'
 complete -c osconsole -n '__osconsole_at "console"' -a attach -d 'connect this terminal to a server\'s serial console'
+complete -c osconsole -n '__osconsole_at "console"' -a view -d 'open a server\'s console in a native viewer (remote-viewer): SPICE direct, or VNC through a tunnel'
+complete -c osconsole -n '__osconsole_at "console"' -a tunnel -d 'a local port for native VNC viewers, bridged to the server\'s noVNC console'
 complete -c osconsole -n '__osconsole_at "console"' -a inspect -d 'show the host and ports behind a console token (GET /os-console-auth-tokens; admins)'
 complete -c osconsole -n '__osconsole_at ""' -l version -s V -d 'print the version and exit'
 complete -c osconsole -n '__osconsole_at ""' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
@@ -138,6 +140,44 @@ complete -c osconsole -n '__osconsole_at "console attach"' -l version -s V -d 'p
 complete -c osconsole -n '__osconsole_at "console attach"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
 complete -c osconsole -n '__osconsole_at "console attach"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
 complete -c osconsole -n '__osconsole_at "console attach"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
+complete -c osconsole -n '__osconsole_at "console view"' -l type -s t -x -a 'auto spice-direct novnc' -d 'auto: spice-direct when the cloud offers it (compute 2.99), else novnc'
+complete -c osconsole -n '__osconsole_at "console view"' -l viewer -x -d 'the viewer to run (default $OSCONSOLE_SPICE_VIEWER, else remote-viewer)'
+complete -c osconsole -n '__osconsole_at "console view"' -l vv -x -d 'spice-direct: write the connection file to FILE (0600) instead of starting a viewer'
+complete -c osconsole -n '__osconsole_at "console view"' -l print -d 'spice-direct: print the connection file on stdout instead of starting a viewer'
+complete -c osconsole -n '__osconsole_at "console view"' -l direct -d 'spice-direct, admins: connect to the hypervisor\'s own SPICE ports, bypassing the proxy'
+complete -c osconsole -n '__osconsole_at "console view"' -l spice-ca -x -d 'with --direct: the CA certificate (PEM) of the hypervisor\'s SPICE TLS port'
+complete -c osconsole -n '__osconsole_at "console view"' -l wait -x -d 'if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default 10m)'
+complete -c osconsole -n '__osconsole_at "console view"' -l all-projects -d 'look the name up in every project (admins)'
+complete -c osconsole -n '__osconsole_at "console view"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
+complete -c osconsole -n '__osconsole_at "console view"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'
+complete -c osconsole -n '__osconsole_at "console view"' -l os-region-name -x -a '(__osconsole_complete regions)' -d 'region of the endpoints to use'
+complete -c osconsole -n '__osconsole_at "console view"' -l os-interface -x -a 'public internal admin' -d 'endpoint interface: public, internal or admin (default: public)'
+complete -c osconsole -n '__osconsole_at "console view"' -l os-cacert -r -F -d 'CA bundle to verify TLS with'
+complete -c osconsole -n '__osconsole_at "console view"' -l insecure -d 'do not verify TLS certificates (warns every time)'
+complete -c osconsole -n '__osconsole_at "console view"' -l os-compute-api-version -x -d 'pin the compute microversion (X.Y)'
+complete -c osconsole -n '__osconsole_at "console view"' -l help -s h -d 'show help for a command'
+complete -c osconsole -n '__osconsole_at "console view"' -l version -s V -d 'print the version and exit'
+complete -c osconsole -n '__osconsole_at "console view"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
+complete -c osconsole -n '__osconsole_at "console view"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
+complete -c osconsole -n '__osconsole_at "console view"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l port -x -d 'local port (default: a free one)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l address -x -d 'local address to listen on; anything but loopback lets others in'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l once -d 'stop listening after the first connection, and end when it closes'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l json -d 'print {"server", "type", "listen": {"host", "port"}, "url"} on stdout'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l wait -x -d 'if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default 10m)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l all-projects -d 'look the name up in every project (admins)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l os-region-name -x -a '(__osconsole_complete regions)' -d 'region of the endpoints to use'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l os-interface -x -a 'public internal admin' -d 'endpoint interface: public, internal or admin (default: public)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l os-cacert -r -F -d 'CA bundle to verify TLS with'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l insecure -d 'do not verify TLS certificates (warns every time)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l os-compute-api-version -x -d 'pin the compute microversion (X.Y)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l help -s h -d 'show help for a command'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l version -s V -d 'print the version and exit'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
+complete -c osconsole -n '__osconsole_at "console tunnel"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l json -d 'print Nova\'s console object on stdout'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'

@@ -1,5 +1,5 @@
 /** `osconsole console get|inspect`: console URLs and what stands behind their tokens. */
-import { Argument, Option } from 'commander';
+import { Argument, InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
 import type { Context } from '../context.js';
@@ -16,12 +16,17 @@ import {
 import { addCloudOptions, selectionOf } from './cloud-options.js';
 import { DEFAULT_WAIT, parseDuration } from '../cli/duration.js';
 import type { WaitProgress } from '../core/wait.js';
+import type { ViewOptions } from './console-view.js';
 import { OsconsoleError } from '../errors.js';
 
 export function register(program: Command, app: App): void {
-  const group = program.command('console').description('get console URLs and inspect console tokens');
+  const group = program
+    .command('console')
+    .description('console URLs, the serial console, native viewers and tunnels, console tokens');
   registerGet(group, app);
   registerAttach(group, app);
+  registerView(group, app);
+  registerTunnel(group, app);
   registerInspect(group, app);
 }
 
@@ -223,6 +228,137 @@ Examples:
       }
     }),
   );
+}
+
+interface TunnelOptions {
+  port: number;
+  address: string;
+  once?: boolean;
+  json?: boolean;
+  wait?: number;
+  allProjects?: boolean;
+}
+
+function registerTunnel(group: Command, app: App): void {
+  const cmd = group
+    .command('tunnel')
+    .description("a local port for native VNC viewers, bridged to the server's noVNC console")
+    .addArgument(new Argument('<server>', 'server name or id'))
+    .addOption(new Option('--port <n>', 'local port (default: a free one)').argParser(parsePort).default(0, 'free'))
+    .option('--address <addr>', 'local address to listen on; anything but loopback lets others in', '127.0.0.1')
+    .option('--once', 'stop listening after the first connection, and end when it closes')
+    .option('--json', 'print {"server", "type", "listen": {"host", "port"}, "url"} on stdout')
+    .addOption(waitOption())
+    .option('--all-projects', 'look the name up in every project (admins)');
+  addCloudOptions(cmd, 'session');
+  cmd.addHelpText(
+    'after',
+    `
+Prints vnc://127.0.0.1:PORT on stdout once listening; point any VNC viewer
+at it (remote-viewer, vncviewer, gvncviewer). Each connection gets a fresh
+console, so the tunnel outlives console tokens. Nova's proxy asks the viewer
+for no password. Ctrl-C or SIGTERM closes everything and exits 0.
+
+Examples:
+  $ osconsole console tunnel web-1
+  $ osconsole console tunnel web-1 --port 5901 --once &
+  $ osconsole console tunnel web-1 --json | jq -r .url`,
+  );
+  cmd.action(
+    app.action(async (ctx: Context, server: string, opts: TunnelOptions, command: Command) => {
+      const { openTunnel } = await import('../core/tunnel.js');
+      const { printTunnel, showTunnelEvent, tunnelBanner } = await import('../output/tunnel-format.js');
+      const { watchSignals } = await import('../ui/signals.js');
+      const { waitText } = await import('../output/attach-format.js');
+      warnIfExposed(ctx.output, opts.address);
+      const signals = watchSignals(ctx.deps);
+      try {
+        const req = {
+          server,
+          allProjects: opts.allProjects === true,
+          address: opts.address,
+          port: opts.port,
+          once: opts.once === true,
+          wait: waitFor(opts.wait, (p) => ctx.output.status(waitText(p), `${p.status}/${p.taskState ?? ''}`)),
+        };
+        const opening = openTunnel(ctx, selectionOf(command, ctx), req, await ctx.interaction(), (e) =>
+          showTunnelEvent(ctx.output, e),
+        ).finally(() => ctx.output.clearStatus());
+        const tunnel = await Promise.race([opening, signals.stopped]);
+        if (typeof tunnel === 'string') {
+          void opening.then(
+            (t) => t.close(),
+            () => undefined,
+          );
+          return;
+        }
+        printTunnel(ctx.output, tunnel, opts.json === true);
+        ctx.output.note(tunnelBanner(tunnel, req.once));
+        try {
+          await Promise.race([tunnel.done, signals.stopped]);
+        } finally {
+          await tunnel.close();
+        }
+      } finally {
+        signals.dispose();
+      }
+    }),
+  );
+}
+
+function registerView(group: Command, app: App): void {
+  const cmd = group
+    .command('view')
+    .description("open a server's console in a native viewer (remote-viewer): SPICE direct, or VNC through a tunnel")
+    .addArgument(new Argument('<server>', 'server name or id'))
+    .addOption(
+      new Option('-t, --type <type>', 'auto: spice-direct when the cloud offers it (compute 2.99), else novnc')
+        .choices(['auto', 'spice-direct', 'novnc'])
+        .default('auto'),
+    )
+    .option('--viewer <cmd>', 'the viewer to run (default $OSCONSOLE_SPICE_VIEWER, else remote-viewer)')
+    .option('--vv <file>', 'spice-direct: write the connection file to FILE (0600) instead of starting a viewer')
+    .option('--print', 'spice-direct: print the connection file on stdout instead of starting a viewer')
+    .option('--direct', "spice-direct, admins: connect to the hypervisor's own SPICE ports, bypassing the proxy")
+    .option('--spice-ca <file>', "with --direct: the CA certificate (PEM) of the hypervisor's SPICE TLS port")
+    .addOption(waitOption())
+    .option('--all-projects', 'look the name up in every project (admins)');
+  addCloudOptions(cmd, 'session');
+  cmd.addHelpText(
+    'after',
+    `
+spice-direct: osconsole fetches the connection file from the spice-direct
+proxy (such as Kerbside) and hands it to the viewer on stdin, so its password
+never touches the disk. --direct builds it from the console token's host and
+ports instead (GET /os-console-auth-tokens, admins): those are hypervisor
+addresses, reachable only from the management network.
+novnc: a local tunnel (as "console tunnel") for the viewer's lifetime.
+The viewer's exit ends the command; Ctrl-C ends the viewer.
+
+Examples:
+  $ osconsole console view web-1
+  $ osconsole console view web-1 --type novnc --viewer vncviewer
+  $ osconsole console view web-1 --vv web-1.vv
+  $ osconsole console view web-1 --direct --spice-ca /etc/pki/qemu/ca-cert.pem --os-cloud admin`,
+  );
+  cmd.action(
+    app.action(async (ctx: Context, server: string, opts: ViewOptions, command: Command) => {
+      const { runView } = await import('./console-view.js');
+      await runView(ctx, selectionOf(command, ctx), server, opts);
+    }),
+  );
+}
+
+function parsePort(raw: string): number {
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 0 && n <= 65535)) throw new InvalidArgumentError('expected a port number, 0 to 65535');
+  return n;
+}
+
+/** A tunnel is a console without a password: only loopback keeps it to this machine's users. */
+function warnIfExposed(out: Output, address: string): void {
+  const loopback = address === 'localhost' || address === '::1' || /^127\./.test(address);
+  if (!loopback) out.warn(`listening on ${address}: anyone who can reach it gets this console, with no password asked`);
 }
 
 function registerInspect(group: Command, app: App): void {
