@@ -54,13 +54,16 @@ export interface ViewerRun {
 
 /** Starts the viewer with `args` after its own; `input` is written to its stdin. Rejects if it cannot start. */
 export function startViewer(
-  deps: Pick<Deps, 'stderr'>,
+  deps: Pick<Deps, 'stderr' | 'env'>,
   viewer: ViewerChoice,
   args: string[],
   input?: string,
 ): Promise<ViewerRun> {
   const [command, ...own] = viewer.argv as [string, ...string[]];
-  const child = spawn(command, [...own, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, [...own, ...args], {
+    env: deps.env,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => deps.stderr.write(chunk));
   let stopping = false;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

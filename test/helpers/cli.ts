@@ -142,6 +142,8 @@ export interface LiveRun {
   /** Resolves when stdout (as UTF-8) matches; rejects after `timeoutMs` with what it got. */
   waitStdout(re: RegExp, timeoutMs?: number): Promise<void>;
   waitStderr(re: RegExp, timeoutMs?: number): Promise<void>;
+  /** Delivers a signal to the handlers main() registered through deps.onSignal (none: nothing happens). */
+  signal(sig: NodeJS.Signals): void;
   done: Promise<CliResult>;
 }
 
@@ -153,6 +155,7 @@ export function startMain(
   const err = capture(false);
   const stdin = opts.stdin ?? Object.assign(new PassThrough(), { isTTY: false });
   const sleeps: number[] = [];
+  const handlers = new Map<NodeJS.Signals, Set<() => void>>();
   const deps: Deps = {
     stdin,
     stdout: out,
@@ -168,6 +171,11 @@ export function startMain(
         sleeps.push(ms);
         return Promise.resolve();
       }),
+    onSignal: (sig, handler) => {
+      const set = handlers.get(sig) ?? new Set();
+      handlers.set(sig, set.add(handler));
+      return () => set.delete(handler);
+    },
   };
   const done = main(args, deps).then((code) => ({ code, stdout: out.text, stderr: err.text, sleeps }));
   const waitFor =
@@ -190,6 +198,7 @@ export function startMain(
     stderr: () => err.text,
     waitStdout: waitFor(() => out.text, 'stdout'),
     waitStderr: waitFor(() => err.text, 'stderr'),
+    signal: (sig) => [...(handlers.get(sig) ?? [])].forEach((h) => h()),
     done,
   };
 }
