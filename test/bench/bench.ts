@@ -131,6 +131,10 @@ try {
   results.push(
     await measure(sim, 'console attach <name> --for 0.5s', [...osc, 'console', 'attach', 'web-1', '--for', '0.5s']),
   );
+  // spice-direct's file: the lookup, the console, the proxy's .vv (no token lookup).
+  results.push(
+    await measure(sim, 'console view <name> --print (spice-direct)', [...osc, 'console', 'view', 'web-1', '--print']),
+  );
   sim.addFault({ action: { kind: 'latency', ms: 50 } });
   results.push(await measure(sim, 'console get <name>, 50 ms latency', [...osc, 'console', 'get', 'web-1']));
   results.push(await measure(sim, 'console get <uuid>, 50 ms latency', [...osc, 'console', 'get', SERVER_IDS.web1]));
@@ -158,6 +162,7 @@ const targets: Record<string, (r: Result) => boolean> = {
   'console get <uuid> (cached session)': (r) => r.requests === 1,
   // The list, the console, the websocket upgrade.
   'console attach <name> --for 0.5s': (r) => r.requests === 3,
+  'console view <name> --print (spice-direct)': (r) => r.requests === 3,
 };
 const rows = results.map((r) => [
   r.name,
