@@ -10,6 +10,10 @@
  *   /r2/compute, /r2/compute-...   Nova RegionTwo; its catalog URLs end in /v2.1/<project_id>
  *   /console/...                   simulated console proxies (noVNC page, SPICE .vv file, ...);
  *   /console/serial/               the serial proxy: a websocket to a fake guest (serial-proxy.ts)
+ *   / and /websockify (upgrades)   the noVNC proxy's websocket (noVNC opens "/" + the page's path
+ *                                  parameter, ?token=…): nova's RFB security proxy in front of a
+ *                                  fake VNC display per server (rfb-server.ts; vncDisplay,
+ *                                  setVncBackendDown, vncSessions)
  *   /__sim/...                     control API (log, faults, clock) for out-of-process use
  *
  * Tests use it in-process: `const sim = await Simulator.start(); … await sim.stop()`.
@@ -32,13 +36,15 @@ import type { RegionName } from './seed.js';
 import type { Server } from './seed.js';
 import { APP_CREDENTIAL, CREDENTIALS, REGIONS, seedCompute, seedIdentity } from './seed.js';
 import type { FakeGuest } from './guest.js';
-import type { SerialSession } from './serial-proxy.js';
+import type { SerialSession, VncSession } from './serial-proxy.js';
+import type { FakeRfb } from './rfb-server.js';
 import { SerialProxy } from './serial-proxy.js';
 
 export * from './seed.js';
 export type { FaultRule } from './faults.js';
 export type { FakeGuest } from './guest.js';
-export type { SerialSession } from './serial-proxy.js';
+export type { SerialSession, VncSession } from './serial-proxy.js';
+export type { FakeRfb, RfbSession } from './rfb-server.js';
 export { totp } from './totp.js';
 
 export interface SimulatorOptions {
@@ -344,6 +350,27 @@ export class Simulator {
     return this.serialProxy.guest(found.server);
   }
 
+  /** The fake VNC display behind a server's noVNC console (rfb-server.ts): its RFB sessions, keys received. */
+  vncDisplay(serverId: string): FakeRfb {
+    const found = this.findServer(serverId);
+    if (!found) throw new Error(`no server ${serverId}`);
+    return this.serialProxy.display(found.server);
+  }
+
+  /**
+   * The server's VNC server stops answering (or is not RFB 3.8): nova's noVNC proxy
+   * accepts the upgrade, then drops the connection with no close frame, the token being valid.
+   */
+  setVncBackendDown(serverId: string, down = true): void {
+    if (down) this.serialProxy.vncDown.add(serverId);
+    else this.serialProxy.vncDown.delete(serverId);
+  }
+
+  /** Open noVNC websockets (past the token checks). */
+  vncSessions(serverId?: string): VncSession[] {
+    return [...this.serialProxy.vncSessions].filter((s) => serverId === undefined || s.serverId === serverId);
+  }
+
   /** Open serial console sessions (websockets past the token checks). */
   serialSessions(serverId?: string): SerialSession[] {
     return [...this.serialProxy.sessions].filter((s) => serverId === undefined || s.serverId === serverId);
@@ -607,6 +634,9 @@ export class Simulator {
     for (const [k, val] of Object.entries(raw.headers))
       if (val !== undefined) headers[k] = Array.isArray(val) ? val.join(', ') : val;
     const mount = this.mountFor(target.pathname);
+    // noVNC opens ws://<page's host>/<path parameter>: Nova's access URL makes that "/?token=…"
+    // (console-proxies.md), and websockify takes the upgrade on any path; the page's default is /websockify.
+    const novnc = !mount && (target.pathname === '/' || target.pathname === '/websockify');
     const entry: LogEntry = {
       seq: ++this.seq,
       at: this.now(),
@@ -614,7 +644,7 @@ export class Simulator {
       path: target.pathname,
       search: target.search,
       headers,
-      service: mount?.service === 'control' ? 'unknown' : (mount?.service ?? 'unknown'),
+      service: novnc ? 'console' : mount?.service === 'control' ? 'unknown' : (mount?.service ?? 'unknown'),
     };
     this.log.push(entry);
     const plan = this.faults.plan({ method: entry.method, path: entry.path, service: entry.service });
@@ -634,8 +664,8 @@ export class Simulator {
       );
       return;
     }
-    if (entry.service === 'console' && /^\/console\/serial(\/|$)/.test(entry.path)) {
-      entry.status = this.serialProxy.handleUpgrade(raw, socket, head).status;
+    if (novnc || (entry.service === 'console' && /^\/console\/serial(\/|$)/.test(entry.path))) {
+      entry.status = this.serialProxy.handleUpgrade(raw, socket, head, novnc).status;
       return;
     }
     // No websocket endpoint here: the HTTP answer the route would give, and a test failure unless expected.

@@ -15,6 +15,7 @@ import type { GuestLink } from './guest.js';
 import { FakeGuest } from './guest.js';
 import type { ConsoleTokenRecord } from './nova.js';
 import type { Server } from './seed.js';
+import { FakeRfb } from './rfb-server.js';
 import { WsConnection, badRequest, checkHandshake, selectBinary, switchingProtocols } from './ws-server.js';
 
 /** nova's token lookup after the 101 (the real Zed tier took 0.3-0.6 s; shorter keeps tests quick). */
@@ -48,11 +49,24 @@ export interface SerialSession {
   expiresAt: number;
 }
 
+/** A noVNC session: a websocket bridged to a server's fake VNC display. */
+export interface VncSession {
+  serverId: string;
+  token: string;
+  origin: string | undefined;
+  protocol: string;
+  conn: WsConnection;
+}
+
 export type UpgradeOutcome = { status: 101 | 400; session?: SerialSession; refused?: string };
 
 export class SerialProxy {
   readonly sessions = new Set<SerialSession>();
+  readonly vncSessions = new Set<VncSession>();
   private readonly guests = new Map<string, FakeGuest>();
+  private readonly displays = new Map<string, FakeRfb>();
+  /** Servers whose VNC server does not answer (the hypervisor's port is closed or not RFB 3.8). */
+  readonly vncDown = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
   /** Connections still to refuse after the 101 whatever their token (refuseNext). */
@@ -73,11 +87,22 @@ export class SerialProxy {
     return g;
   }
 
+  /** The VNC display of a server (its name is the desktop name), created on first use. */
+  display(server: Server): FakeRfb {
+    let d = this.displays.get(server.id);
+    if (!d) {
+      d = new FakeRfb(server.name);
+      this.displays.set(server.id, d);
+    }
+    return d;
+  }
+
   existingGuest(serverId: string): FakeGuest | undefined {
     return this.guests.get(serverId);
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): UpgradeOutcome {
+  /** `novnc`: the upgrade came to the noVNC proxy's address (the serial proxy cannot reach a VNC server). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, novnc = false): UpgradeOutcome {
     socket.on('error', () => undefined);
     const hs = checkHandshake(req.headers, selectBinary);
     if (!hs.ok) {
@@ -86,12 +111,16 @@ export class SerialProxy {
     }
     socket.write(switchingProtocols(hs.accept, hs.protocol));
     if (head.length > 0) socket.unshift(head);
-    const refused = this.refusal(req);
+    const refused = this.refusal(req, novnc);
     if (typeof refused === 'string') {
       this.refuseLater(socket);
       return { status: 101, refused };
     }
     const conn = new WsConnection(socket);
+    if (refused.record.type === 'novnc') {
+      this.bridgeVnc(conn, refused, req, hs.protocol);
+      return { status: 101 };
+    }
     return { status: 101, session: this.bridge(conn, refused, req, hs.protocol) };
   }
 
@@ -148,10 +177,11 @@ export class SerialProxy {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of [...this.sessions]) s.conn.drop();
+    for (const s of [...this.vncSessions]) s.conn.drop();
   }
 
   /** new_websocket_client up to "Start proxying": a reason to refuse, or the token's server. */
-  private refusal(req: IncomingMessage): string | { record: ConsoleTokenRecord; server: Server } {
+  private refusal(req: IncomingMessage, novnc: boolean): string | { record: ConsoleTokenRecord; server: Server } {
     if (this.pendingRefusals > 0) {
       this.pendingRefusals--;
       return 'refused on request';
@@ -166,7 +196,10 @@ export class SerialProxy {
     if (originProblem) return originProblem;
     // Other console types pass validate_console_port, but their backends (VNC, SPICE, MKS servers at
     // the hypervisor's address) do not exist here: the connect fails, and that is not a CClose either.
-    if (found.record.type !== 'serial') return `cannot connect to ${found.record.host}:${found.record.port}`;
+    const { type, host, port } = found.record;
+    if (type === 'novnc' && novnc && !this.vncDown.has(found.server.id))
+      return { record: found.record, server: found.server };
+    if (type !== 'serial') return `cannot connect to ${host}:${port}`;
     return { record: found.record, server: found.server };
   }
 
@@ -235,6 +268,33 @@ export class SerialProxy {
     return session;
   }
 
+  /** nova-novncproxy: the websocket carries the RFB security proxy's exchange, then the VNC server's bytes. */
+  private bridgeVnc(
+    conn: WsConnection,
+    target: { record: ConsoleTokenRecord; server: Server },
+    req: IncomingMessage,
+    protocol: string,
+  ): void {
+    const session: VncSession = {
+      serverId: target.server.id,
+      token: target.record.token,
+      origin: header(req, 'origin'),
+      protocol,
+      conn,
+    };
+    const feed = this.display(target.server).connect({
+      write: (data) => {
+        for (const part of this.cut(data, 16384)) conn.sendBinary(part);
+      },
+      end: () => conn.close(1000, 'Target closed'),
+      // nova's security proxy raises on a failed negotiation: no close frame.
+      reset: () => conn.drop(),
+    });
+    this.vncSessions.add(session);
+    conn.onMessage = feed;
+    conn.onClosed = () => this.vncSessions.delete(session);
+  }
+
   /**
    * enforce_session_timeout: a timer at the token's expiry closes the target
    * socket (_close_connection: shutdown, then close). The proxy loop's next
@@ -256,8 +316,9 @@ export class SerialProxy {
     session.conn.drop();
   }
 
-  private cut(data: Buffer): Buffer[] {
-    const split = this.opts.split;
+  /** Seeded frame sizes of 1..maxBytes (a screen update is cut coarser than serial output). */
+  private cut(data: Buffer, scale?: number): Buffer[] {
+    const split = this.opts.split && scale ? { maxBytes: scale } : this.opts.split;
     if (!split) return [data];
     const parts: Buffer[] = [];
     for (let at = 0; at < data.length;) {
