@@ -311,6 +311,20 @@ export function vncClientTests(f: RealcloudFacts): void {
     expect(xvncConnections(v)).toBe(before + 1);
   });
 
+  it('console tunnel without --once: two gvnccaptures in a row through it; SIGTERM ends it, exit 0, the port closed', async () => {
+    const tunnel = osconsole(['console', 'tunnel', f.server.server_name]);
+    const [, port] = await tunnel.waitStdout(/^vnc:\/\/127\.0\.0\.1:(\d+)\n$/, 60_000);
+    const before = xvncConnections(v);
+    for (const n of [1, 2]) {
+      const cap = startProc('gvnccapture', ['-q', `127.0.0.1:${Number(port) - 5900}`, join(scratch, `again-${n}.png`)]);
+      expect(await cap.done, cap.stderr()).toEqual({ code: 0, signal: null });
+      expect(decodePng(readFileSync(join(scratch, `again-${n}.png`))).width).toBe(v.width);
+    }
+    expect(xvncConnections(v)).toBe(before + 2);
+    expect(await tunnel.stop(10_000)).toEqual({ code: 0, signal: null });
+    await expect(tcpConnect(Number(port))).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it.skipIf(!hasCommand('check'))('console check <server>: every step ✓, exit 0', async () => {
     const r = await env().run(['console', 'check', f.server.server_name, '--os-cloud', 'realcloud-demo'], cloud, {
       timeoutMs: 60_000,
