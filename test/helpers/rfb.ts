@@ -10,14 +10,15 @@
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
-/** Reads exact byte counts from a socket, however the bytes were split. */
+/** Reads exact byte counts from a socket (or a websocket as a stream), however the bytes were split. */
 export class ByteReader {
   private buf = Buffer.alloc(0);
   private waiter?: () => void;
   private ended = false;
 
-  constructor(readonly socket: Socket) {
+  constructor(readonly socket: Duplex) {
     socket.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
       this.waiter?.();

@@ -13,6 +13,19 @@ export interface RealcloudUser {
   totp_secret?: string;
 }
 
+export interface RealcloudVnc {
+  display: number;
+  port: number;
+  width: number;
+  height: number;
+  /** the desktop name (RFB ServerInit) */
+  name: string;
+  /** the root window's colour, #rrggbb */
+  color: string;
+  /** Xvnc's log (host path): one "Connections: accepted" line per client */
+  log: string;
+}
+
 export interface RealcloudFacts {
   auth_url: string;
   regions: string[];
@@ -28,6 +41,8 @@ export interface RealcloudFacts {
   appcred: { id: string; name: string; secret: string; user: string; user_id: string };
   clouds_yaml: string;
   server: { server_id: string; server_name: string; image_id: string; flavor_id: string; compute_url: string };
+  /** The tier's Xvnc behind nova-novncproxy (test/realcloud/vnc/xvnc.sh writes it) */
+  vnc?: RealcloudVnc;
   state_dir: string;
   pids: Record<string, number>;
   /** Debian package versions, e.g. { 'python3-keystone': '2:22.0.2-0+deb12u6' } */

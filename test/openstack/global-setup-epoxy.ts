@@ -99,8 +99,12 @@ function packageVersions(): Record<string, string> {
     ],
     { encoding: 'utf8' },
   );
+  // the VNC server and noVNC's pages are the host's (test/realcloud/vnc/xvnc.sh, up.sh)
+  const host = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Version}\\n', 'novnc', 'tigervnc-standalone-server'], {
+    encoding: 'utf8',
+  });
   const out: Record<string, string> = {};
-  for (const line of (r.stdout || '').split('\n')) {
+  for (const line of `${r.stdout || ''}${host.stdout || ''}`.split('\n')) {
     const [name, version] = line.split(' ');
     if (name && version) out[name] = version;
   }

@@ -63,6 +63,8 @@ function packageVersions(): Record<string, string> {
     'rabbitmq-server',
     'uwsgi-core',
     'python3-websockify',
+    'novnc',
+    'tigervnc-standalone-server',
   ];
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${Version}\\n', ...pkgs], { encoding: 'utf8' });
   const out: Record<string, string> = {};

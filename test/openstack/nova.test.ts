@@ -699,8 +699,10 @@ describeReal('real Nova', (f) => {
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toBe(JSON_CT);
       expectVersionHeaders(r, '2.31');
+      // the tier's driver answers its Xvnc (test/realcloud/serial/osconsole_serial.py
+      // get_vnc_console: [vnc] server_proxyclient_address, no internal_access_path)
       expect(r.json).toEqual({
-        console: { instance_uuid: server, host: 'fakevncconsole.com', port: 6969, internal_access_path: 'FAKE' },
+        console: { instance_uuid: server, host: '127.0.0.1', port: f.vnc?.port, internal_access_path: null },
       });
     });
 

@@ -14,24 +14,32 @@ import type { RealcloudFacts } from './context.js';
 export * from '../helpers/ws-wire.js';
 import { FIXTURES, RECORD, call, tokenFor } from './realcloud.js';
 
-/** A serial console URL for the tier's server, created as demo (what `console get --type serial` does). */
-export async function serialUrl(f: RealcloudFacts): Promise<string> {
+/** A remote console URL for the tier's server, created as demo (what `console get --type <type>` does). */
+export async function remoteConsoleUrl(f: RealcloudFacts, protocol: string, type: string): Promise<string> {
   const r = await call(`${f.compute_url}/servers/${f.server.server_id}/remote-consoles`, {
     token: await tokenFor(f, 'demo'),
     microversion: 'compute 2.6',
-    body: { remote_console: { protocol: 'serial', type: 'serial' } },
+    body: { remote_console: { protocol, type } },
   });
-  if (r.status !== 200) throw new Error(`serial console: ${r.status} ${r.text}`);
+  if (r.status !== 200) throw new Error(`${type} console: ${r.status} ${r.text}`);
   return r.json.remote_console.url as string;
 }
+
+export const serialUrl = (f: RealcloudFacts): Promise<string> => remoteConsoleUrl(f, 'serial', 'serial');
 
 // ------------------------------------------------------------------ the fixture
 
 /**
  * The facts a test observed, collected under `key` and written as one JSON file at the end
- * of the file's run (only with OSCONSOLE_RECORD_FIXTURES=1).
+ * of the file's run (only with OSCONSOLE_RECORD_FIXTURES=1). `baseUrl`: the proxy's base
+ * URL as nova.conf has it, the port left out (default: the serial proxy's ws:// one).
  */
-export function factRecorder(f: RealcloudFacts, name: string, description: string) {
+export function factRecorder(
+  f: RealcloudFacts,
+  name: string,
+  description: string,
+  opts: { baseUrl?: string; recordedWith?: Record<string, string | undefined> } = {},
+) {
   const facts: Record<string, unknown> = {};
   afterAll(() => {
     if (!RECORD || Object.keys(facts).length === 0) return;
@@ -39,8 +47,8 @@ export function factRecorder(f: RealcloudFacts, name: string, description: strin
     const out = {
       name,
       description,
-      recorded_with: { nova: v['python3-nova'], websockify: v['python3-websockify'] },
-      base_url: `ws://${new URL(f.compute_url).hostname}:<proxy_port>/`,
+      recorded_with: { nova: v['python3-nova'], websockify: v['python3-websockify'], ...opts.recordedWith },
+      base_url: opts.baseUrl ?? `ws://${new URL(f.compute_url).hostname}:<proxy_port>/`,
       facts: Object.fromEntries(
         Object.keys(facts)
           .sort()

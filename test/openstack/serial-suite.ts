@@ -25,6 +25,7 @@ import {
   parseFrames,
   rawUpgrade,
   serialUrl,
+  type RawResult,
   sleep,
   withToken,
 } from './serial-proxy.js';
@@ -59,6 +60,21 @@ export const WEBSOCKIFY_0_12: TierWebsockify = {
   echoOfCodelessClose: null,
 };
 
+/** A 101 that chose "binary", with the headers of the tier's websockify; returns them for a fixture, less Date. */
+export function expectBinaryUpgrade(r: RawResult, ws: TierWebsockify): Record<string, string> {
+  expect(r.status).toBe(101);
+  expect(r.reason).toBe('Switching Protocols');
+  expect(r.headers).toMatchObject({
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-accept': ACCEPT,
+    'sec-websocket-protocol': 'binary',
+  });
+  expect(Object.keys(r.headers).sort()).toEqual(ws.upgradeHeaders);
+  const { date: _date, ...headers } = r.headers; // a date changes from one recording to the next
+  return headers;
+}
+
 /** Nova's serial proxy on the wire; records what it saw as `fixture` (serial/zed or serial/epoxy). */
 export function serialProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsockify): void {
   const g = guest(f.server.server_name);
@@ -71,20 +87,11 @@ export function serialProxyTests(f: RealcloudFacts, fixture: string, ws: TierWeb
   it('the upgrade: 101 with Sec-WebSocket-Protocol binary and nothing else; without a subprotocol offered, none is chosen', async () => {
     const url = await serialUrl(f);
     const r = await rawUpgrade(url, { waitMs: 1500 });
-    expect(r.status).toBe(101);
-    expect(r.reason).toBe('Switching Protocols');
-    expect(r.headers).toMatchObject({
-      upgrade: 'websocket',
-      connection: 'Upgrade',
-      'sec-websocket-accept': ACCEPT,
-      'sec-websocket-protocol': 'binary',
-    });
-    expect(Object.keys(r.headers).sort()).toEqual(ws.upgradeHeaders);
+    const headers = expectBinaryUpgrade(r, ws);
     expect(r.rest.length, 'the guest says nothing until it is sent something').toBe(0);
     const none = await rawUpgrade(url, { protocols: null, waitMs: 1000 });
     expect(none.status).toBe(101);
     expect(none.headers).not.toHaveProperty('sec-websocket-protocol');
-    const { date: _date, ...headers } = r.headers; // a date changes from one recording to the next
     fact('upgrade', { status: r.status, reason: r.reason, header_names: Object.keys(r.headers).sort(), headers });
     fact('upgrade_without_subprotocol', { status: none.status, header_names: Object.keys(none.headers).sort() });
   });

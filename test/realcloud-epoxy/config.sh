@@ -26,9 +26,12 @@ NEUTRON_PORT=16696               # stub neutron (fake_glance_neutron.py)
 RABBIT_PORT=16680                # AMQP; +1 Erlang distribution, +2 epmd, +3..+9 rabbitmqctl
 DB_PORT=16306                    # MariaDB for nova_api, nova_cell0, nova_cell1, placement
 # console base URLs written into nova.conf: NOTHING listens on these (never start a
-# console proxy with the fake driver: it would dial fake*.com:6969) except the serial one:
-# nova-serialproxy there, in front of the serial guest (../realcloud/serial/)
-NOVNC_PORT=16608
+# console proxy with the fake driver: it would dial fake*.com:6969) except the serial and
+# the noVNC one: nova-serialproxy in front of the serial guest, nova-novncproxy in front of
+# Xvnc (../realcloud/serial/osconsole_serial.py answers their addresses)
+NOVNC_PORT=16608                 # nova-novncproxy (the real one)
+XVNC_PORT=16630                  # Xvnc on the HOST (../realcloud/vnc/xvnc.sh); [osconsole] vnc_port
+XVNC_DISPLAY=61                  # its X display (the Zed tier's is :60)
 SPICE_HTML5_PORT=16609
 SERIAL_PORT=16610                # nova-serialproxy (the real one)
 SERIAL_GUEST_PORT=16620          # serial_guest.py; [serial_console] port_range: the driver's answer

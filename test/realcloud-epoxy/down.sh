@@ -39,8 +39,10 @@ stop() {  # stop <name>: TERM, wait up to 15 s, then KILL its process group
   rm -f "$f"
 }
 
-# API/RPC services in parallel (each waits for its own PID), then mariadb + rabbitmq, then epmd
-for s in nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs keystone; do
+# Xvnc (on the host: not ours() by root, stopped by its own script) and the API/RPC services
+# in parallel (each waits for its own PID), then mariadb + rabbitmq, then epmd
+bash "$HERE/../realcloud/vnc/xvnc.sh" stop "$S" &
+for s in nova-novncproxy nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs keystone; do
   stop "$s" &
 done
 wait

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Merge <state>/keystone.json (test/realcloud/ks_seed.py) and <state>/nova/server.json
-(seed.py) into <state>/facts.json, add the service PIDs (<state>/run/*.pid: host PIDs,
-there is no PID namespace), print the merged JSON. The same shape as the Zed tier's
+"""Merge <state>/keystone.json (test/realcloud/ks_seed.py), <state>/nova/server.json
+(seed.py) and <state>/vnc.json (the host's Xvnc, test/realcloud/vnc/xvnc.sh) into
+<state>/facts.json, add the service PIDs (<state>/run/*.pid: host PIDs, there is no PID
+namespace), print the merged JSON. The same shape as the Zed tier's
 facts (test/realcloud/facts.py), so test/openstack/realcloud.ts serves both tiers.
 Standard library only. Usage: facts.py <host path of the state dir>"""
 import glob
@@ -14,6 +15,10 @@ with open(os.path.join(st, 'keystone.json')) as f:
     facts = json.load(f)
 with open(os.path.join(st, 'nova', 'server.json')) as f:
     facts['server'] = json.load(f)
+vnc = os.path.join(st, 'vnc.json')
+if os.path.exists(vnc):
+    with open(vnc) as f:
+        facts['vnc'] = json.load(f)
 facts['state_dir'] = st
 pids = {}
 for p in sorted(glob.glob(os.path.join(st, 'run', '*.pid'))):

@@ -12,6 +12,8 @@
 #                 driver whose serial console is the guest below)
 #   nova-serialproxy 31 (nova's real websocket proxy) :16610
 #   serial guest (serial/serial_guest.py)  :16620
+#   nova-novncproxy 31 (nova's real noVNC proxy)  :16608, in front of the host's Xvnc :16630
+#                 (up.sh starts that one, outside the chroot)
 # then seeds keystone (project demo, users demo/nova/placement/glance, catalog) and boots
 # server web-1 for demo (networks none) and waits for ACTIVE.
 # Idempotent: what already runs (by saved PID + port) is left alone; one-time steps
@@ -49,13 +51,14 @@ mkdir -p "$STATE"/{etc,log,run,fernet-keys,credential-keys,mysql} "$STATE/nova"/
 chmod 700 "$STATE"
 cd "$STATE"   # keep a stray ./<module>.py in the caller's cwd off sys.path (also: python3 -P)
 
-if alive keystone && alive nova-compute && alive nova-serialproxy && alive serial-guest && port_open "$KS_PORT" && port_open "$NOVA_PORT" \
+if alive keystone && alive nova-compute && alive nova-serialproxy && alive serial-guest && alive nova-novncproxy \
+   && port_open "$KS_PORT" && port_open "$NOVA_PORT" \
    && [[ -s "$STATE/nova/server.json" ]]; then
   log "already running"; echo "$AUTH_URL $COMPUTE_URL"; exit 0
 fi
 
 # every port we are about to bind must be free, or be ours
-for p in $KS_PORT $NOVA_PORT $SERIAL_PORT $SERIAL_GUEST_PORT $PLACEMENT_PORT $GLANCE_PORT $NEUTRON_PORT $DB_PORT $RABBIT_PORT $((RABBIT_PORT+1)) $((RABBIT_PORT+2)); do
+for p in $KS_PORT $NOVA_PORT $SERIAL_PORT $SERIAL_GUEST_PORT $NOVNC_PORT $XVNC_PORT $PLACEMENT_PORT $GLANCE_PORT $NEUTRON_PORT $DB_PORT $RABBIT_PORT $((RABBIT_PORT+1)) $((RABBIT_PORT+2)); do
   ((p >= 16000 && p <= 16999)) || { log "port $p outside 16000-16999"; exit 1; }
 done
 
@@ -194,10 +197,19 @@ valid_interfaces = public
 os_region_name = RegionOne
 
 [vnc]
+# nova's real noVNC proxy listens on the base URL's port, in front of the host's Xvnc: the
+# driver answers server_proxyclient_address and [osconsole] vnc_port; auth_schemes stays
+# "none" (Xvnc offers security type None)
 enabled = true
 server_listen = 127.0.0.1
 server_proxyclient_address = 127.0.0.1
 novncproxy_base_url = http://127.0.0.1:$NOVNC_PORT/vnc_auto.html
+novncproxy_host = 127.0.0.1
+novncproxy_port = $NOVNC_PORT
+
+[osconsole]
+# serial/osconsole_serial.py: the VNC port its get_vnc_console answers
+vnc_port = $XVNC_PORT
 
 [spice]
 # spice-html5 and spice-direct (API 2.99) both need [spice] enabled = true on the
@@ -578,6 +590,11 @@ refuse_foreign nova-serialproxy "$SERIAL_PORT"
 start_bg serial-guest "$PY" -P "$HERE/serial/serial_guest.py" --port "$SERIAL_GUEST_PORT" --hostname "$EPOXY_SERVER_NAME"
 start_bg nova-serialproxy "$PY" -P -c "$(pymain nova-serialproxy nova.cmd.serialproxy)" "${NCONF[@]}" \
   --log-file "$STATE/log/nova-serialproxy.log"
+# nova's real noVNC proxy (the same checks, then nova's RFB security proxy) in front of the
+# host's Xvnc; --web: noVNC's pages, copied in by up.sh
+refuse_foreign nova-novncproxy "$NOVNC_PORT"
+start_bg nova-novncproxy "$PY" -P -c "$(pymain nova-novncproxy nova.cmd.novncproxy)" "${NCONF[@]}" \
+  --log-file "$STATE/log/nova-novncproxy.log" --web "$HERE/novnc"
 # nova-compute pings the conductor at start and loses 10 s per unanswered ping
 wait_heartbeat nova-conductor
 # --config-dir: *.conf there override nova.conf for nova-compute only; compute.sh puts
@@ -602,6 +619,8 @@ log "compute host mapped after $(elapsed)s"
 wait_port serial-guest "$SERIAL_GUEST_PORT" 20
 wait_port nova-serialproxy "$SERIAL_PORT" 60
 log "nova-serialproxy listening after $(elapsed)s"
+wait_port nova-novncproxy "$NOVNC_PORT" 60
+log "nova-novncproxy listening after $(elapsed)s"
 
 # ================================================================ image, flavor, server
 "$PY" -P "$HERE/seed.py" boot --state "$STATE" --auth-url "$AUTH_URL" \

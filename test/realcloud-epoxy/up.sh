@@ -16,7 +16,9 @@
 #   5. apt-get install the missing packages inside the chroot (one transaction)
 #   6. copy stack-up.sh & co to $EPOXY_ROOT/opt/osconsole-epoxy and run it in the chroot
 #      with a clean environment: keystone, rabbitmq, mariadb, placement, glance, nova-api,
-#      -conductor, -scheduler, -compute (fake driver), stub neutron; seed; boot web-1.
+#      -conductor, -scheduler, -compute (fake driver), stub neutron, nova-serialproxy,
+#      nova-novncproxy; seed; boot web-1. Before that, on the host: the Zed tier's VNC
+#      packages and Xvnc :61 on 127.0.0.1:16630 (../realcloud/vnc/xvnc.sh).
 #   7. on the host: test/realcloud/ks_seed.py (the Zed tier's keystone seeding, REST only:
 #      reader user, RegionTwo, application credential, MFA user with TOTP) and facts.py
 #      -> $EPOXY_ROOT$EPOXY_STATE/facts.json, the same shape as the Zed tier's facts.
@@ -203,6 +205,10 @@ elif ((SOURCES_CHANGED)); then
   "${IN_CHROOT[@]}" apt-get update -q >>"$APTLOG_HOST" 2>&1 || true
 fi
 
+# the VNC server and the clients the tests run live on the HOST (Debian 12 packages; the
+# chroot shares its loopback): the Zed tier's install list
+bash "$HERE/../realcloud/install.sh" vnc
+
 # ------------------------------------------------------------------ 6. the stack
 install -d -m 755 "$ROOT$EPOXY_INNER"
 # the stub neutron is the Zed tier's (the ports are passed on its command line)
@@ -211,6 +217,12 @@ install -m 644 "$HERE/config.sh" "$ROOT$EPOXY_INNER/"
 # the serial guest and the FakeDriver subclass whose serial console it is (shared with Zed)
 install -d -m 755 "$ROOT$EPOXY_INNER/serial"
 install -m 644 "$HERE/../realcloud/serial/osconsole_serial.py" "$HERE/../realcloud/serial/serial_guest.py" "$ROOT$EPOXY_INNER/serial/"
+# noVNC's pages for nova-novncproxy's --web (the host's novnc, 1.2 MB: not worth nodejs & co
+# in the chroot). Copied over in place, never replaced: a running proxy has chdir'ed into it
+# (websockify/websockifyserver.py), and a deleted cwd fails every request with ENOENT
+mkdir -p "$ROOT$EPOXY_INNER/novnc" && cp -a /usr/share/novnc/. "$ROOT$EPOXY_INNER/novnc/"
+# the server's VNC console: Xvnc on the host, its PID and log in the state dir
+bash "$HERE/../realcloud/vnc/xvnc.sh" start "$ROOT$EPOXY_STATE" "$XVNC_DISPLAY" "$XVNC_PORT" 1024x768 '#4169e1' "$EPOXY_SERVER_NAME"
 phase_t=$(now)
 out=$("${IN_CHROOT[@]}" EPOXY_STATE="$EPOXY_STATE" EPOXY_GLANCE="$EPOXY_GLANCE" \
       EPOXY_DEBUG="$EPOXY_DEBUG" EPOXY_ADMIN_PASSWORD="$EPOXY_ADMIN_PASSWORD" \

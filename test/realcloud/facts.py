@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Merge <state>/keystone.json and <state>/nova/server.json into <state>/facts.json,
-add the service PIDs, and print the merged JSON. Standard library only.
+"""Merge <state>/keystone.json, <state>/nova/server.json and <state>/nova/vnc.json (the
+tier's Xvnc, vnc/xvnc.sh) into <state>/facts.json, add the service PIDs, and print the
+merged JSON. Standard library only.
 Usage: facts.py <state-dir>"""
 import glob
 import json
@@ -14,6 +15,10 @@ srv = os.path.join(st, 'nova', 'server.json')
 if os.path.exists(srv):
     with open(srv) as f:
         facts['server'] = json.load(f)
+vnc = os.path.join(st, 'nova', 'vnc.json')
+if os.path.exists(vnc):
+    with open(vnc) as f:
+        facts['vnc'] = json.load(f)
 facts['state_dir'] = st
 pids = {}
 for p in [os.path.join(st, 'run', 'keystone.pid')] + sorted(glob.glob(os.path.join(st, 'nova', 'run', '*.pid'))):

@@ -3,10 +3,14 @@
 # in ONE apt transaction, only those that are missing. Debian's packages only: no PyPI,
 # no containers.
 #
-# Usage: install.sh [keystone|nova|all]   (default all)
+# Usage: install.sh [keystone|nova|vnc|all]   (default all)
 #   keystone: python3-keystone uwsgi-core uwsgi-plugin-python3 (+ curl iproute2)
 #   nova:     the above + python3-nova python3-placement rabbitmq-server (+ python3-glance
-#             unless OSCONSOLE_REALCLOUD_GLANCE=stub)
+#             unless OSCONSOLE_REALCLOUD_GLANCE=stub) + vnc
+#   vnc:      the VNC server behind nova-novncproxy and the clients the tests run, on the
+#             host (the Epoxy tier's up.sh asks for this one): tigervnc-standalone-server
+#             (Xvnc), x11-xserver-utils (xsetroot), xauth, novnc (the pages of --web),
+#             gvncviewer (gvnccapture), virt-viewer (remote-viewer), xvfb
 # OSCONSOLE_REALCLOUD_NO_INSTALL=1: never call apt-get, fail if something is missing.
 #
 # Deliberately NOT installed (see README.md): the `keystone`, `nova-*`, `placement-api`,
@@ -17,12 +21,15 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 what="${1:-all}"
 log() { printf '[install %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
+VNC=(tigervnc-standalone-server x11-xserver-utils xauth novnc gvncviewer virt-viewer xvfb)
 PKGS=(python3-keystone uwsgi-core uwsgi-plugin-python3 curl iproute2)
+[[ $what == vnc ]] && PKGS=("${VNC[@]}")
 if [[ $what == nova || $what == all ]]; then
   # python3-nova pulls ~90 packages incl. systemd/udev/open-iscsi (via os-brick) but
   # nothing gets started when /usr/sbin/policy-rc.d exits 101 (see below)
   PKGS+=(python3-nova python3-placement rabbitmq-server)
   [[ "${OSCONSOLE_REALCLOUD_GLANCE:-real}" == real ]] && PKGS+=(python3-glance)
+  PKGS+=("${VNC[@]}")
 fi
 
 missing=()

@@ -3,6 +3,7 @@
 # OSCONSOLE_REALCLOUD_PURGE=1 also deletes $OSCONSOLE_REALCLOUD_STATE/nova. Keystone is left running
 # (keystone-down.sh stops it).
 set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATE="${OSCONSOLE_REALCLOUD_STATE:-/tmp/osconsole-realcloud}"
 NS="$STATE/nova"
 stop() {  # stop <name> [signal]
@@ -21,9 +22,10 @@ stop() {  # stop <name> [signal]
   fi
   rm -f "$f"
 }
-# all API/RPC services at once (each takes 1-3 s to shut down gracefully; one after
+# Xvnc and all API/RPC services at once (each takes 1-3 s to shut down gracefully; one after
 # the other that was ~20 s), then rabbitmq, which they talk to while stopping
-for s in nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs; do stop "$s" & done
+bash "$HERE/vnc/xvnc.sh" stop "$NS" &
+for s in nova-novncproxy nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs; do stop "$s" & done
 wait
 # rabbitmq-server's start script forwards TERM to beam and waits for it
 stop rabbitmq

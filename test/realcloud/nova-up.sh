@@ -5,16 +5,17 @@
 #   nova-api (eventlet, osapi_compute)       127.0.0.1:15774
 #   nova-conductor, nova-scheduler
 #   nova-compute (compute_driver=osconsole_serial.SerialFakeDriver: nova's FakeDriver whose
-#                 serial console is the guest below)
+#                 serial and VNC consoles are the guest and the Xvnc below)
 #   nova-serialproxy (nova's real websocket proxy)  127.0.0.1:15610
 #   serial "guest" (serial/serial_guest.py: QEMU chardev + getty + shell) 127.0.0.1:15620
+#   nova-novncproxy (nova's real noVNC proxy, RFB security proxy) 127.0.0.1:15608
+#   Xvnc :60 (TigerVNC, vnc/xvnc.sh; security type None, root window painted) 127.0.0.1:15630
 #   glance-api (python3-glance, sqlite + file store) 127.0.0.1:15292 (OSCONSOLE_REALCLOUD_GLANCE=stub: fake)
 #   stub neutron 127.0.0.1:15696 (fake_glance_neutron.py; ports/security groups always empty)
 # sqlite for nova_api / cell0 / cell1 / placement. Keystone must be up (keystone-up.sh
 # is called if it is not). Boots server 'demo-vm' for user demo (networks none) and
 # waits for ACTIVE. Prints the compute URL on stdout.
 # Adapted for osconsole's real-OpenStack test tier from a tested recipe; see README.md.
-# Never starts nova-novncproxy (see [vnc] below).
 #
 # Env: OSCONSOLE_REALCLOUD_STATE (default /tmp/osconsole-realcloud), OSCONSOLE_REALCLOUD_NO_INSTALL=1,
 #      OSCONSOLE_REALCLOUD_NOVA_PORT (15774), OSCONSOLE_REALCLOUD_NO_BOOT=1 (skip booting demo-vm),
@@ -37,6 +38,9 @@ NEUTRON_PORT=15696
 RABBIT_PORT=15680
 SERIAL_PROXY_PORT=15610   # nova-serialproxy, = [serial_console] base_url
 SERIAL_GUEST_PORT=15620   # serial_guest.py, = [serial_console] port_range (the driver's answer)
+NOVNC_PROXY_PORT=15608    # nova-novncproxy, = [vnc] novncproxy_base_url's port
+XVNC_PORT=15630           # Xvnc's RFB port, = [osconsole] vnc_port (the driver's answer)
+XVNC_DISPLAY=60           # its X display (/tmp/.X60-lock); the Epoxy tier's is :61
 SERVER_NAME=demo-vm       # nova_seed.py boots it; the guest's hostname
 COMPUTE_URL="http://127.0.0.1:${NOVA_PORT}/v2.1"
 # real: Debian python3-glance (sqlite + file store); stub: fake_glance_neutron.py serves it
@@ -61,7 +65,8 @@ fi
 mkdir -p "$NS"/{log,run,state,instances,lock,etc} "$NS/rabbitmq"/{mnesia,log,home}
 cd "$NS"
 
-if alive nova-compute && alive nova-serialproxy && alive serial-guest && port_open "$NOVA_PORT" && [[ -s "$NS/server.json" || "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" == 1 ]]; then
+if alive nova-compute && alive nova-serialproxy && alive serial-guest && alive nova-novncproxy && alive xvnc \
+   && port_open "$NOVA_PORT" && [[ -s "$NS/server.json" || "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" == 1 ]]; then
   log "already running"; echo "$COMPUTE_URL"; exit 0
 fi
 
@@ -155,12 +160,19 @@ valid_interfaces = public
 os_region_name = RegionOne
 
 [vnc]
+# nova's real noVNC proxy listens on the base URL's port, in front of the tier's Xvnc: the
+# driver answers server_proxyclient_address and [osconsole] vnc_port. auth_schemes stays
+# "none" (Xvnc runs with -SecurityTypes None)
 enabled = true
 server_listen = 127.0.0.1
 server_proxyclient_address = 127.0.0.1
-# nothing listens there: with the fake driver a real proxy would try to reach
-# fakevncconsole.com:6969, so do NOT start nova-novncproxy
-novncproxy_base_url = http://127.0.0.1:15608/vnc_auto.html
+novncproxy_base_url = http://127.0.0.1:$NOVNC_PROXY_PORT/vnc_auto.html
+novncproxy_host = 127.0.0.1
+novncproxy_port = $NOVNC_PROXY_PORT
+
+[osconsole]
+# serial/osconsole_serial.py: the VNC port its get_vnc_console answers
+vnc_port = $XVNC_PORT
 
 [spice]
 enabled = true
@@ -476,6 +488,12 @@ start_bg nova-api       "$PY" -P -c "$(novacode api)" "${NCONF[@]}" --log-file "
 # DB and with an RPC to nova-compute, validate_console_port, per connection)
 start_bg serial-guest "$PY" -P "$HERE/serial/serial_guest.py" --port $SERIAL_GUEST_PORT --hostname "$SERVER_NAME"
 start_bg nova-serialproxy "$PY" -P -c "$(novacode serialproxy)" "${NCONF[@]}" --log-file "$NS/log/nova-serialproxy.log"
+# the VNC "guest" (Xvnc, ~0.2 s) and nova's real noVNC proxy in front of it (the same
+# per-connection checks, then nova's RFB security proxy); --web: novnc's pages
+# (/usr/share/novnc, Debian's novnc)
+bash "$HERE/vnc/xvnc.sh" start "$NS" $XVNC_DISPLAY $XVNC_PORT 800x600 '#2e8b57' "$SERVER_NAME"
+start_bg nova-novncproxy "$PY" -P -c "$(novacode novncproxy)" "${NCONF[@]}" --log-file "$NS/log/nova-novncproxy.log" \
+  --web /usr/share/novnc
 # nova-compute pings the conductor at start and waits 10s per lost ping, so start it
 # only once the conductor heartbeats (its RPC server is consuming by then)
 wait_heartbeat nova-conductor
@@ -504,6 +522,8 @@ log "compute host mapped after $(elapsed)s"
 wait_port serial-guest $SERIAL_GUEST_PORT 20
 wait_port nova-serialproxy $SERIAL_PROXY_PORT 60
 log "nova-serialproxy listening after $(elapsed)s"
+wait_port nova-novncproxy $NOVNC_PROXY_PORT 60
+log "nova-novncproxy listening after $(elapsed)s"
 
 if [[ "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" != 1 ]]; then
   "$PY" "$HERE/nova_seed.py" boot --auth-url "$AUTH_URL" --admin-password "$ADMIN_PASS" \
