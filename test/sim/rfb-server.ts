@@ -4,9 +4,9 @@
  * RFBSecurityProxy.connect, Zed = Epoxy; recorded against TigerVNC Xvnc in
  * test/fixtures/real/vnc/*.json):
  * - the server's banner `RFB 003.008\n` (nova requires 3.8 of both sides;
- *   another client version → the connection drops);
+ *   another client version → the session ends: `link.reset()`);
  * - security types offered: exactly [1] None (`\x01\x01`), whatever the
- *   hypervisor's; another choice → u32 1 + reason, then the drop (_fail);
+ *   hypervisor's; another choice → u32 1 + reason, then the end (_fail);
  * - SecurityResult u32 0, then the backend's own protocol: ClientInit (1
  *   byte), ServerInit (RFC 6143 §7.3.2), then client messages (§7.5) answered
  *   with one raw FramebufferUpdate per FramebufferUpdateRequest.

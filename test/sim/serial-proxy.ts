@@ -287,8 +287,9 @@ export class SerialProxy {
         for (const part of this.cut(data, 16384)) conn.sendBinary(part);
       },
       end: () => conn.close(1000, 'Target closed'),
-      // nova's security proxy raises on a failed negotiation: no close frame.
-      reset: () => conn.drop(),
+      // A failed negotiation (a client not 3.8, a security type not None) ends with close 1000 and no
+      // reason on the real tiers (test/fixtures/real/vnc/*.json rfb_3_3_client, security_type_not_none).
+      reset: () => conn.close(1000, ''),
     });
     this.vncSessions.add(session);
     conn.onMessage = feed;
