@@ -13,7 +13,7 @@ import { useTestEnv } from '../helpers/env.js';
 import type { TestEnv } from '../helpers/env.js';
 import { Simulator } from '../sim/index.js';
 import { ByteReader, rfbFrame, rfbHandshake, tcpConnect } from '../helpers/rfb.js';
-import { waitUntil } from '../helpers/attach.js';
+import { closedPort, waitUntil } from '../helpers/attach.js';
 import { SERVER_IDS } from '../sim/index.js';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -202,7 +202,7 @@ describe('VNC through the tunnel (the simulated noVNC proxy and VNC server)', ()
   });
 
   it('the proxy down (connection refused): the connection fails with the reason; --once exits 7', async () => {
-    const port = await closedPortNumber();
+    const port = await closedPort();
     await start({ consoleBaseUrls: { novnc: `http://127.0.0.1:${port}/vnc_lite.html` } });
     const run = tunnel(['web-1', '--once']);
     const local = await listening(run);
@@ -247,11 +247,3 @@ describe('VNC through the tunnel (the simulated noVNC proxy and VNC server)', ()
     await expect(tcpConnect(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
-
-async function closedPortNumber(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}

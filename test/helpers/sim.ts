@@ -66,3 +66,22 @@ export async function issueToken(
   await res.arrayBuffer();
   return res.headers.get('x-subject-token') as string;
 }
+
+/** A console URL of web-1 from the simulator's Nova (remote-consoles at 2.6) as demo: for proxy tests. */
+export async function consoleUrlOf(
+  sim: Simulator,
+  protocol: 'vnc' | 'serial',
+  type: 'novnc' | 'serial',
+): Promise<string> {
+  const { SERVER_IDS } = await import('../sim/index.js');
+  const res = await fetch(`${sim.url}/compute/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
+    method: 'POST',
+    headers: {
+      'X-Auth-Token': await issueToken(sim, 'demo'),
+      'OpenStack-API-Version': 'compute 2.6',
+      'Content-Type': 'application/json',
+    },
+    body: JSON.stringify({ remote_console: { protocol, type } }),
+  });
+  return ((await res.json()) as { remote_console: { url: string } }).remote_console.url;
+}

@@ -11,9 +11,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
-import { issueToken, useSimulator } from '../helpers/sim.js';
+import { consoleUrlOf, useSimulator } from '../helpers/sim.js';
 import { Session, clientFrame, parseFrames, rawUpgrade, withToken } from '../helpers/ws-wire.js';
-import { SERVER_IDS } from './index.js';
 
 const ctx = useSimulator();
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
@@ -39,16 +38,7 @@ const facts = (tier: string): Facts =>
 const core = (names: string[]) => names.filter((n) => n !== 'date' && n !== 'server').sort();
 
 async function serialUrl(): Promise<string> {
-  const res = await fetch(`${ctx.sim.url}/compute/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
-    method: 'POST',
-    headers: {
-      'X-Auth-Token': await issueToken(ctx.sim, 'demo'),
-      'OpenStack-API-Version': 'compute 2.6',
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify({ remote_console: { protocol: 'serial', type: 'serial' } }),
-  });
-  return ((await res.json()) as { remote_console: { url: string } }).remote_console.url;
+  return consoleUrlOf(ctx.sim, 'serial', 'serial');
 }
 
 /** How serial-suite.ts produced each recorded case. */

@@ -11,10 +11,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
-import { issueToken, useSimulator } from '../helpers/sim.js';
+import { consoleUrlOf, useSimulator } from '../helpers/sim.js';
 import { clientFrame, closeCode, parseFrames, rawUpgrade, withToken } from '../helpers/ws-wire.js';
 import { novncWebSocketUrl } from '../../src/core/console-url.js';
-import { SERVER_IDS } from './index.js';
 
 const ctx = useSimulator();
 
@@ -39,16 +38,7 @@ const facts = (tier: string): Facts =>
 
 /** A noVNC console's websocket URL, as the client derives it from the page URL. */
 async function vncSocketUrl(): Promise<string> {
-  const res = await fetch(`${ctx.sim.url}/compute/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
-    method: 'POST',
-    headers: {
-      'X-Auth-Token': await issueToken(ctx.sim, 'demo'),
-      'OpenStack-API-Version': 'compute 2.6',
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify({ remote_console: { protocol: 'vnc', type: 'novnc' } }),
-  });
-  return novncWebSocketUrl(((await res.json()) as { remote_console: { url: string } }).remote_console.url);
+  return novncWebSocketUrl(await consoleUrlOf(ctx.sim, 'vnc', 'novnc'));
 }
 
 const payloads = (rest: Buffer) =>
