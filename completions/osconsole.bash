@@ -4,7 +4,7 @@
 _osconsole_subcommands() {
   case "$1" in
     "") echo "login console status logout completion" ;;
-    "console") echo "get attach inspect" ;;
+    "console") echo "get attach inspect check" ;;
   esac
 }
 
@@ -16,6 +16,7 @@ _osconsole_options() {
     "console get") echo "--type --protocol --all-projects --open --json --wait --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -t -h -V" ;;
     "console attach") echo "--escape --log --for --no-reconnect --wait --all-projects --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
     "console inspect") echo "--json --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
+    "console check") echo "--type --json --all-projects --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -t -h -V" ;;
     "status") echo "--json --help --version --debug --no-color --timeout -h -V" ;;
     "logout") echo "--all --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
     "completion") echo "--help --version --debug --no-color --timeout -h -V" ;;
@@ -30,6 +31,7 @@ _osconsole_valued() {
     "console get") echo "--type -t --protocol --wait --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "console attach") echo "--escape --log --for --wait --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "console inspect") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
+    "console check") echo "--type -t --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "status") echo "--timeout" ;;
     "logout") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "completion") echo "--timeout" ;;

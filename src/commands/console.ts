@@ -17,12 +17,14 @@ import { addCloudOptions, selectionOf } from './cloud-options.js';
 import { DEFAULT_WAIT, parseDuration } from '../cli/duration.js';
 import type { WaitProgress } from '../core/wait.js';
 import { OsconsoleError } from '../errors.js';
+import { registerCheck } from './console-check.js';
 
 export function register(program: Command, app: App): void {
   const group = program.command('console').description('get console URLs and inspect console tokens');
   registerGet(group, app);
   registerAttach(group, app);
   registerInspect(group, app);
+  registerCheck(group, app);
 }
 
 /** `--wait[=DURATION]` (a bare --wait is turned into --wait=10m before parsing: cli/duration.ts). */
