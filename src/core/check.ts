@@ -22,11 +22,11 @@
  * what a browser meets.
  */
 import type { Selection } from '../config/resolve.js';
-import { resolveCloud } from '../config/resolve.js';
+import { envValues, mergeLayers, resolveCloud, tlsOver } from '../config/resolve.js';
 import type { ErrorCode } from '../errors.js';
 import { OsconsoleError, usageError } from '../errors.js';
 import type { ByteStream } from '../http/byte-stream.js';
-import type { HttpClient } from '../http/client.js';
+import type { HttpClient, TlsOptions } from '../http/client.js';
 import { DEFAULT_TLS } from '../http/client.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
 import { probeWebSocket } from '../http/websocket.js';
@@ -242,12 +242,16 @@ async function sessionIfAny(
   }
 }
 
-/** TLS settings from flags, OS_* and clouds.yaml when there is no session to take them from. */
-async function tlsWithoutSession(rt: Runtime, sel: Selection) {
+/** TLS settings with no session to take them from: the cloud's (clouds.yaml too), else flags over OS_*. */
+async function tlsWithoutSession(rt: Runtime, sel: Selection): Promise<TlsOptions> {
   try {
     return (await resolveCloud({ ...rt.deps, ...sel, timeoutMs: rt.timeoutMs })).tls;
   } catch {
-    return DEFAULT_TLS;
+    const { values } = mergeLayers([
+      ['env', envValues(rt.deps.env)],
+      ['flag', sel.flags],
+    ]);
+    return tlsOver(values, rt.deps.cwd, DEFAULT_TLS);
   }
 }
 

@@ -5,9 +5,10 @@
  * fails at the step and with the cause the README promises, and the exit
  * status is the first failure's.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { closedPort, useAttach } from '../helpers/attach.js';
 import { expectExit } from '../helpers/cli.js';
+import { selfSigned } from '../helpers/tls.js';
 
 const h = useAttach();
 const ADMIN = { OS_USERNAME: 'admin', OS_PASSWORD: 'secret', OS_PROJECT_NAME: 'admin' };
@@ -163,6 +164,27 @@ describe('serial', () => {
     // The cause is on screen: the error line only names the step.
     expect(r.stderr.endsWith('osconsole:\x1b[39m console check failed at the stream step\n')).toBe(true);
     expect(r.stderr).toContain('serial console of web-1 (');
+  });
+});
+
+describe('wss:// proxies', () => {
+  it("the session's CA verifies the proxy; without a session, a URL's TLS failure names --os-cacert, which fixes it", async () => {
+    const tls = selfSigned();
+    onTestFinished(() => tls.cleanup());
+    await h.start({ tls: { key: tls.key, cert: tls.cert } }, { OS_CACERT: tls.certPath });
+    expectExit(await check(['web-1', '--type', 'serial']), 0);
+    const url = (await h.t.main(['console', 'get', 'web-1', '--type', 'serial'])).stdout.trim();
+    expect(url).toMatch(/^wss:/);
+    await h.t.main(['logout']);
+    const r = await check([url]);
+    expectExit(r, 7);
+    expect(rows(r.stdout)).toEqual([
+      ['websocket', 'fail', expect.stringMatching(/^cannot connect to 127\.0\.0\.1:\d+: self.signed certificate/)],
+    ]);
+    expect(r.stderr).toMatch(
+      /failed at the websocket step: TLS to 127\.0\.0\.1:\d+ failed: .*; pass the CA bundle with --os-cacert/,
+    );
+    expectExit(await check([url, '--os-cacert', tls.certPath]), 0);
   });
 });
 
