@@ -34,7 +34,8 @@ import { redactUrl } from '../http/redact.js';
 import { hostOf } from '../http/url.js';
 import { quoted } from '../text.js';
 import { ComputeSession } from './compute-session.js';
-import { extractConsoleToken, hostKind } from './console-url.js';
+import { extractConsoleToken, hostKind, novncWebSocketUrl } from './console-url.js';
+import { probeRfb } from './probes/rfb.js';
 import { getConsole, inspectConsole } from './console.js';
 import type { Interaction, Runtime } from './runtime.js';
 import { fetchPage } from './probes/page.js';
@@ -268,9 +269,22 @@ async function probe(type: CheckType, url: string, p: ProbeContext): Promise<Pro
     case 'spice-html5':
       return probeSpiceHtml5(url, p);
     case 'novnc':
+      return probeNovnc(url, p);
     case 'spice-direct':
       throw new OsconsoleError('E_UNSUPPORTED', `console check does not probe ${type} consoles yet`);
   }
+}
+
+/** The page, the websocket noVNC's page would open, RFB to ServerInit; then again with the page's Origin. */
+async function probeNovnc(url: string, p: ProbeContext): Promise<ProbeStep[]> {
+  const steps: ProbeStep[] = [];
+  const page = await fetchPage(p.http, url, 'page', 'text/html');
+  steps.push(page.step);
+  if (page.step.failure?.kind === 'connect') return steps;
+  const ws = novncWebSocketUrl(url);
+  steps.push(...(await probeSocket(ws, p, (s) => probeRfb(s, p.timeoutMs))));
+  if (steps.every((s) => s.ok)) steps.push(await originStep(ws, url, p, (s) => probeRfb(s, p.timeoutMs)));
+  return steps;
 }
 
 /** The page, the websocket, the link; then the link again with a browser's Origin. */

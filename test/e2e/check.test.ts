@@ -223,3 +223,58 @@ describe('console URLs', () => {
     expect(h.sim.requests()).toHaveLength(0);
   });
 });
+
+describe('novnc (the simulated noVNC proxy and VNC display)', () => {
+  it("a healthy proxy: the page, the upgrade noVNC makes, RFB to ServerInit, the page's Origin: exit 0", async () => {
+    await h.start();
+    const r = await check(['web-1']);
+    expectExit(r, 0);
+    expect(rows(r.stdout)).toEqual([
+      ['page', 'ok', '200 OK, vnc_lite.html'],
+      ['websocket', 'ok', '101 Switching Protocols, subprotocol binary'],
+      ['banner', 'ok', 'RFB 003.008'],
+      ['security', 'ok', 'security type None accepted (offered: None (1))'],
+      ['desktop', 'ok', '320x240, desktop name "web-1"'],
+      [
+        'origin',
+        'ok',
+        expect.stringMatching(/^the Origin a browser on the page sends \(http:\/\/127\.0\.0\.1:\d+\) is accepted$/),
+      ],
+    ]);
+    // The websocket went where noVNC's page sends it: "/" + the path parameter, ?token=…
+    const ups = h.sim.log.filter((e) => e.service === 'console' && e.path === '/');
+    expect(ups.map((e) => [e.status, e.headers.origin === undefined])).toEqual([
+      [101, true],
+      [101, false],
+    ]);
+  });
+
+  it("the VNC server does not answer, checked by an admin: the token is valid, nova cannot reach the server's VNC port", async () => {
+    await h.start({}, ADMIN);
+    h.sim.setVncBackendDown('cdee62cc-4ad5-474b-a3c3-ccab7a2be0f9');
+    const r = await check(['web-1', '--all-projects']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'ok'],
+      ['websocket', 'ok'],
+      ['banner', 'fail'],
+      ['token', 'ok'],
+    ]);
+    expect(r.stderr).toMatch(
+      /the token is valid, but nova could not connect to the hypervisor's VNC server .*\[vnc\] server_proxyclient_address/,
+    );
+  });
+
+  it('the proxy is down: the page fails to connect, exit 7, naming nova-novncproxy and [vnc] novncproxy_base_url', async () => {
+    const port = await closedPort();
+    await h.start({ consoleBaseUrls: { novnc: `http://127.0.0.1:${port}/vnc_lite.html` } });
+    const r = await check(['web-1']);
+    expectExit(r, 7);
+    expect(rows(r.stdout)).toEqual([
+      ['page', 'fail', `cannot fetch the page from 127.0.0.1:${port}: connection refused`],
+    ]);
+    expect(r.stderr).toMatch(
+      /nova-novncproxy is down, or nova\.conf \[vnc\] novncproxy_base_url names the wrong host or port/,
+    );
+  });
+});
