@@ -4,7 +4,7 @@
 _osconsole_subcommands() {
   case "$1" in
     "") echo "login console status logout completion" ;;
-    "console") echo "get attach view tunnel inspect" ;;
+    "console") echo "get attach view tunnel inspect check" ;;
   esac
 }
 
@@ -18,6 +18,7 @@ _osconsole_options() {
     "console view") echo "--type --viewer --vv --print --direct --spice-ca --wait --all-projects --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -t -h -V" ;;
     "console tunnel") echo "--port --address --once --json --wait --all-projects --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
     "console inspect") echo "--json --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
+    "console check") echo "--type --json --all-projects --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -t -h -V" ;;
     "status") echo "--json --help --version --debug --no-color --timeout -h -V" ;;
     "logout") echo "--all --os-cloud --os-auth-url --os-region-name --os-interface --os-cacert --insecure --os-compute-api-version --help --version --debug --no-color --timeout -h -V" ;;
     "completion") echo "--help --version --debug --no-color --timeout -h -V" ;;
@@ -34,6 +35,7 @@ _osconsole_valued() {
     "console view") echo "--type -t --viewer --vv --spice-ca --wait --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "console tunnel") echo "--port --address --wait --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "console inspect") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
+    "console check") echo "--type -t --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "status") echo "--timeout" ;;
     "logout") echo "--os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --timeout" ;;
     "completion") echo "--timeout" ;;

@@ -5,7 +5,7 @@
 function __osconsole_parse
     set -l tokens (commandline -opc)
     set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol --wait --escape --log --for --viewer --vv --spice-ca --port --address
-    set -l words login console status logout completion get attach view tunnel inspect
+    set -l words login console status logout completion get attach view tunnel inspect check
     set -l cmd
     set -l nargs 0
     set -l skip 0
@@ -58,6 +58,7 @@ complete -c osconsole -n '__osconsole_at "console"' -a attach -d 'connect this t
 complete -c osconsole -n '__osconsole_at "console"' -a view -d 'open a server\'s console in a native viewer (remote-viewer): SPICE direct, or VNC through a tunnel'
 complete -c osconsole -n '__osconsole_at "console"' -a tunnel -d 'a local port for native VNC viewers, bridged to the server\'s noVNC console'
 complete -c osconsole -n '__osconsole_at "console"' -a inspect -d 'show the host and ports behind a console token (GET /os-console-auth-tokens; admins)'
+complete -c osconsole -n '__osconsole_at "console"' -a check -d 'probe a console end to end (page, websocket, protocol banner, token) and explain failures'
 complete -c osconsole -n '__osconsole_at ""' -l version -s V -d 'print the version and exit'
 complete -c osconsole -n '__osconsole_at ""' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
 complete -c osconsole -n '__osconsole_at ""' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
@@ -191,6 +192,21 @@ complete -c osconsole -n '__osconsole_at "console inspect"' -l version -s V -d '
 complete -c osconsole -n '__osconsole_at "console inspect"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
+complete -c osconsole -n '__osconsole_at "console check"' -l type -s t -x -a 'auto novnc spice-html5 spice-direct serial' -d 'console type: for a server, the console to make (default novnc; auto: the first the cloud offers); for a URL, overrides what the URL says'
+complete -c osconsole -n '__osconsole_at "console check"' -l json -d 'print {"target", "type", "ok", "steps": [{"name", "ok", "detail", "cause", "hint"}]} on stdout'
+complete -c osconsole -n '__osconsole_at "console check"' -l all-projects -d 'look the name up in every project (admins)'
+complete -c osconsole -n '__osconsole_at "console check"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
+complete -c osconsole -n '__osconsole_at "console check"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'
+complete -c osconsole -n '__osconsole_at "console check"' -l os-region-name -x -a '(__osconsole_complete regions)' -d 'region of the endpoints to use'
+complete -c osconsole -n '__osconsole_at "console check"' -l os-interface -x -a 'public internal admin' -d 'endpoint interface: public, internal or admin (default: public)'
+complete -c osconsole -n '__osconsole_at "console check"' -l os-cacert -r -F -d 'CA bundle to verify TLS with'
+complete -c osconsole -n '__osconsole_at "console check"' -l insecure -d 'do not verify TLS certificates (warns every time)'
+complete -c osconsole -n '__osconsole_at "console check"' -l os-compute-api-version -x -d 'pin the compute microversion (X.Y)'
+complete -c osconsole -n '__osconsole_at "console check"' -l help -s h -d 'show help for a command'
+complete -c osconsole -n '__osconsole_at "console check"' -l version -s V -d 'print the version and exit'
+complete -c osconsole -n '__osconsole_at "console check"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
+complete -c osconsole -n '__osconsole_at "console check"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
+complete -c osconsole -n '__osconsole_at "console check"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
 complete -c osconsole -n '__osconsole_at "status"' -l json -d 'print {"current", "sessions": [...]} on stdout'
 complete -c osconsole -n '__osconsole_at "status"' -l help -s h -d 'show help for a command'
 complete -c osconsole -n '__osconsole_at "status"' -l version -s V -d 'print the version and exit'

@@ -18,6 +18,7 @@ import { DEFAULT_WAIT, parseDuration } from '../cli/duration.js';
 import type { WaitProgress } from '../core/wait.js';
 import type { ViewOptions } from './console-view.js';
 import { OsconsoleError } from '../errors.js';
+import { registerCheck } from './console-check.js';
 
 export function register(program: Command, app: App): void {
   const group = program
@@ -28,6 +29,7 @@ export function register(program: Command, app: App): void {
   registerView(group, app);
   registerTunnel(group, app);
   registerInspect(group, app);
+  registerCheck(group, app);
 }
 
 /** `--wait[=DURATION]` (a bare --wait is turned into --wait=10m before parsing: cli/duration.ts). */

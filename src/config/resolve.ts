@@ -286,7 +286,7 @@ function finish(
  * TLS from resolved values over a base (the defaults, or what a login stored).
  * Relative paths are relative to where the command ran; the session stores them absolute.
  */
-function tlsOver(values: Values, cwd: string, base: Readonly<TlsOptions>): TlsOptions {
+export function tlsOver(values: Values, cwd: string, base: Readonly<TlsOptions>): TlsOptions {
   const tls: TlsOptions = { ...base, verify: values.insecure !== undefined ? !truthy(values.insecure) : base.verify };
   for (const key of TLS_FILES) tls[key] = absolute(values[key], cwd) ?? base[key] ?? null;
   return tls;

@@ -12,11 +12,16 @@
  * TLS, an HTTP status) is taken from undici's diagnostics channels for this
  * one request, so the error can name it.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { OsconsoleError } from '../errors.js';
+import type { ByteStream, Received } from './byte-stream.js';
+import { ByteQueue } from './byte-stream.js';
 import { redactUrl } from './redact.js';
 import { hostOf } from './url.js';
+import { OPCODE, closePayload, decodeFrame, encodeClientFrame, parseClose } from './ws-frames.js';
 
 export interface SocketClose {
   code: number;
@@ -205,4 +210,255 @@ function handshakeError(url: string, seen: HandshakeOutcome, code: number): Osco
       hint: 'browsers and undici refuse some ports outright (the fetch standard\'s "bad ports", such as 6000 and 6665-6669)',
     },
   );
+}
+
+/** Sec-WebSocket-Accept for a key (RFC 6455 section 4.2.2). */
+export function acceptFor(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
+export interface WebSocketProbeOptions {
+  /** The session's dispatcher for this URL (HttpClient.dispatcherForWebSocket): its TLS settings and proxy. */
+  dispatcher: Dispatcher;
+  /** Connect-and-handshake deadline. */
+  timeoutMs: number;
+  /** Subprotocols offered, in order (default: `binary`, as osconsole always offers). */
+  protocols?: string[];
+  /** An Origin header, as a browser on that page would send; none by default (nova accepts none). */
+  origin?: string;
+  debug?: (line: string) => void;
+}
+
+/** Why a connection could not be made or answered. */
+export interface ConnectFailure {
+  /** ECONNREFUSED, ENOTFOUND, UND_ERR_CONNECT_TIMEOUT, a TLS code, ... */
+  code?: string;
+  /** "connection refused", or the error's first line. */
+  reason: string;
+  tls: boolean;
+  timedOut: boolean;
+}
+
+export type WebSocketProbe =
+  /** 101: the raw upgraded connection, data from binary frames. */
+  | {
+      kind: 'open';
+      /** The subprotocol the proxy chose ('' for none). */
+      protocol: string;
+      /** Sec-WebSocket-Accept matched the key (a websocket server, not something answering 101 blindly). */
+      acceptValid: boolean;
+      headers: Record<string, string>;
+      stream: WebSocketStream;
+    }
+  /** Answered, but not with 101 (websockify's handshake errors are 400 with the reason as status text). */
+  | { kind: 'http'; status: number; statusText: string; headers: Record<string, string>; body: string }
+  | { kind: 'failed'; failure: ConnectFailure };
+
+/**
+ * One websocket handshake, reported as it happened rather than as an error:
+ * the status of a refusal with its reason phrase and body, the subprotocol
+ * chosen, and after a 101 the connection itself, whose end tells a close
+ * frame from a dropped connection (what undici's WebSocket reports as 1006
+ * either way). For `console check`, and for callers that need those facts.
+ */
+export function probeWebSocket(url: string, opts: WebSocketProbeOptions): Promise<WebSocketProbe> {
+  const u = new URL(url);
+  const key = randomBytes(16).toString('base64');
+  const protocols = opts.protocols ?? ['binary'];
+  const headers: Record<string, string> = {
+    'sec-websocket-key': key,
+    'sec-websocket-version': '13',
+    ...(protocols.length > 0 ? { 'sec-websocket-protocol': protocols.join(', ') } : {}),
+    ...(opts.origin ? { origin: opts.origin } : {}),
+  };
+  opts.debug?.(
+    `→ websocket ${redactUrl(url)} (subprotocol ${protocols.join(', ') || 'none'}${opts.origin ? `, Origin ${opts.origin}` : ''})`,
+  );
+  return new Promise<WebSocketProbe>((resolve) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let answer: { status: number; statusText: string; headers: Record<string, string>; body: Buffer[]; size: number };
+    let settled = false;
+    const settle = (p: WebSocketProbe) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(p);
+    };
+    const timer = setTimeout(() => {
+      const failure = {
+        code: 'ETIMEDOUT',
+        reason: `no answer within ${opts.timeoutMs / 1000} s`,
+        tls: false,
+        timedOut: true,
+      };
+      settle({ kind: 'failed', failure });
+      controller?.abort(new Error(failure.reason));
+    }, opts.timeoutMs);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (c) => {
+        controller = c;
+      },
+      onRequestUpgrade: (_c, status, raw, socket) => {
+        const h = flatHeaders(raw);
+        const protocol = h['sec-websocket-protocol'] ?? '';
+        opts.debug?.(`← ${status} websocket open, subprotocol ${protocol || '(none)'}`);
+        const stream = new WebSocketStream(socket, opts.debug);
+        if (settled) return void stream.close();
+        settle({
+          kind: 'open',
+          protocol,
+          acceptValid: h['sec-websocket-accept'] === acceptFor(key),
+          headers: h,
+          stream,
+        });
+      },
+      onResponseStart: (_c, status, raw, statusText) => {
+        answer = { status, statusText: statusText ?? '', headers: flatHeaders(raw), body: [], size: 0 };
+      },
+      onResponseData: (_c, chunk) => {
+        if (answer.size < 4096) answer.body.push(chunk);
+        answer.size += chunk.length;
+      },
+      onResponseEnd: () => {
+        opts.debug?.(`← ${answer.status} ${answer.statusText} (no upgrade)`);
+        const body = Buffer.concat(answer.body).subarray(0, 4096).toString('utf8');
+        settle({ kind: 'http', status: answer.status, statusText: answer.statusText, headers: answer.headers, body });
+      },
+      onResponseError: (_c, err) => {
+        const failure = connectFailure(err);
+        opts.debug?.(`← websocket failed: ${failure.reason}${failure.code ? ` (${failure.code})` : ''}`);
+        settle({ kind: 'failed', failure });
+      },
+    };
+    const origin = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}`;
+    try {
+      opts.dispatcher.dispatch(
+        { origin, path: `${u.pathname}${u.search}`, method: 'GET', upgrade: 'websocket', headers },
+        handler,
+      );
+    } catch (err) {
+      settle({ kind: 'failed', failure: connectFailure(err) });
+    }
+  });
+}
+
+/** A transport error, named as CONNECT_ERRORS names it, with TLS and time-outs told apart. */
+export function connectFailure(err: unknown): ConnectFailure {
+  let code: string | undefined;
+  let message = err instanceof Error ? err.message : String(err);
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string' && c !== 'UND_ERR') {
+      code = c;
+      message = (e as Error).message ?? message;
+      break;
+    }
+  }
+  const tls =
+    /^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code ?? '') || /certificate/i.test(message);
+  const timedOut = /TIMEOUT|ETIMEDOUT/.test(code ?? '');
+  return { code, reason: (code && CONNECT_ERRORS[code]) ?? message.split('\n')[0] ?? message, tls, timedOut };
+}
+
+function flatHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/**
+ * An upgraded connection as a byte stream: binary (and text) frame payloads
+ * in order, pings answered, the proxy's close frame echoed and recorded, a
+ * connection that ends without one recorded as such.
+ */
+export class WebSocketStream implements ByteStream {
+  private readonly queue = new ByteQueue();
+  private buf = Buffer.alloc(0);
+  private sentClose = false;
+  private done = false;
+  /** Text frames received (websockify never sends one). */
+  textFrames = 0;
+
+  constructor(
+    private readonly socket: Duplex,
+    private readonly debug?: (line: string) => void,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.ended({ kind: 'eof' }));
+    socket.on('close', () => this.ended({ kind: 'eof' }));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      this.ended({ kind: 'error', code: err.code, message: err.message }),
+    );
+  }
+
+  get received(): number {
+    return this.queue.received;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.sentClose || this.done) return false;
+    this.socket.write(encodeClientFrame(OPCODE.binary, bytes));
+    return true;
+  }
+
+  read(n: number, timeoutMs: number): Promise<Received> {
+    return this.queue.read(n, timeoutMs);
+  }
+
+  readSome(timeoutMs: number): Promise<Received> {
+    return this.queue.readSome(timeoutMs);
+  }
+
+  /** Close 1000, then up to a second for the proxy's close frame or the end of the connection. */
+  async close(): Promise<void> {
+    if (!this.done && !this.sentClose) {
+      this.sentClose = true;
+      this.socket.write(encodeClientFrame(OPCODE.close, closePayload(1000)));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        this.socket.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.socket.destroy();
+  }
+
+  private ended(end: Parameters<ByteQueue['finish']>[0]): void {
+    if (!this.done) this.debug?.(`← websocket ended: ${describeEnd(end)}`);
+    this.done = true;
+    this.queue.finish(end);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    for (let f = decodeFrame(this.buf); f; f = decodeFrame(this.buf)) {
+      this.buf = this.buf.subarray(f.size);
+      if (f.opcode === OPCODE.binary || f.opcode === OPCODE.continuation) this.queue.push(f.payload);
+      else if (f.opcode === OPCODE.text) {
+        this.textFrames++;
+        this.queue.push(f.payload);
+      } else if (f.opcode === OPCODE.ping && !this.sentClose)
+        this.socket.write(encodeClientFrame(OPCODE.pong, f.payload));
+      else if (f.opcode === OPCODE.close) {
+        const { code, reason } = parseClose(f.payload);
+        this.ended({ kind: 'close', code, reason });
+        if (!this.sentClose) {
+          this.sentClose = true;
+          this.socket.write(
+            encodeClientFrame(OPCODE.close, code === null ? Buffer.alloc(0) : closePayload(code, reason)),
+          );
+        }
+        this.socket.end();
+      }
+    }
+  }
+}
+
+function describeEnd(end: Parameters<ByteQueue['finish']>[0]): string {
+  if (end.kind === 'close') return `close frame ${end.code ?? '(no code)'}${end.reason ? ` ${end.reason}` : ''}`;
+  if (end.kind === 'eof') return 'connection ended (no close frame)';
+  return `${end.code ?? 'error'}: ${end.message}`;
 }

@@ -187,6 +187,13 @@ export class Output {
     this.stdout(`${table.toString()}\n`);
   }
 
+  /** A result line after a ✓ (green) or ✗ (red) mark, with dim lines under it (`console check` on a terminal). */
+  marked(ok: boolean, text: string, under: string[] = []): void {
+    const mark = ok ? this.out.green(this.text('✓')) : this.out.red(this.text('✗'));
+    this.stdout(`${mark} ${this.text(text)}\n`);
+    for (const line of under) this.stdout(`${this.out.dim(this.text(line))}\n`);
+  }
+
   // ---- stderr: everything else ----
 
   info(message: string): void {
