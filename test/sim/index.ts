@@ -19,6 +19,7 @@
  * Tests use it in-process: `const sim = await Simulator.start(); … await sim.stop()`.
  */
 
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -121,6 +122,11 @@ const COMPUTE_MOUNTS: Mount[] = REGIONS.flatMap((region) => {
   }));
 });
 
+/** The simulated Kerbside's public ports (Kerbside's defaults: 5900 TLS, 5901 plain) and CA: data, nothing listens. */
+const SPICE_PROXY_PORTS = { secure: 5900, insecure: 5901 };
+const SPICE_PROXY_CA =
+  '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUb3Njb25zb2xlLXNpbS1rZXJic2lkZQ==\n-----END CERTIFICATE-----\n';
+
 export class Simulator {
   /**
    * Every simulator started and not yet verified since it stopped: the fast
@@ -133,6 +139,7 @@ export class Simulator {
   readonly nova: Record<RegionName, Nova>;
   readonly identity = seedIdentity();
   readonly serialProxy: SerialProxy;
+  private spiceSessions = 0;
   private clockOffsetMs = 0;
   private server!: HttpServer;
   private readonly sockets = new Set<Socket>();
@@ -699,6 +706,7 @@ export class Simulator {
    * URL can be opened: they check the token like nova-novncproxy does.
    */
   private consoleProxy(req: SimRequest, rest: string): SimResponse {
+    if (rest.startsWith('/spice-direct/')) return this.spiceDirectFile(req);
     const q = req.query;
     const token =
       q.get('token') ?? new URLSearchParams((q.get('path') ?? '').replace(/^[^?]*\?/, '')).get('token') ?? '';
@@ -708,20 +716,6 @@ export class Simulator {
     }
     const server = REGIONS.flatMap((r) => this.nova[r].servers).find((s) => s.id === record.instanceUuid);
     const left = Math.round((record.expiresAt - this.now()) / 1000);
-    if (rest.startsWith('/spice-direct/')) {
-      // What a spice-direct proxy returns: a virt-viewer connection file.
-      const vv = [
-        '[virt-viewer]',
-        'type=spice',
-        `host=${record.host}`,
-        `port=${record.port}`,
-        `tls-port=${record.tlsPort ?? ''}`,
-        `title=${server?.name ?? ''}`,
-        'delete-this-file=1',
-        '',
-      ].join('\n');
-      return { status: 200, headers: { 'Content-Type': 'application/x-virt-viewer' }, body: vv };
-    }
     if (rest.startsWith('/serial/'))
       return html(426, '<html><body><h1>426 Upgrade Required: this is a websocket endpoint</h1></body></html>');
     const title = `${record.type} console of ${escapeHtml(server?.name ?? record.instanceUuid)}`;
@@ -729,6 +723,42 @@ export class Simulator {
       200,
       `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><p>Simulated console (osconsole test simulator). Token valid for ${left} s more.</p></body></html>`,
     );
+  }
+
+  /**
+   * A spice-direct proxy's answer, as Kerbside gives it (kerbside/api.py NovaToken,
+   * GET /nova-console.vv?token=, no authentication; VIRTVIEWER_TEMPLATE, its keys in
+   * order): its own public address and ports, a ticket of its own as the password, its CA.
+   * Errors are shakenfist_utilities api.error bodies, {"error", "status"} as JSON.
+   * Served on any path under /console/spice-direct/ (Nova's default …/nova included).
+   */
+  private spiceDirectFile(req: SimRequest): SimResponse {
+    const token = req.query.get('token');
+    if (!token) return json(401, { error: 'token absent', status: 401 });
+    const record = this.consoleToken(token);
+    if (!record || record.type !== 'spice-direct') return json(404, { error: 'nova token not found', status: 404 });
+    const session = ++this.spiceSessions;
+    const vv = [
+      '[virt-viewer]',
+      'type=spice',
+      'host=127.0.0.1',
+      `port=${SPICE_PROXY_PORTS.insecure}`,
+      `tls-port=${SPICE_PROXY_PORTS.secure}`,
+      `password=${randomBytes(24).toString('base64url')}`,
+      'delete-this-file=1',
+      'fullscreen=0',
+      `title=${record.instanceUuid} via proxy session ID ${session}`,
+      'toggle-fullscreen=shift+f11',
+      'release-cursor=shift+f12',
+      'secure-attention=ctrl+alt+end',
+      'enable-smartcard=1',
+      'enable-usb-autoshare=1',
+      'usb-filter=-1,-1,-1,-1,0',
+      'tls-ciphers=DEFAULT',
+      `ca=${SPICE_PROXY_CA.replace(/\n/g, '\\n')}`,
+      '',
+    ].join('\n');
+    return { status: 200, headers: { 'Content-Type': 'application/x-virt-viewer;charset=UTF-8' }, body: vv };
   }
 
   // ---- control API ----
