@@ -122,6 +122,23 @@ const COMPUTE_MOUNTS: Mount[] = REGIONS.flatMap((region) => {
   }));
 });
 
+/**
+ * noVNC's pages as nova-novncproxy serves them: websockify's static file server
+ * does not look at the token (the websocket does), 404 "Error response" for a
+ * file it lacks (test/fixtures/real/vnc/*.json pages; Debian's novnc 1.3 ships
+ * vnc.html, vnc_lite.html and vnc_auto.html, a link to vnc.html).
+ */
+function novncPage(file: string): SimResponse {
+  if (!['vnc.html', 'vnc_lite.html', 'vnc_auto.html'].includes(file)) {
+    const page =
+      '<!DOCTYPE HTML><html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code: 404</p><p>Message: File not found.</p></body></html>\n';
+    return { status: 404, headers: { 'Content-Type': 'text/html;charset=utf-8' }, body: page };
+  }
+  const lite = file === 'vnc_lite.html';
+  const body = `<!DOCTYPE html><html><head><title>noVNC</title>${lite ? '' : '<script type="module" src="app/ui.js"></script>'}</head><body>Simulated noVNC ${file} (osconsole test simulator)</body></html>\n`;
+  return { status: 200, headers: { 'Content-Type': 'text/html' }, body };
+}
+
 /** The simulated Kerbside's public ports (Kerbside's defaults: 5900 TLS, 5901 plain) and CA: data, nothing listens. */
 const SPICE_PROXY_PORTS = { secure: 5900, insecure: 5901 };
 const SPICE_PROXY_CA =
@@ -707,6 +724,7 @@ export class Simulator {
    */
   private consoleProxy(req: SimRequest, rest: string): SimResponse {
     if (rest.startsWith('/spice-direct/')) return this.spiceDirectFile(req);
+    if (rest.startsWith('/novnc/')) return novncPage(rest.slice('/novnc/'.length));
     const q = req.query;
     const token =
       q.get('token') ?? new URLSearchParams((q.get('path') ?? '').replace(/^[^?]*\?/, '')).get('token') ?? '';

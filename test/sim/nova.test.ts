@@ -498,23 +498,33 @@ describe('POST /servers/{id}/remote-consoles', () => {
     }
   });
 
-  it('the console URL opens the simulated proxy page until the token expires', async () => {
+  it('a spice-html5 URL opens the simulated page until the token expires; noVNC pages, like websockify, ignore the token', async () => {
     const { Simulator } = await import('./index.js');
     const sim = await Simulator.start({ consoleTokenTtlSeconds: 30 });
     try {
       const token = await issueToken(sim, 'demo');
-      const res = await call(sim, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
-        token,
-        mv: '2.6',
-        body: { remote_console: { protocol: 'vnc', type: 'novnc' } },
-      });
-      const page = await fetch(res.body.remote_console.url);
+      const make = async (protocol: string, type: string) =>
+        (
+          await call(sim, 'POST', `/v2.1/servers/${SERVER_IDS.web1}/remote-consoles`, {
+            token,
+            mv: '2.6',
+            body: { remote_console: { protocol, type } },
+          })
+        ).body.remote_console.url as string;
+      const [spice, novnc] = [await make('spice', 'spice-html5'), await make('vnc', 'novnc')];
+      const page = await fetch(spice);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain('novnc console of web-1');
+      expect(await page.text()).toContain('spice-html5 console of web-1');
       sim.advance(31);
-      const late = await fetch(res.body.remote_console.url);
+      const late = await fetch(spice);
       expect(late.status).toBe(401);
       await late.arrayBuffer();
+      // test/fixtures/real/vnc/*.json: the page is a static file; the websocket checks the token.
+      const vnc = await fetch(novnc);
+      expect([vnc.status, await vnc.text()]).toEqual([200, expect.stringContaining('<title>noVNC</title>')]);
+      const missing = await fetch(new URL('/console/novnc/missing.html', novnc));
+      expect([missing.status, missing.headers.get('content-type')]).toEqual([404, 'text/html;charset=utf-8']);
+      await missing.arrayBuffer();
     } finally {
       await sim.stop();
     }
