@@ -363,6 +363,8 @@ export function vncClientTests(f: RealcloudFacts): void {
       expect(steps.map((s) => s.name)).toEqual(expect.arrayContaining(['page', 'websocket', 'banner']));
       expect(steps.find((s) => s.name === 'websocket')?.detail).toMatch(/101.*binary/);
       expect(steps.find((s) => s.name === 'banner')?.detail).toMatch(/RFB 003\.008/);
+      // what it reports is Xvnc's, through nova's security proxy
+      expect(steps.find((s) => s.name === 'desktop')?.detail).toContain(`${v.width}x${v.height}`);
       // off a terminal, one "step<TAB>ok<TAB>detail" line per step
       const text = await check(f.server.server_name, 'realcloud-demo');
       expect(text.code, text.stderr).toBe(0);
@@ -380,7 +382,10 @@ export function vncClientTests(f: RealcloudFacts): void {
     async () => {
       const { code, stderr, report } = await check(f.server.server_id, 'realcloud-admin', ['--json']);
       expect(code, stderr).toBe(0);
-      expect(report!.steps.find((s) => s.name === 'token')).toMatchObject({ ok: true });
+      expect(report!.steps.find((s) => s.name === 'token')).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining(`127.0.0.1:${v.port}`),
+      });
     },
   );
 
