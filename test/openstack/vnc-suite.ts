@@ -61,6 +61,10 @@ function pageWithToken(page: string, token: string): string {
 /** Nova's noVNC proxy on the wire; records what it saw as `fixture` (vnc/zed or vnc/epoxy). */
 export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsockify): void {
   const v = xvnc(f);
+  // one console for all: a token serves any number of connections until it expires (600 s),
+  // and each console made is two RPCs (~1 s on Epoxy) and one more write to Zed's sqlite
+  let made: Promise<string> | undefined;
+  const page = (): Promise<string> => (made ??= novncUrl(f));
   const fact = factRecorder(
     f,
     fixture,
@@ -72,16 +76,16 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
   );
 
   it("the page: nova hands out <base_url>?path=%3Ftoken%3D<token>; websockify serves noVNC's files (200), a missing one is 404", async () => {
-    const page = await novncUrl(f);
-    expect(page).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f-]{36}$/);
-    expect(websocketUrl(page)).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f-]{36}$/);
+    const url = await page();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/vnc_auto\.html\?path=%3Ftoken%3D[0-9a-f-]{36}$/);
+    expect(websocketUrl(url)).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f-]{36}$/);
     const seen: Record<string, unknown> = {};
-    for (const [name, url] of [
-      ['vnc_auto.html', page],
-      ['vnc_lite.html', new URL('/vnc_lite.html', page).toString()],
-      ['missing.html', new URL('/missing.html', page).toString()],
+    for (const [name, at] of [
+      ['vnc_auto.html', url],
+      ['vnc_lite.html', new URL('/vnc_lite.html', url).toString()],
+      ['missing.html', new URL('/missing.html', url).toString()],
     ] as const) {
-      const r = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const r = await fetch(at, { signal: AbortSignal.timeout(10_000) });
       const body = await r.text();
       const title = /<title>([^<]*)<\/title>/.exec(body)?.[1] ?? null;
       // noVNC's full client (vnc.html; Debian's vnc_auto.html links to it) loads app/ui.js,
@@ -113,12 +117,12 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
   });
 
   it('the upgrade: 101 with Sec-WebSocket-Protocol binary, then at once the VNC server\'s banner "RFB 003.008\\n" in one binary frame', async () => {
-    const url = websocketUrl(await novncUrl(f));
+    const url = websocketUrl(await page());
     const r = await rawUpgrade(url, { waitMs: 1500 });
     const headers = expectBinaryUpgrade(r, ws);
     const frames = parseFrames(r.rest);
     expect(frames.map((fr) => [fr.opcode, fr.payload.toString('latin1')])).toEqual([[2, BANNER]]);
-    const none = await rawUpgrade(websocketUrl(await novncUrl(f)), { protocols: null, waitMs: 1500 });
+    const none = await rawUpgrade(websocketUrl(await page()), { protocols: null, waitMs: 1500 });
     expect(none.status).toBe(101);
     expect(none.headers).not.toHaveProperty('sec-websocket-protocol');
     const noneFrames = parseFrames(none.rest);
@@ -143,7 +147,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
   });
 
   it("RFB through nova's security proxy: 3.8, one security type (None), SecurityResult 0, ServerInit with Xvnc's size and name, a framebuffer of its colour", async () => {
-    const s = await wsStream(websocketUrl(await novncUrl(f)));
+    const s = await wsStream(websocketUrl(await page()));
     expect(s.protocol).toBe('binary');
     const r = new ByteReader(s.stream);
     const init = await rfbHandshake(r);
@@ -176,7 +180,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
   });
 
   it('refused after the 101: an unknown token, no token, a foreign Origin: no banner, no close frame, the connection just ends', async () => {
-    const url = websocketUrl(await novncUrl(f));
+    const url = websocketUrl(await page());
     const port = new URL(url).port;
     const cases: [string, string, string | undefined][] = [
       ['unknown token', withToken(url, UNKNOWN), undefined],
@@ -199,7 +203,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
   });
 
   it('handshake errors are 400s: only base64 offered, or no Sec-WebSocket-Version', async () => {
-    const url = websocketUrl(await novncUrl(f));
+    const url = websocketUrl(await page());
     const errors: Record<string, unknown> = {};
     for (const [name, o, reason] of [
       ['only base64 offered', { protocols: 'base64' }, 'Invalid protocol selected'],
@@ -215,7 +219,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
 
   /** What the proxy sends until its close frame, after `send` (client frames at ms offsets). */
   async function exchange(send: [number, Buffer][]) {
-    const r = await rawUpgrade(websocketUrl(await novncUrl(f)), { send, untilClose: true, waitMs: 10_000 });
+    const r = await rawUpgrade(websocketUrl(await page()), { send, untilClose: true, waitMs: 10_000 });
     expect(r.status).toBe(101);
     const frames = parseFrames(r.rest);
     const data = Buffer.concat(frames.filter((fr) => fr.opcode === 2).map((fr) => fr.payload));
@@ -238,7 +242,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
     const { data, close } = await exchange([[300, clientFrame(2, 'RFB 003.003\n')]]);
     expect(data.toString('latin1')).toBe(BANNER);
     expect(close).toEqual({ code: 1000, reason: '' });
-    const s = await wsStream(websocketUrl(await novncUrl(f)));
+    const s = await wsStream(websocketUrl(await page()));
     const r = new ByteReader(s.stream);
     expect((await r.read(12)).toString('latin1')).toBe(BANNER);
     s.stream.write('RFB 003.003\n');
@@ -359,6 +363,8 @@ export function vncClientTests(f: RealcloudFacts): void {
       expect(steps.map((s) => s.name)).toEqual(expect.arrayContaining(['page', 'websocket', 'banner']));
       expect(steps.find((s) => s.name === 'websocket')?.detail).toMatch(/101.*binary/);
       expect(steps.find((s) => s.name === 'banner')?.detail).toMatch(/RFB 003\.008/);
+      // what it reports is Xvnc's, through nova's security proxy
+      expect(steps.find((s) => s.name === 'desktop')?.detail).toContain(`${v.width}x${v.height}`);
       // off a terminal, one "step<TAB>ok<TAB>detail" line per step
       const text = await check(f.server.server_name, 'realcloud-demo');
       expect(text.code, text.stderr).toBe(0);
@@ -376,7 +382,10 @@ export function vncClientTests(f: RealcloudFacts): void {
     async () => {
       const { code, stderr, report } = await check(f.server.server_id, 'realcloud-admin', ['--json']);
       expect(code, stderr).toBe(0);
-      expect(report!.steps.find((s) => s.name === 'token')).toMatchObject({ ok: true });
+      expect(report!.steps.find((s) => s.name === 'token')).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining(`127.0.0.1:${v.port}`),
+      });
     },
   );
 
