@@ -78,6 +78,8 @@ export interface RawOptions {
   waitMs?: number;
   /** close our side as soon as the server sent a close frame */
   untilClose?: boolean;
+  /** close our side as soon as this many bytes followed the response head (a banner: no fixed wait) */
+  untilBytes?: number;
 }
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -111,6 +113,7 @@ export function rawUpgrade(url: string, o: RawOptions = {}): Promise<RawResult> 
       if (o.untilClose && split >= 0 && parseFrames(buf.subarray(split + 4)).some((fr) => fr.opcode === 8)) {
         sock.destroy();
       }
+      if (o.untilBytes !== undefined && split >= 0 && buf.length - split - 4 >= o.untilBytes) sock.destroy();
       if (first) for (const [at, frame] of o.send ?? []) timers.push(setTimeout(() => sock.write(frame), at));
     });
     sock.on('end', () => {

@@ -118,11 +118,13 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
 
   it('the upgrade: 101 with Sec-WebSocket-Protocol binary, then at once the VNC server\'s banner "RFB 003.008\\n" in one binary frame', async () => {
     const url = websocketUrl(await page());
-    const r = await rawUpgrade(url, { waitMs: 1500 });
+    // the banner comes once the proxy has checked the token (a DB query, an RPC: seconds
+    // under load) and connected to Xvnc: wait for its frame (2 + 12 bytes), not a fixed time
+    const r = await rawUpgrade(url, { untilBytes: 14, waitMs: 15_000 });
     const headers = expectBinaryUpgrade(r, ws);
     const frames = parseFrames(r.rest);
     expect(frames.map((fr) => [fr.opcode, fr.payload.toString('latin1')])).toEqual([[2, BANNER]]);
-    const none = await rawUpgrade(websocketUrl(await page()), { protocols: null, waitMs: 1500 });
+    const none = await rawUpgrade(websocketUrl(await page()), { protocols: null, untilBytes: 14, waitMs: 15_000 });
     expect(none.status).toBe(101);
     expect(none.headers).not.toHaveProperty('sec-websocket-protocol');
     const noneFrames = parseFrames(none.rest);
@@ -189,14 +191,14 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
     ];
     const seen: Record<string, unknown> = {};
     for (const [name, u, origin] of cases) {
-      const r = await rawUpgrade(u, { origin });
+      const r = await rawUpgrade(u, { origin, waitMs: 15_000 });
       expect(r.status, name).toBe(101);
       expect(r.ended, `${name}: ended`).toBe(true);
       expect(r.rest.length, `${name}: no banner, no close frame`).toBe(0);
       seen[name] = { status: r.status, bytes_after_101: r.rest.length, tcp_end: r.reset ? 'RST' : 'FIN' };
     }
     // the same token with a matching Origin works (and the token is not used up)
-    const good = await rawUpgrade(url, { origin: `http://127.0.0.1:${port}`, waitMs: 2500 });
+    const good = await rawUpgrade(url, { origin: `http://127.0.0.1:${port}`, untilBytes: 14, waitMs: 15_000 });
     expect(parseFrames(good.rest).map((fr) => fr.payload.toString('latin1'))).toEqual([BANNER]);
     fact('refused_after_upgrade', seen);
     fact('origin_accepted', ['none', 'http://127.0.0.1:<proxy_port>']);
@@ -219,7 +221,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
 
   /** What the proxy sends until its close frame, after `send` (client frames at ms offsets). */
   async function exchange(send: [number, Buffer][]) {
-    const r = await rawUpgrade(websocketUrl(await page()), { send, untilClose: true, waitMs: 10_000 });
+    const r = await rawUpgrade(websocketUrl(await page()), { send, untilClose: true, waitMs: 15_000 });
     expect(r.status).toBe(101);
     const frames = parseFrames(r.rest);
     const data = Buffer.concat(frames.filter((fr) => fr.opcode === 2).map((fr) => fr.payload));
@@ -244,7 +246,7 @@ export function vncProxyTests(f: RealcloudFacts, fixture: string, ws: TierWebsoc
     expect(close).toEqual({ code: 1000, reason: '' });
     const s = await wsStream(websocketUrl(await page()));
     const r = new ByteReader(s.stream);
-    expect((await r.read(12)).toString('latin1')).toBe(BANNER);
+    expect((await r.read(12, 15_000)).toString('latin1')).toBe(BANNER);
     s.stream.write('RFB 003.003\n');
     const c = await s.closed;
     expect(c).toEqual({ code: 1000, reason: '', wasClean: true });
