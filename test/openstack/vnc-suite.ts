@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { ByteReader, rfbFrame, rfbHandshake, tcpConnect } from '../helpers/rfb.js';
 import { clientFrame, closeCode, parseFrames, rawUpgrade, withToken } from '../helpers/ws-wire.js';
@@ -304,7 +304,11 @@ export function vncClientTests(f: RealcloudFacts): void {
       env: env().env({ ...cloud, ...extra }),
     });
   useProcesses();
-  const scratch = mkdtempSync(join(tmpdir(), 'osconsole-vnc-'));
+  // made in a hook, not at collection: a run that filters these tests out runs no afterAll
+  let scratch = '';
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'osconsole-vnc-'));
+  });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('console tunnel --once carries gvnccapture (gtk-vnc, RFB 3.8) to a screenshot of Xvnc: its size, its colour; exit 0 after the one connection', async () => {
