@@ -17,6 +17,24 @@
  *   /__sim/...                     control API (log, faults, clock) for out-of-process use
  *
  * Tests use it in-process: `const sim = await Simulator.start(); … await sim.stop()`.
+ *
+ * noVNC (nova-novncproxy in front of nova's RFB security proxy): the base URL is
+ * <url>/console/novnc/vnc_lite.html, so Nova's access URL is …/vnc_lite.html?path=%3Ftoken%3D<t>
+ * and noVNC opens ws://<host:port>/?token=<t>; that upgrade (on / or /websockify) is the
+ * proxy's. The token lookup (os-console-auth-tokens) gives the hypervisor's address
+ * (192.0.2.x, TEST-NET-1, never contacted) and 5900 + 2 × the server's slot on its host.
+ * Controls, in-process (and /__sim):
+ *   vncDisplay(id).sessions        what each RFB client sent: version, security type, keys,
+ *                                  update requests               (GET /__sim/servers/{id}/vnc)
+ *   vncSessions(id)                websockets open to the display
+ *   setVncBackend(id, 'down' | 'not-rfb-3.8' | 'up')   101, then a drop (no close frame) with a
+ *                                  valid token      (POST /__sim/servers/{id}/vnc {"backend"})
+ *   refuseConsoleConnections(n)    the next n console upgrades (serial or noVNC) are dropped
+ *                                  after the 101               (POST /__sim/console/refuse {"count"})
+ *   advance(601)                   tokens expire: a drop after the 101   (POST /__sim/clock {"advance"})
+ *   consoleAllowedOrigins option   another Origin: a drop after the 101
+ *   addFault({ match: { path: '/' }, action: { kind: 'status', status: 400 } })  the upgrade answered 400
+ *   consoleBaseUrls: { novnc: 'http://127.0.0.1:<closed port>/vnc_lite.html' }  the proxy down
  */
 
 import { randomBytes } from 'node:crypto';
@@ -37,14 +55,14 @@ import type { RegionName } from './seed.js';
 import type { Server } from './seed.js';
 import { APP_CREDENTIAL, CREDENTIALS, REGIONS, seedCompute, seedIdentity } from './seed.js';
 import type { FakeGuest } from './guest.js';
-import type { SerialSession, VncSession } from './serial-proxy.js';
+import type { SerialSession, VncBackendFault, VncSession } from './serial-proxy.js';
 import type { FakeRfb } from './rfb-server.js';
 import { SerialProxy } from './serial-proxy.js';
 
 export * from './seed.js';
 export type { FaultRule } from './faults.js';
 export type { FakeGuest } from './guest.js';
-export type { SerialSession, VncSession } from './serial-proxy.js';
+export type { SerialSession, VncBackendFault, VncSession } from './serial-proxy.js';
 export type { FakeRfb, RfbSession } from './rfb-server.js';
 export { totp } from './totp.js';
 
@@ -382,12 +400,19 @@ export class Simulator {
   }
 
   /**
-   * The server's VNC server stops answering (or is not RFB 3.8): nova's noVNC proxy
-   * accepts the upgrade, then drops the connection with no close frame, the token being valid.
+   * The server's VNC server as nova-novncproxy meets it after the 101 (the token stays valid):
+   * 'down' (the hypervisor's port refuses), 'not-rfb-3.8' (it sends `RFB 003.003\n`, which nova's
+   * security proxy rejects), 'up'. Either fault: the proxy drops the connection with no close frame.
    */
+  setVncBackend(serverId: string, state: VncBackendFault | 'up'): void {
+    if (!this.findServer(serverId)) throw new Error(`no server ${serverId}`);
+    if (state === 'up') this.serialProxy.vncBackend.delete(serverId);
+    else this.serialProxy.vncBackend.set(serverId, state);
+  }
+
+  /** setVncBackend(serverId, down ? 'down' : 'up'). */
   setVncBackendDown(serverId: string, down = true): void {
-    if (down) this.serialProxy.vncDown.add(serverId);
-    else this.serialProxy.vncDown.delete(serverId);
+    this.setVncBackend(serverId, down ? 'down' : 'up');
   }
 
   /** Open noVNC websockets (past the token checks). */
@@ -813,10 +838,10 @@ export class Simulator {
       this.advance(body.advance);
       return json(200, { now: new Date(this.now()).toISOString() });
     }
-    const serverOp = /^\/servers\/([^/]+)(?:\/(migrate|build|serial|print))?$/.exec(rest);
+    const serverOp = /^\/servers\/([^/]+)(?:\/(migrate|build|serial|print|vnc))?$/.exec(rest);
     if (serverOp) return this.serverControl(req.method, serverOp[1] as string, serverOp[2], body);
     if (rest === '/serial/drop' && req.method === 'POST') return json(200, { dropped: this.dropConsoleSessions() });
-    if (rest === '/serial/refuse' && req.method === 'POST') {
+    if ((rest === '/serial/refuse' || rest === '/console/refuse') && req.method === 'POST') {
       this.refuseConsoleConnections(isObject(body) && typeof body.count === 'number' ? body.count : 1);
       return { status: 204, headers: {}, body: '' };
     }
@@ -872,7 +897,28 @@ export class Simulator {
         sessions: this.serialSessions(id).map((s) => ({ id: s.id, active: s.active, origin: s.origin ?? null })),
       });
     }
+    if (op === 'vnc') return this.vncControl(method, id, b);
     return json(404, { message: 'unknown control endpoint' });
+  }
+
+  /** GET /__sim/servers/{id}/vnc: the display's RFB sessions; POST {"backend": "up"|"down"|"not-rfb-3.8"}. */
+  private vncControl(method: string, id: string, b: Record<string, unknown>): SimResponse {
+    if (method === 'POST' && (b.backend === 'up' || b.backend === 'down' || b.backend === 'not-rfb-3.8')) {
+      this.setVncBackend(id, b.backend);
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (method !== 'GET') return json(400, { message: 'POST {"backend": "up" | "down" | "not-rfb-3.8"}' });
+    return json(200, {
+      backend: this.serialProxy.vncBackend.get(id) ?? 'up',
+      open: this.vncSessions(id).length,
+      sessions: this.vncDisplay(id).sessions.map((s) => ({
+        client_version: s.clientVersion ?? null,
+        security_type: s.securityType ?? null,
+        initialised: s.initialised,
+        keys: s.keys,
+        updates: s.updates,
+      })),
+    });
   }
 }
 

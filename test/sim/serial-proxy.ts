@@ -58,6 +58,9 @@ export interface VncSession {
   conn: WsConnection;
 }
 
+/** What is wrong with a server's VNC server, as nova-novncproxy meets it after the 101. */
+export type VncBackendFault = 'down' | 'not-rfb-3.8';
+
 export type UpgradeOutcome = { status: 101 | 400; session?: SerialSession; refused?: string };
 
 export class SerialProxy {
@@ -65,8 +68,8 @@ export class SerialProxy {
   readonly vncSessions = new Set<VncSession>();
   private readonly guests = new Map<string, FakeGuest>();
   private readonly displays = new Map<string, FakeRfb>();
-  /** Servers whose VNC server does not answer (the hypervisor's port is closed or not RFB 3.8). */
-  readonly vncDown = new Set<string>();
+  /** Servers whose VNC server nova cannot use: the hypervisor's port is closed, or its server is not RFB 3.8. */
+  readonly vncBackend = new Map<string, VncBackendFault>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private nextId = 1;
   /** Connections still to refuse after the 101 whatever their token (refuseNext). */
@@ -197,8 +200,13 @@ export class SerialProxy {
     // Other console types pass validate_console_port, but their backends (VNC, SPICE, MKS servers at
     // the hypervisor's address) do not exist here: the connect fails, and that is not a CClose either.
     const { type, host, port } = found.record;
-    if (type === 'novnc' && novnc && !this.vncDown.has(found.server.id))
-      return { record: found.record, server: found.server };
+    if (type === 'novnc' && novnc) {
+      const fault = this.vncBackend.get(found.server.id);
+      // rfb.py RFBSecurityProxy.connect reads the server's 12-byte banner first: not 3.8 → an exception.
+      if (fault === 'not-rfb-3.8')
+        return 'Security proxying requires RFB protocol version 3.8, but server sent RFB 003.003';
+      if (fault === undefined) return { record: found.record, server: found.server };
+    }
     if (type !== 'serial') return `cannot connect to ${host}:${port}`;
     return { record: found.record, server: found.server };
   }
