@@ -105,7 +105,7 @@ describe('every console type', () => {
     const r = await get(['web-1', '--type', 'spice-direct']);
     expect(r.code, r.stderr).toBe(0);
     const [url, tuple] = r.stdout.replace(/\n$/, '').split('\n');
-    expect(url).toMatch(/\/spice-direct\/nova\?token=/);
+    expect(url).toMatch(/\/spice-direct\/nova-console\.vv\?token=/);
     expect(tuple).toMatch(/^192\.0\.2\.11\t\d+\t\d+$/);
     expect(computeCalls(ctx.sim).map((c) => c.split(' ')[0])).toEqual(['GET', 'POST', 'GET']);
     const token = new URL(url!).searchParams.get('token');

@@ -13,7 +13,12 @@
  *   / and /websockify (upgrades)   the noVNC proxy's websocket (noVNC opens "/" + the page's path
  *                                  parameter, ?token=…): nova's RFB security proxy in front of a
  *                                  fake VNC display per server (rfb-server.ts; vncDisplay,
- *                                  setVncBackendDown, vncSessions)
+ *                                  setVncBackendDown, vncSessions); with a spice-html5 token, the
+ *                                  SPICE server below (spice-html5's page opens "/?token=…" too)
+ *   /console/spice/websockify      the spice-html5 proxy's websocket (upgrades): a plain bridge to
+ *                                  the SPICE server (spice-proxy.ts); spiceLinks()
+ *   /console/spice-direct/nova-console.vv   the spice-direct proxy (Kerbside); …/nova too, a sim
+ *                                  convenience; its .vv names the SPICE server's TCP listener
  *   /__sim/...                     control API (log, faults, clock) for out-of-process use
  *
  * Tests use it in-process: `const sim = await Simulator.start(); … await sim.stop()`.
@@ -58,12 +63,16 @@ import type { FakeGuest } from './guest.js';
 import type { SerialSession, VncBackendFault, VncSession } from './serial-proxy.js';
 import type { FakeRfb } from './rfb-server.js';
 import { SerialProxy } from './serial-proxy.js';
+import type { ProxyKind } from './serial-proxy.js';
+import type { SpiceLink } from './spice-proxy.js';
+import { SpiceProxy } from './spice-proxy.js';
 
 export * from './seed.js';
 export type { FaultRule } from './faults.js';
 export type { FakeGuest } from './guest.js';
 export type { SerialSession, VncBackendFault, VncSession } from './serial-proxy.js';
 export type { FakeRfb, RfbSession } from './rfb-server.js';
+export type { SpiceLink } from './spice-proxy.js';
 export { totp } from './totp.js';
 
 export interface SimulatorOptions {
@@ -157,8 +166,7 @@ function novncPage(file: string): SimResponse {
   return { status: 200, headers: { 'Content-Type': 'text/html' }, body };
 }
 
-/** The simulated Kerbside's public ports (Kerbside's defaults: 5900 TLS, 5901 plain) and CA: data, nothing listens. */
-const SPICE_PROXY_PORTS = { secure: 5900, insecure: 5901 };
+/** The simulated Kerbside's CA (a PEM-looking constant: nothing here speaks TLS). */
 const SPICE_PROXY_CA =
   '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUb3Njb25zb2xlLXNpbS1rZXJic2lkZQ==\n-----END CERTIFICATE-----\n';
 
@@ -174,6 +182,7 @@ export class Simulator {
   readonly nova: Record<RegionName, Nova>;
   readonly identity = seedIdentity();
   readonly serialProxy: SerialProxy;
+  readonly spiceProxy = new SpiceProxy();
   private spiceSessions = 0;
   private clockOffsetMs = 0;
   private server!: HttpServer;
@@ -241,12 +250,14 @@ export class Simulator {
       allowedOrigins: opts.consoleAllowedOrigins ?? [],
       enforceSessionTimeout: opts.enforceSessionTimeout ?? false,
       split: opts.serialFrameSplit ?? { seed: 13, maxBytes: 7 },
+      spice: (conn, serverId) => this.spiceProxy.bridge(conn, serverId),
     });
   }
 
   static async start(opts: SimulatorOptions = {}): Promise<Simulator> {
     const sim = new Simulator(opts);
     await sim.listen(opts.port ?? 0);
+    await sim.spiceProxy.start();
     Simulator.unverified.add(sim);
     return sim;
   }
@@ -420,6 +431,11 @@ export class Simulator {
     return [...this.serialProxy.vncSessions].filter((s) => serverId === undefined || s.serverId === serverId);
   }
 
+  /** Link messages the SPICE server answered (TCP from a .vv, or the spice-html5 websocket); no passwords. */
+  spiceLinks(serverId?: string): SpiceLink[] {
+    return this.spiceProxy.links.filter((l) => serverId === undefined || l.serverId === serverId);
+  }
+
   /** Open serial console sessions (websockets past the token checks). */
   serialSessions(serverId?: string): SerialSession[] {
     return [...this.serialProxy.sessions].filter((s) => serverId === undefined || s.serverId === serverId);
@@ -466,6 +482,7 @@ export class Simulator {
   async stop(): Promise<void> {
     this.stopped = true;
     this.serialProxy.stop();
+    await this.spiceProxy.stop();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -514,7 +531,7 @@ export class Simulator {
       novnc: () => `${base()}/console/novnc/vnc_lite.html`,
       xvpvnc: () => `${base()}/console/xvpvnc/console`,
       'spice-html5': () => `${base()}/console/spice/spice_auto.html`,
-      'spice-direct': () => `${base()}/console/spice-direct/nova`,
+      'spice-direct': () => `${base()}/console/spice-direct/nova-console.vv`,
       serial: () => `${base().replace(/^http/, 'ws')}/console/serial/`,
       'rdp-html5': () => `${base()}/console/rdp/`,
       webmks: () => `${base()}/console/mks/`,
@@ -686,6 +703,17 @@ export class Simulator {
     // noVNC opens ws://<page's host>/<path parameter>: Nova's access URL makes that "/?token=…"
     // (console-proxies.md), and websockify takes the upgrade on any path; the page's default is /websockify.
     const novnc = !mount && (target.pathname === '/' || target.pathname === '/websockify');
+    const kind: ProxyKind | undefined = novnc
+      ? target.pathname === '/'
+        ? 'root'
+        : 'novnc'
+      : mount?.service !== 'console'
+        ? undefined
+        : /^\/console\/serial(\/|$)/.test(target.pathname)
+          ? 'serial'
+          : target.pathname === '/console/spice/websockify'
+            ? 'spice'
+            : undefined;
     const entry: LogEntry = {
       seq: ++this.seq,
       at: this.now(),
@@ -713,8 +741,8 @@ export class Simulator {
       );
       return;
     }
-    if (novnc || (entry.service === 'console' && /^\/console\/serial(\/|$)/.test(entry.path))) {
-      entry.status = this.serialProxy.handleUpgrade(raw, socket, head, novnc).status;
+    if (kind) {
+      entry.status = this.serialProxy.handleUpgrade(raw, socket, head, kind).status;
       return;
     }
     // No websocket endpoint here: the HTTP answer the route would give, and a test failure unless expected.
@@ -773,7 +801,9 @@ export class Simulator {
    * GET /nova-console.vv?token=, no authentication; VIRTVIEWER_TEMPLATE, its keys in
    * order): its own public address and ports, a ticket of its own as the password, its CA.
    * Errors are shakenfist_utilities api.error bodies, {"error", "status"} as JSON.
-   * Served on any path under /console/spice-direct/ (Nova's default …/nova included).
+   * Served on any path under /console/spice-direct/: Kerbside has /nova-console.vv only, the
+   * simulator answers Nova's default …/nova too, as a convenience. port and tls-port are both the
+   * simulator's SPICE listener (spice-proxy.ts), which speaks no TLS.
    */
   private spiceDirectFile(req: SimRequest): SimResponse {
     const token = req.query.get('token');
@@ -785,8 +815,8 @@ export class Simulator {
       '[virt-viewer]',
       'type=spice',
       'host=127.0.0.1',
-      `port=${SPICE_PROXY_PORTS.insecure}`,
-      `tls-port=${SPICE_PROXY_PORTS.secure}`,
+      `port=${this.spiceProxy.port}`,
+      `tls-port=${this.spiceProxy.port}`,
       `password=${randomBytes(24).toString('base64url')}`,
       'delete-this-file=1',
       'fullscreen=0',

@@ -354,7 +354,7 @@ describe('POST /servers/{id}/remote-consoles', () => {
   it('spice-direct needs 2.99; below it the schema rejects the type', async () => {
     const ok = await console_(SERVER_IDS.web1, 'spice', 'spice-direct', '2.99');
     expect(ok.status).toBe(200);
-    expect(ok.body.remote_console.url).toMatch(/\/spice-direct\/nova\?token=/);
+    expect(ok.body.remote_console.url).toMatch(/\/spice-direct\/nova-console\.vv\?token=/);
     const low = await console_(SERVER_IDS.web1, 'spice', 'spice-direct', '2.98');
     expect(low.status).toBe(400);
     expect(low.body.badRequest.message).toMatch(

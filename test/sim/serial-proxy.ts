@@ -33,7 +33,15 @@ export interface SerialProxyOptions {
   enforceSessionTimeout: boolean;
   /** How guest output is cut into frames: at most maxBytes per frame, sizes from a seeded generator; false: one frame per write. */
   split: { seed: number; maxBytes: number } | false;
+  /** The SPICE server behind the spice-html5 proxy (spice-proxy.ts), past the token checks. */
+  spice?: (conn: WsConnection, serverId: string) => void;
 }
+
+/**
+ * Which proxy took the upgrade. The simulator has one listener where nova runs one proxy per port:
+ * '/' stands for both noVNC's and spice-html5's root, so the token's type picks the backend there.
+ */
+export type ProxyKind = 'serial' | 'novnc' | 'spice' | 'root';
 
 export interface SerialSession {
   id: number;
@@ -104,8 +112,8 @@ export class SerialProxy {
     return this.guests.get(serverId);
   }
 
-  /** `novnc`: the upgrade came to the noVNC proxy's address (the serial proxy cannot reach a VNC server). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, novnc = false): UpgradeOutcome {
+  /** `kind`: which proxy's address the upgrade came to (the serial proxy cannot reach a VNC or SPICE server). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, kind: ProxyKind = 'serial'): UpgradeOutcome {
     socket.on('error', () => undefined);
     const hs = checkHandshake(req.headers, selectBinary);
     if (!hs.ok) {
@@ -114,7 +122,7 @@ export class SerialProxy {
     }
     socket.write(switchingProtocols(hs.accept, hs.protocol));
     if (head.length > 0) socket.unshift(head);
-    const refused = this.refusal(req, novnc);
+    const refused = this.refusal(req, kind);
     if (typeof refused === 'string') {
       this.refuseLater(socket);
       return { status: 101, refused };
@@ -122,6 +130,10 @@ export class SerialProxy {
     const conn = new WsConnection(socket);
     if (refused.record.type === 'novnc') {
       this.bridgeVnc(conn, refused, req, hs.protocol);
+      return { status: 101 };
+    }
+    if (refused.record.type === 'spice-html5' && this.opts.spice) {
+      this.opts.spice(conn, refused.server.id);
       return { status: 101 };
     }
     return { status: 101, session: this.bridge(conn, refused, req, hs.protocol) };
@@ -184,7 +196,8 @@ export class SerialProxy {
   }
 
   /** new_websocket_client up to "Start proxying": a reason to refuse, or the token's server. */
-  private refusal(req: IncomingMessage, novnc: boolean): string | { record: ConsoleTokenRecord; server: Server } {
+  private refusal(req: IncomingMessage, kind: ProxyKind): string | { record: ConsoleTokenRecord; server: Server } {
+    const novnc = kind === 'novnc' || kind === 'root';
     if (this.pendingRefusals > 0) {
       this.pendingRefusals--;
       return 'refused on request';
@@ -207,7 +220,10 @@ export class SerialProxy {
         return 'Security proxying requires RFB protocol version 3.8, but server sent RFB 003.003';
       if (fault === undefined) return { record: found.record, server: found.server };
     }
-    if (type !== 'serial') return `cannot connect to ${host}:${port}`;
+    // nova-spicehtml5proxy: a plain bridge to the token's host and port, no security proxy.
+    if (type === 'spice-html5' && (kind === 'spice' || kind === 'root') && this.opts.spice)
+      return { record: found.record, server: found.server };
+    if (kind === 'spice' || type !== 'serial') return `cannot connect to ${host}:${port}`;
     return { record: found.record, server: found.server };
   }
 
