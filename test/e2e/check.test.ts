@@ -265,6 +265,87 @@ describe('novnc (the simulated noVNC proxy and VNC display)', () => {
     );
   });
 
+  it("a page on another host name than the websocket's: nova refuses the browser's Origin, [console] allowed_origins fixes it", async () => {
+    // noVNC's page at http://localhost:P opens its websocket at host=127.0.0.1 (its host parameter):
+    // the Origin (localhost) is not the Host header's name (127.0.0.1).
+    for (const allowed of [[], ['localhost']]) {
+      const port = await closedPort();
+      const base = `http://localhost:${port}/console/novnc/vnc_lite.html?host=127.0.0.1&port=${port}`;
+      await h.start({ port, consoleBaseUrls: { novnc: base }, consoleAllowedOrigins: allowed });
+      const r = await check(['web-1']);
+      const last = rows(r.stdout).at(-1);
+      if (allowed.length === 0) {
+        expectExit(r, 7);
+        expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+          ['page', 'ok'],
+          ['websocket', 'ok'],
+          ['banner', 'ok'],
+          ['security', 'ok'],
+          ['desktop', 'ok'],
+          ['origin', 'fail'],
+        ]);
+        expect(last?.[2]).toMatch(
+          new RegExp(
+            `^with Origin http://localhost:${port}: the connection dropped with no close frame 0\\.\\d s after the upgrade: no RFB banner$`,
+          ),
+        );
+        expect(r.stderr).toMatch(
+          /failed at the origin step: nova refuses the Origin a browser on this page sends .*; add the page's host name to nova\.conf \[console\] allowed_origins/,
+        );
+      } else {
+        expectExit(r, 0);
+        expect(last?.slice(0, 2)).toEqual(['origin', 'ok']);
+      }
+      // The next round gets a simulator of its own; afterEach stops the last one.
+      if (allowed.length === 0) await h.sim.stop();
+    }
+  });
+
+  it('an expired token given as a URL, checked by an admin: no banner, and the token step says Nova does not know it', async () => {
+    await h.start({}, ADMIN);
+    const url = (await h.t.main(['console', 'get', 'web-1', '--all-projects'])).stdout.trim();
+    h.sim.advance(601);
+    const r = await check([url, '--json']);
+    expectExit(r, 7);
+    const out = JSON.parse(r.stdout);
+    expect(out.target).toMatch(/\/console\/novnc\/vnc_lite\.html\?path=<redacted/);
+    expect(out.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([
+      ['page', true],
+      ['websocket', true],
+      ['banner', false],
+      ['token', false],
+    ]);
+    expect(out.steps[2].cause).toMatch(/^nova refused the console token after the upgrade: it expired/);
+    expect(out.steps[3]).toMatchObject({ detail: 'Nova does not know this console token' });
+  });
+
+  it('a page the proxy does not have: 404, exit 4; the websocket is probed all the same', async () => {
+    const port = await closedPort();
+    await h.start({ port, consoleBaseUrls: { novnc: `http://127.0.0.1:${port}/console/novnc/vnc_old.html` } });
+    const r = await check(['web-1']);
+    expectExit(r, 4);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'fail'],
+      ['websocket', 'ok'],
+      ['banner', 'ok'],
+      ['security', 'ok'],
+      ['desktop', 'ok'],
+    ]);
+    expect(rows(r.stdout)[0]?.[2]).toMatch(/^404 Not Found, vnc_old\.html/);
+    expect(r.stderr).toMatch(/the proxy has no page \/console\/novnc\/vnc_old\.html/);
+  });
+
+  it('a 400 to the upgrade: exit 7, the handshake named', async () => {
+    await h.start();
+    h.sim.addFault({ match: { path: '/' }, action: { kind: 'status', status: 400 } });
+    const r = await check(['web-1']);
+    expectExit(r, 7);
+    expect(rows(r.stdout)).toEqual([
+      ['page', 'ok', '200 OK, vnc_lite.html'],
+      ['websocket', 'fail', 'HTTP 400 "Error" instead of 101'],
+    ]);
+  });
+
   it('the proxy is down: the page fails to connect, exit 7, naming nova-novncproxy and [vnc] novncproxy_base_url', async () => {
     const port = await closedPort();
     await h.start({ consoleBaseUrls: { novnc: `http://127.0.0.1:${port}/vnc_lite.html` } });
