@@ -8,6 +8,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { closedPort, useAttach } from '../helpers/attach.js';
 import { expectExit } from '../helpers/cli.js';
+import type { SpiceBehaviour, SpiceDirectOptions } from '../helpers/spice.js';
+import { startSpiceDirectProxy } from '../helpers/spice.js';
 import { selfSigned } from '../helpers/tls.js';
 
 const h = useAttach();
@@ -356,6 +358,125 @@ describe('novnc (the simulated noVNC proxy and VNC display)', () => {
     ]);
     expect(r.stderr).toMatch(
       /nova-novncproxy is down, or nova\.conf \[vnc\] novncproxy_base_url names the wrong host or port/,
+    );
+  });
+});
+
+describe('spice-direct (a stand-in Kerbside: its file, its plain and TLS SPICE ports)', () => {
+  interface Variant {
+    plain?: SpiceBehaviour;
+    otherCa?: boolean;
+    tlsPortClosed?: boolean;
+  }
+
+  function kerbside(opts: Omit<SpiceDirectOptions, 'tls'> = {}) {
+    const tls = selfSigned();
+    onTestFinished(() => tls.cleanup());
+    return startSpiceDirectProxy({ tls, ...opts }).then((p) => {
+      onTestFinished(() => p.stop());
+      return p;
+    });
+  }
+
+  it("a healthy proxy: the file, the plain port's NEED_SECURED, TLS verified with the file's ca, the link: exit 0", async () => {
+    const proxy = await kerbside();
+    await h.start({ consoleBaseUrls: { 'spice-direct': proxy.baseUrl } });
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 0);
+    expect(rows(r.stdout)).toEqual([
+      [
+        'file',
+        'ok',
+        '200 OK, nova-console.vv, "application/x-virt-viewer;charset=UTF-8": type=spice host="127.0.0.1" ' +
+          `port=${proxy.plainPort} tls-port=${proxy.tlsPort} (with ca, password)`,
+      ],
+      ['connect', 'ok', `TCP 127.0.0.1:${proxy.plainPort} (it answers NEED_SECURED: TLS next)`],
+      ['tls', 'ok', `TLS 127.0.0.1:${proxy.tlsPort}, certificate verified against the file's ca`],
+      ['link', 'ok', '"REDQ" reply (SPICE 2.2), main channel link accepted'],
+    ]);
+    expect(proxy.links).toEqual({ plain: 1, tls: 1 });
+    // A member: the console's host and ports are for admins (getConsole says so), the password never shows.
+    expect(r.stderr).toMatch(/shown only to admins/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('never-shown');
+  });
+
+  it('as an admin: the token step says where Nova would send a direct viewer', async () => {
+    const proxy = await kerbside();
+    await h.start({ consoleBaseUrls: { 'spice-direct': proxy.baseUrl } }, ADMIN);
+    const r = await check(['web-1', '--type', 'spice-direct', '--all-projects', '--json']);
+    expectExit(r, 0);
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.map((s: { name: string }) => s.name)).toEqual(['file', 'connect', 'tls', 'link', 'token']);
+    expect(out.steps[4].detail).toMatch(/^valid; the proxy connects to 192\.0\.2\.\d+:\d+ \(tls_port \d+\)/);
+  });
+
+  it.each([
+    [
+      'the TLS port down',
+      { tlsPortClosed: true },
+      'tls',
+      /nothing listens at 127\.0\.0\.1:\d+, where the spice-direct proxy's file sends viewers/,
+    ],
+    [
+      "a certificate the file's ca does not verify",
+      { otherCa: true },
+      'tls',
+      /TLS to 127\.0\.0\.1:\d+ failed: .*; the file's ca \(or host-subject\) must match/,
+    ],
+    [
+      'a plain port that is not SPICE',
+      { plain: 'rfb' },
+      'link',
+      /failed at the link step: the backend is not a SPICE server/,
+    ],
+    [
+      'a plain port that hangs up on the link',
+      { plain: 'drop' },
+      'link',
+      /the spice-direct proxy closed the connection 0(\.\d)? s after it opened, without a SPICE link reply/,
+    ],
+  ] as Array<[string, Variant, string, RegExp]>)('%s: exit 7 at the %s step', async (_what, variant, step, cause) => {
+    const other = variant.otherCa ? selfSigned() : undefined;
+    if (other) onTestFinished(() => other.cleanup());
+    const proxy = await kerbside({
+      plain: variant.plain,
+      ...(other ? { ca: other.cert } : {}),
+      ...(variant.tlsPortClosed ? { filePorts: { tlsPort: await closedPort() } } : {}),
+    });
+    await h.start({ consoleBaseUrls: { 'spice-direct': proxy.baseUrl } });
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 7);
+    const got = rows(r.stdout);
+    expect(got.at(-1)?.slice(0, 2)).toEqual([step, 'fail']);
+    expect(got.slice(0, -1).every((x) => x[1] === 'ok')).toBe(true);
+    expect(r.stderr).toMatch(cause);
+  });
+});
+
+describe("spice-direct files (the simulator's Kerbside)", () => {
+  it('an unknown token: Kerbside\'s 404 "nova token not found", exit 4', async () => {
+    await h.start({}, ADMIN);
+    const url = (await h.t.main(['console', 'get', 'web-1', '--type', 'spice-direct', '--all-projects'])).stdout
+      .split('\n')[0]
+      ?.trim() as string;
+    h.sim.advance(601);
+    const r = await check([url]);
+    expectExit(r, 4);
+    expect(rows(r.stdout)[0]?.slice(0, 2)).toEqual(['file', 'fail']);
+    expect(rows(r.stdout)[0]?.[2]).toMatch(/^404 Not Found, nova: "\{.*nova token not found.*\}"$/);
+    expect(r.stderr).toMatch(/the spice-direct proxy does not know the console token: it expired/);
+  });
+
+  it("Nova's default …/nova on a real Kerbside (a plain 404): the base URL named", async () => {
+    await h.start();
+    h.sim.addFault({
+      match: { service: 'console', path: /^\/console\/spice-direct\/nova$/ },
+      action: { kind: 'status', status: 404, body: 'Not Found' },
+    });
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 4);
+    expect(r.stderr).toMatch(
+      /Kerbside serves \/nova-console\.vv, and the console URL has Nova's default …\/nova; the operator should set nova\.conf \[spice\] spice_direct_proxy_base_url = /,
     );
   });
 });
