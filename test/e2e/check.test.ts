@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { closedPort, useAttach } from '../helpers/attach.js';
 import { expectExit } from '../helpers/cli.js';
 import type { SpiceBehaviour, SpiceDirectOptions } from '../helpers/spice.js';
-import { startSpiceDirectProxy } from '../helpers/spice.js';
+import { startSpiceDirectProxy, startSpiceHtml5Proxy } from '../helpers/spice.js';
 import { selfSigned } from '../helpers/tls.js';
 
 const h = useAttach();
@@ -478,5 +478,64 @@ describe("spice-direct files (the simulator's Kerbside)", () => {
     expect(r.stderr).toMatch(
       /Kerbside serves \/nova-console\.vv, and the console URL has Nova's default …\/nova; the operator should set nova\.conf \[spice\] spice_direct_proxy_base_url = /,
     );
+  });
+});
+
+describe('spice-html5 (a stand-in nova-spicehtml5proxy in front of a SPICE server)', () => {
+  async function proxy(opts: Parameters<typeof startSpiceHtml5Proxy>[0] = {}) {
+    const p = await startSpiceHtml5Proxy(opts);
+    onTestFinished(() => p.stop());
+    await h.start({ consoleBaseUrls: { 'spice-html5': p.baseUrl } });
+    return p;
+  }
+
+  it('a healthy proxy: the page, the upgrade, the "REDQ" link reply, the page\'s Origin: exit 0', async () => {
+    const p = await proxy();
+    const r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 0);
+    expect(rows(r.stdout)).toEqual([
+      ['page', 'ok', '200 OK, spice_auto.html, Server "WebSockify Python/3.11.2"'],
+      ['websocket', 'ok', '101 Switching Protocols, subprotocol binary'],
+      ['link', 'ok', '"REDQ" reply (SPICE 2.2), main channel link accepted'],
+      [
+        'origin',
+        'ok',
+        expect.stringMatching(/^the Origin a browser on the page sends \(http:\/\/127\.0\.0\.1:\d+\) is accepted$/),
+      ],
+    ]);
+    // The token went in the query (nova reads ?token= before the cookie spice_auto.html sets).
+    expect(p.upgrades.map((u) => [u.origin === undefined, u.token?.length])).toEqual([
+      [true, 36],
+      [false, 36],
+    ]);
+  });
+
+  it('a SPICE server that wants TLS: NEED_SECURED, which spice-html5 cannot do, exit 7', async () => {
+    await proxy({ link: 5 });
+    const r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).at(-1)).toEqual(['link', 'fail', '"REDQ" reply (SPICE 2.2), link error NEED_SECURED (5)']);
+    expect(r.stderr).toMatch(
+      /accepts this channel over TLS only \(NEED_SECURED\), and spice-html5 cannot speak TLS to it/,
+    );
+  });
+
+  it("101 then a drop: the token or the backend; with a browser's Origin only: the Origin", async () => {
+    await proxy({ link: 'drop' });
+    let r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).at(-1)?.slice(0, 2)).toEqual(['link', 'fail']);
+    expect(r.stderr).toMatch(/nova refused the token .* or could not reach the hypervisor's SPICE server/);
+    await h.sim.stop();
+    await proxy({ refuseOrigin: true });
+    r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'ok'],
+      ['websocket', 'ok'],
+      ['link', 'ok'],
+      ['origin', 'fail'],
+    ]);
+    expect(r.stderr).toMatch(/failed at the origin step: nova refuses the Origin a browser on this page sends/);
   });
 });

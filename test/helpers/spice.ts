@@ -131,3 +131,55 @@ function linkReply(error: number): Buffer {
   head.writeUInt32LE(body.length, 12);
   return Buffer.concat([head, body]);
 }
+
+export interface SpiceHtml5Proxy {
+  /** nova.conf [spice] html5proxy_base_url for the simulator's consoleBaseUrls. */
+  baseUrl: string;
+  /** The websocket upgrades seen: their Origin header, if any. */
+  upgrades: Array<{ origin?: string; token: string | null }>;
+  stop(): void;
+}
+
+/**
+ * A stand-in nova-spicehtml5proxy: websockify's page server and handshake
+ * (test/sim/ws-server.ts), then, like nova, a plain bridge to a SPICE server
+ * that answers the link message with `link`; 'drop' ends the connection after
+ * the 101 with no close frame, as nova does for a refused token or Origin
+ * (with `refuseOrigin`, only for upgrades that carry an Origin).
+ */
+export async function startSpiceHtml5Proxy(
+  opts: { link?: SpiceBehaviour; refuseOrigin?: boolean } = {},
+): Promise<SpiceHtml5Proxy> {
+  const { WsConnection, checkHandshake, badRequest, selectBinary, switchingProtocols } =
+    await import('../sim/ws-server.js');
+  const closers: Array<() => void> = [];
+  const upgrades: SpiceHtml5Proxy['upgrades'] = [];
+  const http = createHttpServer((req, res) => {
+    const file = new URL(req.url ?? '/', 'http://x').pathname;
+    if (file !== '/spice_auto.html')
+      return void res.writeHead(404, { 'Content-Type': 'text/html' }).end('File not found');
+    res
+      .writeHead(200, { 'Content-Type': 'text/html', Server: 'WebSockify Python/3.11.2' })
+      .end('<title>Spice Javascript client</title>');
+  });
+  http.on('upgrade', (req, socket: Socket) => {
+    socket.on('error', () => undefined);
+    const hs = checkHandshake(req.headers, selectBinary);
+    if (!hs.ok) return void socket.end(badRequest(hs.message));
+    socket.write(switchingProtocols(hs.accept, hs.protocol));
+    const origin = req.headers.origin;
+    upgrades.push({ origin, token: new URL(req.url ?? '/', 'http://x').searchParams.get('token') });
+    const refused = opts.refuseOrigin === true && origin !== undefined;
+    const how = refused ? 'drop' : (opts.link ?? 0);
+    const conn = new WsConnection(socket);
+    let buf = Buffer.alloc(0);
+    conn.onMessage = (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 16 || buf.length < 16 + buf.readUInt32LE(12)) return;
+      if (how === 'drop') return void setTimeout(() => conn.drop(), 50);
+      conn.sendBinary(how === 'rfb' ? Buffer.from('RFB 003.008\n') : linkReply(how));
+    };
+  });
+  const port = await listen(http, closers);
+  return { baseUrl: `http://127.0.0.1:${port}/spice_auto.html`, upgrades, stop: () => closers.forEach((c) => c()) };
+}
