@@ -39,6 +39,7 @@ import { probeRfb } from './probes/rfb.js';
 import { getConsole, inspectConsole } from './console.js';
 import type { Interaction, Runtime } from './runtime.js';
 import { fetchPage } from './probes/page.js';
+import { probeSpiceDirect } from './probes/spice-direct.js';
 import { probeSerial } from './probes/serial.js';
 import { NEED_SECURED, probeSpiceLink } from './probes/spice.js';
 import type { Failure, ProbeStep, StepName } from './probes/steps.js';
@@ -271,7 +272,7 @@ async function probe(type: CheckType, url: string, p: ProbeContext): Promise<Pro
     case 'novnc':
       return probeNovnc(url, p);
     case 'spice-direct':
-      throw new OsconsoleError('E_UNSUPPORTED', `console check does not probe ${type} consoles yet`);
+      return probeSpiceDirect(p.http, url, p.timeoutMs);
   }
 }
 
@@ -419,7 +420,7 @@ function explain(name: StepName, f: Failure, ctx: ExplainContext): Explanation {
   const proxy = PROXY[ctx.type];
   switch (f.kind) {
     case 'connect':
-      return connectCause(f, ctx);
+      return connectCause(name, f, ctx);
     case 'status':
       return statusCause(name, f, ctx);
     case 'subprotocol':
@@ -449,8 +450,11 @@ function explain(name: StepName, f: Failure, ctx: ExplainContext): Explanation {
             ? `the backend behind the proxy is not a VNC server: the token's host and port point at another service`
             : f.expected === 'spice'
               ? `the backend is not a SPICE server: the token's host and port point at another service`
-              : `the proxy did not return a virt-viewer file`,
-        hint: `the compute host's ${proxy.proxyclient} and the hypervisor's console port decide where the proxy connects`,
+              : `the spice-direct proxy did not return a usable virt-viewer file`,
+        hint:
+          f.expected === 'vv'
+            ? `${proxy.baseUrl} should name the proxy's …/nova-console.vv`
+            : `the compute host's ${proxy.proxyclient} and the hypervisor's console port decide where the proxy connects`,
         code: 'E_NETWORK',
       };
     case 'auth':
@@ -465,7 +469,8 @@ function explain(name: StepName, f: Failure, ctx: ExplainContext): Explanation {
   }
 }
 
-function connectCause(f: Extract<Failure, { kind: 'connect' }>, ctx: ExplainContext): Explanation {
+function connectCause(name: StepName, f: Extract<Failure, { kind: 'connect' }>, ctx: ExplainContext): Explanation {
+  if (name === 'connect' || name === 'tls') return listenerCause(name, f);
   const proxy = PROXY[ctx.type];
   const local = consoleHostIsLocal(ctx);
   if (local)
@@ -502,6 +507,31 @@ function connectCause(f: Extract<Failure, { kind: 'connect' }>, ctx: ExplainCont
   return { cause: `the connection to ${f.host} failed: ${failure.reason}`, code: 'E_NETWORK' };
 }
 
+/**
+ * The SPICE listener a spice-direct file names: the proxy's own public
+ * address and ports (Kerbside's configuration), not anything in nova.conf.
+ */
+function listenerCause(name: StepName, f: Extract<Failure, { kind: 'connect' }>): Explanation {
+  const { failure } = f;
+  if (name === 'tls' && failure.tls)
+    return {
+      cause: `TLS to ${f.host} failed: ${failure.reason}`,
+      hint: "the file's ca (or host-subject) must match the certificate of the proxy's TLS port: the spice-direct proxy's CA and certificate settings",
+      code: 'E_NETWORK',
+    };
+  if (failure.code === 'ECONNREFUSED')
+    return {
+      cause: `nothing listens at ${f.host}, where the spice-direct proxy's file sends viewers: its SPICE listener is down, or the public address and ports it hands out are wrong`,
+      hint: "check the spice-direct proxy's (Kerbside's) public host name and ports",
+      code: 'E_NETWORK',
+    };
+  return {
+    cause: `the viewer's connection to ${f.host}, named by the spice-direct proxy's file, failed: ${failure.reason}`,
+    hint: failure.timedOut ? 'a firewall between here and the proxy may drop the packets' : undefined,
+    code: 'E_NETWORK',
+  };
+}
+
 /** "loopback" or "link-local" when the console URL is while the API is not: Nova's 127.0.0.1 defaults. */
 function consoleHostIsLocal(ctx: ExplainContext): string | undefined {
   const kind = hostKind(new URL(ctx.url).hostname);
@@ -511,6 +541,7 @@ function consoleHostIsLocal(ctx: ExplainContext): string | undefined {
 
 function statusCause(name: StepName, f: Extract<Failure, { kind: 'status' }>, ctx: ExplainContext): Explanation {
   const proxy = PROXY[ctx.type];
+  if (name === 'file') return fileStatusCause(f, ctx);
   if (name === 'page') {
     const page = new URL(ctx.url).pathname;
     if (f.status === 404 && page.endsWith('/vnc_auto.html'))
@@ -545,8 +576,39 @@ function statusCause(name: StepName, f: Extract<Failure, { kind: 'status' }>, ct
   };
 }
 
+/**
+ * The spice-direct proxy's answers (kerbside/api.py NovaToken, error bodies
+ * {"error", "status"}): 401 "token absent", 404 "nova token not found"; it
+ * serves /nova-console.vv only, so Nova's default …/nova is a plain 404.
+ */
+function fileStatusCause(f: Extract<Failure, { kind: 'status' }>, ctx: ExplainContext): Explanation {
+  const proxy = PROXY[ctx.type];
+  const path = new URL(ctx.url).pathname;
+  if (f.status === 404 && /nova token not found/.test(f.body))
+    return {
+      cause: `the spice-direct proxy does not know the console token: it expired ([consoleauth] token_ttl, 600 s by default), or the proxy checks tokens against another cloud`,
+      hint: ctx.server ? undefined : 'get a fresh console URL: osconsole console get SERVER --type spice-direct',
+      code: 'E_NOT_FOUND',
+    };
+  if (f.status === 404 && /\/nova\/?$/.test(path))
+    return {
+      cause: "Kerbside serves /nova-console.vv, and the console URL has Nova's default …/nova",
+      hint: `the operator should set ${proxy.baseUrl} = http(s)://<kerbside>:13002/nova-console.vv`,
+      code: 'E_NOT_FOUND',
+    };
+  if (f.status === 404) return { cause: `the spice-direct proxy has no page ${path}`, code: 'E_NOT_FOUND' };
+  if (f.status === 401)
+    return { cause: 'the spice-direct proxy saw no token in the URL ("token absent")', code: 'E_NETWORK' };
+  return { cause: `the spice-direct proxy answered ${f.statusText}`, code: 'E_NETWORK' };
+}
+
 function endedCause(name: StepName, f: Extract<Failure, { kind: 'ended' }>, ctx: ExplainContext): Explanation {
   const proxy = PROXY[ctx.type];
+  if (ctx.type === 'spice-direct')
+    return {
+      cause: `the spice-direct proxy closed the connection ${seconds(f.afterMs)} after it opened, without a SPICE link reply`,
+      code: 'E_NETWORK',
+    };
   if (f.end.kind === 'close') {
     if (f.end.code === 1003)
       return {

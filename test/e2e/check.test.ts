@@ -8,6 +8,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { closedPort, useAttach } from '../helpers/attach.js';
 import { expectExit } from '../helpers/cli.js';
+import type { SpiceBehaviour, SpiceDirectOptions } from '../helpers/spice.js';
+import { startSpiceDirectProxy, startSpiceHtml5Proxy } from '../helpers/spice.js';
 import { selfSigned } from '../helpers/tls.js';
 
 const h = useAttach();
@@ -265,6 +267,87 @@ describe('novnc (the simulated noVNC proxy and VNC display)', () => {
     );
   });
 
+  it("a page on another host name than the websocket's: nova refuses the browser's Origin, [console] allowed_origins fixes it", async () => {
+    // noVNC's page at http://localhost:P opens its websocket at host=127.0.0.1 (its host parameter):
+    // the Origin (localhost) is not the Host header's name (127.0.0.1).
+    for (const allowed of [[], ['localhost']]) {
+      const port = await closedPort();
+      const base = `http://localhost:${port}/console/novnc/vnc_lite.html?host=127.0.0.1&port=${port}`;
+      await h.start({ port, consoleBaseUrls: { novnc: base }, consoleAllowedOrigins: allowed });
+      const r = await check(['web-1']);
+      const last = rows(r.stdout).at(-1);
+      if (allowed.length === 0) {
+        expectExit(r, 7);
+        expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+          ['page', 'ok'],
+          ['websocket', 'ok'],
+          ['banner', 'ok'],
+          ['security', 'ok'],
+          ['desktop', 'ok'],
+          ['origin', 'fail'],
+        ]);
+        expect(last?.[2]).toMatch(
+          new RegExp(
+            `^with Origin http://localhost:${port}: the connection dropped with no close frame 0\\.\\d s after the upgrade: no RFB banner$`,
+          ),
+        );
+        expect(r.stderr).toMatch(
+          /failed at the origin step: nova refuses the Origin a browser on this page sends .*; add the page's host name to nova\.conf \[console\] allowed_origins/,
+        );
+      } else {
+        expectExit(r, 0);
+        expect(last?.slice(0, 2)).toEqual(['origin', 'ok']);
+      }
+      // The next round gets a simulator of its own; afterEach stops the last one.
+      if (allowed.length === 0) await h.sim.stop();
+    }
+  });
+
+  it('an expired token given as a URL, checked by an admin: no banner, and the token step says Nova does not know it', async () => {
+    await h.start({}, ADMIN);
+    const url = (await h.t.main(['console', 'get', 'web-1', '--all-projects'])).stdout.trim();
+    h.sim.advance(601);
+    const r = await check([url, '--json']);
+    expectExit(r, 7);
+    const out = JSON.parse(r.stdout);
+    expect(out.target).toMatch(/\/console\/novnc\/vnc_lite\.html\?path=<redacted/);
+    expect(out.steps.map((s: { name: string; ok: boolean }) => [s.name, s.ok])).toEqual([
+      ['page', true],
+      ['websocket', true],
+      ['banner', false],
+      ['token', false],
+    ]);
+    expect(out.steps[2].cause).toMatch(/^nova refused the console token after the upgrade: it expired/);
+    expect(out.steps[3]).toMatchObject({ detail: 'Nova does not know this console token' });
+  });
+
+  it('a page the proxy does not have: 404, exit 4; the websocket is probed all the same', async () => {
+    const port = await closedPort();
+    await h.start({ port, consoleBaseUrls: { novnc: `http://127.0.0.1:${port}/console/novnc/vnc_old.html` } });
+    const r = await check(['web-1']);
+    expectExit(r, 4);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'fail'],
+      ['websocket', 'ok'],
+      ['banner', 'ok'],
+      ['security', 'ok'],
+      ['desktop', 'ok'],
+    ]);
+    expect(rows(r.stdout)[0]?.[2]).toMatch(/^404 Not Found, vnc_old\.html/);
+    expect(r.stderr).toMatch(/the proxy has no page \/console\/novnc\/vnc_old\.html/);
+  });
+
+  it('a 400 to the upgrade: exit 7, the handshake named', async () => {
+    await h.start();
+    h.sim.addFault({ match: { path: '/' }, action: { kind: 'status', status: 400 } });
+    const r = await check(['web-1']);
+    expectExit(r, 7);
+    expect(rows(r.stdout)).toEqual([
+      ['page', 'ok', '200 OK, vnc_lite.html'],
+      ['websocket', 'fail', 'HTTP 400 "Error" instead of 101'],
+    ]);
+  });
+
   it('the proxy is down: the page fails to connect, exit 7, naming nova-novncproxy and [vnc] novncproxy_base_url', async () => {
     const port = await closedPort();
     await h.start({ consoleBaseUrls: { novnc: `http://127.0.0.1:${port}/vnc_lite.html` } });
@@ -276,5 +359,183 @@ describe('novnc (the simulated noVNC proxy and VNC display)', () => {
     expect(r.stderr).toMatch(
       /nova-novncproxy is down, or nova\.conf \[vnc\] novncproxy_base_url names the wrong host or port/,
     );
+  });
+});
+
+describe('spice-direct (a stand-in Kerbside: its file, its plain and TLS SPICE ports)', () => {
+  interface Variant {
+    plain?: SpiceBehaviour;
+    otherCa?: boolean;
+    tlsPortClosed?: boolean;
+  }
+
+  function kerbside(opts: Omit<SpiceDirectOptions, 'tls'> = {}) {
+    const tls = selfSigned();
+    onTestFinished(() => tls.cleanup());
+    return startSpiceDirectProxy({ tls, ...opts }).then((p) => {
+      onTestFinished(() => p.stop());
+      return p;
+    });
+  }
+
+  it("a healthy proxy: the file, the plain port's NEED_SECURED, TLS verified with the file's ca, the link: exit 0", async () => {
+    const proxy = await kerbside();
+    await h.start({ consoleBaseUrls: { 'spice-direct': proxy.baseUrl } });
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 0);
+    expect(rows(r.stdout)).toEqual([
+      [
+        'file',
+        'ok',
+        '200 OK, nova-console.vv, "application/x-virt-viewer;charset=UTF-8": type=spice host="127.0.0.1" ' +
+          `port=${proxy.plainPort} tls-port=${proxy.tlsPort} (with ca, password)`,
+      ],
+      ['connect', 'ok', `TCP 127.0.0.1:${proxy.plainPort} (it answers NEED_SECURED: TLS next)`],
+      ['tls', 'ok', `TLS 127.0.0.1:${proxy.tlsPort}, certificate verified against the file's ca`],
+      ['link', 'ok', '"REDQ" reply (SPICE 2.2), main channel link accepted'],
+    ]);
+    expect(proxy.links).toEqual({ plain: 1, tls: 1 });
+    // A member: the console's host and ports are for admins (getConsole says so), the password never shows.
+    expect(r.stderr).toMatch(/shown only to admins/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain('never-shown');
+  });
+
+  it('as an admin: the token step says where Nova would send a direct viewer', async () => {
+    const proxy = await kerbside();
+    await h.start({ consoleBaseUrls: { 'spice-direct': proxy.baseUrl } }, ADMIN);
+    const r = await check(['web-1', '--type', 'spice-direct', '--all-projects', '--json']);
+    expectExit(r, 0);
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.map((s: { name: string }) => s.name)).toEqual(['file', 'connect', 'tls', 'link', 'token']);
+    expect(out.steps[4].detail).toMatch(/^valid; the proxy connects to 192\.0\.2\.\d+:\d+ \(tls_port \d+\)/);
+  });
+
+  it.each([
+    [
+      'the TLS port down',
+      { tlsPortClosed: true },
+      'tls',
+      /nothing listens at 127\.0\.0\.1:\d+, where the spice-direct proxy's file sends viewers/,
+    ],
+    [
+      "a certificate the file's ca does not verify",
+      { otherCa: true },
+      'tls',
+      /TLS to 127\.0\.0\.1:\d+ failed: .*; the file's ca \(or host-subject\) must match/,
+    ],
+    [
+      'a plain port that is not SPICE',
+      { plain: 'rfb' },
+      'link',
+      /failed at the link step: the backend is not a SPICE server/,
+    ],
+    [
+      'a plain port that hangs up on the link',
+      { plain: 'drop' },
+      'link',
+      /the spice-direct proxy closed the connection 0(\.\d)? s after it opened, without a SPICE link reply/,
+    ],
+  ] as Array<[string, Variant, string, RegExp]>)('%s: exit 7 at the %s step', async (_what, variant, step, cause) => {
+    const other = variant.otherCa ? selfSigned() : undefined;
+    if (other) onTestFinished(() => other.cleanup());
+    const proxy = await kerbside({
+      plain: variant.plain,
+      ...(other ? { ca: other.cert } : {}),
+      ...(variant.tlsPortClosed ? { filePorts: { tlsPort: await closedPort() } } : {}),
+    });
+    await h.start({ consoleBaseUrls: { 'spice-direct': proxy.baseUrl } });
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 7);
+    const got = rows(r.stdout);
+    expect(got.at(-1)?.slice(0, 2)).toEqual([step, 'fail']);
+    expect(got.slice(0, -1).every((x) => x[1] === 'ok')).toBe(true);
+    expect(r.stderr).toMatch(cause);
+  });
+});
+
+describe("spice-direct files (the simulator's Kerbside)", () => {
+  it('an unknown token: Kerbside\'s 404 "nova token not found", exit 4', async () => {
+    await h.start({}, ADMIN);
+    const url = (await h.t.main(['console', 'get', 'web-1', '--type', 'spice-direct', '--all-projects'])).stdout
+      .split('\n')[0]
+      ?.trim() as string;
+    h.sim.advance(601);
+    const r = await check([url]);
+    expectExit(r, 4);
+    expect(rows(r.stdout)[0]?.slice(0, 2)).toEqual(['file', 'fail']);
+    expect(rows(r.stdout)[0]?.[2]).toMatch(/^404 Not Found, nova: "\{.*nova token not found.*\}"$/);
+    expect(r.stderr).toMatch(/the spice-direct proxy does not know the console token: it expired/);
+  });
+
+  it("Nova's default …/nova on a real Kerbside (a plain 404): the base URL named", async () => {
+    await h.start();
+    h.sim.addFault({
+      match: { service: 'console', path: /^\/console\/spice-direct\/nova$/ },
+      action: { kind: 'status', status: 404, body: 'Not Found' },
+    });
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 4);
+    expect(r.stderr).toMatch(
+      /Kerbside serves \/nova-console\.vv, and the console URL has Nova's default …\/nova; the operator should set nova\.conf \[spice\] spice_direct_proxy_base_url = /,
+    );
+  });
+});
+
+describe('spice-html5 (a stand-in nova-spicehtml5proxy in front of a SPICE server)', () => {
+  async function proxy(opts: Parameters<typeof startSpiceHtml5Proxy>[0] = {}) {
+    const p = await startSpiceHtml5Proxy(opts);
+    onTestFinished(() => p.stop());
+    await h.start({ consoleBaseUrls: { 'spice-html5': p.baseUrl } });
+    return p;
+  }
+
+  it('a healthy proxy: the page, the upgrade, the "REDQ" link reply, the page\'s Origin: exit 0', async () => {
+    const p = await proxy();
+    const r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 0);
+    expect(rows(r.stdout)).toEqual([
+      ['page', 'ok', '200 OK, spice_auto.html, Server "WebSockify Python/3.11.2"'],
+      ['websocket', 'ok', '101 Switching Protocols, subprotocol binary'],
+      ['link', 'ok', '"REDQ" reply (SPICE 2.2), main channel link accepted'],
+      [
+        'origin',
+        'ok',
+        expect.stringMatching(/^the Origin a browser on the page sends \(http:\/\/127\.0\.0\.1:\d+\) is accepted$/),
+      ],
+    ]);
+    // The token went in the query (nova reads ?token= before the cookie spice_auto.html sets).
+    expect(p.upgrades.map((u) => [u.origin === undefined, u.token?.length])).toEqual([
+      [true, 36],
+      [false, 36],
+    ]);
+  });
+
+  it('a SPICE server that wants TLS: NEED_SECURED, which spice-html5 cannot do, exit 7', async () => {
+    await proxy({ link: 5 });
+    const r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).at(-1)).toEqual(['link', 'fail', '"REDQ" reply (SPICE 2.2), link error NEED_SECURED (5)']);
+    expect(r.stderr).toMatch(
+      /accepts this channel over TLS only \(NEED_SECURED\), and spice-html5 cannot speak TLS to it/,
+    );
+  });
+
+  it("101 then a drop: the token or the backend; with a browser's Origin only: the Origin", async () => {
+    await proxy({ link: 'drop' });
+    let r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).at(-1)?.slice(0, 2)).toEqual(['link', 'fail']);
+    expect(r.stderr).toMatch(/nova refused the token .* or could not reach the hypervisor's SPICE server/);
+    await h.sim.stop();
+    await proxy({ refuseOrigin: true });
+    r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 7);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'ok'],
+      ['websocket', 'ok'],
+      ['link', 'ok'],
+      ['origin', 'fail'],
+    ]);
+    expect(r.stderr).toMatch(/failed at the origin step: nova refuses the Origin a browser on this page sends/);
   });
 });

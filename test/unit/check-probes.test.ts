@@ -21,6 +21,9 @@ import { linkMessage, parseLinkHeader, probeSpiceLink } from '../../src/core/pro
 import { openTcp } from '../../src/core/probes/tcp.js';
 import type { SocketStream } from '../../src/core/probes/tcp.js';
 import { closedPort } from '../helpers/attach.js';
+import { startSpiceDirectProxy } from '../helpers/spice.js';
+import { selfSigned } from '../helpers/tls.js';
+import { probeSpiceDirect, subjectMatches } from '../../src/core/probes/spice-direct.js';
 import {
   WsConnection,
   badRequest,
@@ -478,5 +481,63 @@ describe('websocket probe', () => {
     const r = await probe(url, { timeoutMs: 300 });
     expect(r).toMatchObject({ kind: 'failed', failure: { timedOut: true } });
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe('spice-direct', () => {
+  it('host-subject against a certificate subject: every entry, in any order, no more and no fewer', () => {
+    const subject = { C: 'XX', O: 'Kerbside', CN: 'kerbside.example.com' };
+    expect(subjectMatches('C=XX,O=Kerbside,CN=kerbside.example.com', subject)).toBe(true);
+    expect(subjectMatches('CN=kerbside.example.com, O=Kerbside, C=XX', subject)).toBe(true);
+    expect(subjectMatches('CN=kerbside.example.com', subject)).toBe(false);
+    expect(subjectMatches('C=XX,O=Other,CN=kerbside.example.com', subject)).toBe(false);
+    expect(subjectMatches('C=XX,O=Kerbside,CN=kerbside.example.com,L=City', subject)).toBe(false);
+  });
+
+  it("TLS with the file's host-subject: the matching subject passes, another one fails as TLS", async () => {
+    const tls = selfSigned();
+    const http = new HttpClient({ timeoutMs: 2000 });
+    try {
+      for (const [hostSubject, ok] of [
+        ['CN=127.0.0.1', true],
+        ['CN=kerbside.example.com', false],
+      ] as const) {
+        const proxy = await startSpiceDirectProxy({ tls, hostSubject });
+        servers.push({ close: proxy.stop });
+        const steps = await probeSpiceDirect(http, `${proxy.baseUrl}?token=0123456789abcdef`, 2000);
+        const step = steps.find((x) => x.name === 'tls');
+        expect(step?.ok).toBe(ok);
+        if (ok)
+          expect(step?.detail).toBe(
+            `TLS 127.0.0.1:${proxy.tlsPort}, certificate verified (host-subject) against the file's ca`,
+          );
+        else expect(step?.failure).toMatchObject({ kind: 'connect', failure: { tls: true } });
+        expect(steps.map((x) => x.name)).toEqual(ok ? ['file', 'connect', 'tls', 'link'] : ['file', 'connect', 'tls']);
+      }
+    } finally {
+      tls.cleanup();
+      await http.close();
+    }
+  });
+
+  it('a file with no usable host and port, or not for SPICE, fails the file step', async () => {
+    const srv = createHttpServer((req, res) => {
+      const body = req.url?.includes('vnc')
+        ? '[virt-viewer]\ntype=vnc\nhost=h\nport=5900\n'
+        : '[virt-viewer]\ntype=spice\nhost=h\n';
+      res.writeHead(200, { 'Content-Type': 'application/x-virt-viewer' }).end(body);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    servers.push({ close: () => srv.close() });
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    const http = new HttpClient({ timeoutMs: 2000 });
+    const [spice] = await probeSpiceDirect(http, `${base}/nova-console.vv?token=x`, 2000);
+    const [vnc] = await probeSpiceDirect(http, `${base}/vnc.vv?token=x`, 2000);
+    await http.close();
+    expect(spice).toMatchObject({ ok: false, detail: expect.stringMatching(/but the file names no host and port$/) });
+    expect(vnc).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/but a virt-viewer file for "vnc", not spice$/),
+    });
   });
 });

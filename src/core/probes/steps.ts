@@ -13,6 +13,7 @@ export type StepName =
   | 'file'
   | 'websocket'
   | 'connect'
+  | 'tls'
   | 'banner'
   | 'security'
   | 'desktop'
