@@ -680,7 +680,7 @@ function refusedCause(f: Extract<Failure, { kind: 'refused' }>, ctx: ExplainCont
       hint:
         ctx.type === 'spice-html5'
           ? 'the hypervisor must allow plain-text SPICE on the main channel for spice-html5'
-          : undefined,
+          : "the spice-direct proxy's file names no tls-port to move to",
       code: 'E_NETWORK',
     };
   return { cause: `the SPICE server refused the link: ${f.reason}`, code: 'E_NETWORK' };
