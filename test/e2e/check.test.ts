@@ -362,6 +362,60 @@ describe('novnc (the simulated noVNC proxy and VNC display)', () => {
   });
 });
 
+describe("SPICE through the simulator's proxies (its Kerbside, its nova-spicehtml5proxy, its SPICE server)", () => {
+  it("spice-direct: Kerbside's file, then the SPICE server it names answers the link: exit 0", async () => {
+    await h.start();
+    const r = await check(['web-1', '--type', 'spice-direct']);
+    expectExit(r, 0);
+    expect(rows(r.stdout)).toEqual([
+      [
+        'file',
+        'ok',
+        expect.stringMatching(
+          /^200 OK, nova-console\.vv, "application\/x-virt-viewer;charset=UTF-8": type=spice host="127\.0\.0\.1" port=(\d+) tls-port=\1 \(with ca, password\)$/,
+        ),
+      ],
+      ['connect', 'ok', expect.stringMatching(/^TCP 127\.0\.0\.1:\d+$/)],
+      ['link', 'ok', '"REDQ" reply (SPICE 2.2), main channel link accepted'],
+    ]);
+    // One link, over TCP, on the main channel (1), as a viewer's first connection makes it.
+    expect(h.sim.spiceLinks().map((l) => [l.via, l.channelType, l.error])).toEqual([['tcp', 1, 0]]);
+  });
+
+  it('spice-html5: the page, the upgrade, the link through the websocket, the Origin: exit 0', async () => {
+    await h.start();
+    const r = await check(['web-1', '--type', 'spice-html5']);
+    expectExit(r, 0);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'ok'],
+      ['websocket', 'ok'],
+      ['link', 'ok'],
+      ['origin', 'ok'],
+    ]);
+    // Both probes (without an Origin, then with the page's) reached the server's SPICE display.
+    const server = 'cdee62cc-4ad5-474b-a3c3-ccab7a2be0f9';
+    expect(h.sim.spiceLinks(server).map((l) => [l.via, l.error])).toEqual([
+      ['websocket', 0],
+      ['websocket', 0],
+    ]);
+  });
+
+  it('spice-html5, an expired token given as a URL, checked by an admin: the drop, and Nova does not know the token', async () => {
+    await h.start({}, ADMIN);
+    const url = (await h.t.main(['console', 'get', 'web-1', '--type', 'spice-html5', '--all-projects'])).stdout.trim();
+    h.sim.advance(601);
+    const r = await check([url]);
+    expectExit(r, 7);
+    expect(rows(r.stdout).map((x) => x.slice(0, 2))).toEqual([
+      ['page', 'ok'],
+      ['websocket', 'ok'],
+      ['link', 'fail'],
+      ['token', 'fail'],
+    ]);
+    expect(h.sim.spiceLinks()).toEqual([]);
+  });
+});
+
 describe('spice-direct (a stand-in Kerbside: its file, its plain and TLS SPICE ports)', () => {
   interface Variant {
     plain?: SpiceBehaviour;
@@ -463,7 +517,7 @@ describe("spice-direct files (the simulator's Kerbside)", () => {
     const r = await check([url]);
     expectExit(r, 4);
     expect(rows(r.stdout)[0]?.slice(0, 2)).toEqual(['file', 'fail']);
-    expect(rows(r.stdout)[0]?.[2]).toMatch(/^404 Not Found, nova: "\{.*nova token not found.*\}"$/);
+    expect(rows(r.stdout)[0]?.[2]).toMatch(/^404 Not Found, nova-console\.vv: "\{.*nova token not found.*\}"$/);
     expect(r.stderr).toMatch(/the spice-direct proxy does not know the console token: it expired/);
   });
 
@@ -473,7 +527,11 @@ describe("spice-direct files (the simulator's Kerbside)", () => {
       match: { service: 'console', path: /^\/console\/spice-direct\/nova$/ },
       action: { kind: 'status', status: 404, body: 'Not Found' },
     });
-    const r = await check(['web-1', '--type', 'spice-direct']);
+    // The simulator's base URL is Kerbside's …/nova-console.vv; Nova's default names …/nova.
+    const url = (await h.t.main(['console', 'get', 'web-1', '--type', 'spice-direct'])).stdout
+      .trim()
+      .replace('/nova-console.vv?', '/nova?');
+    const r = await check([url]);
     expectExit(r, 4);
     expect(r.stderr).toMatch(
       /Kerbside serves \/nova-console\.vv, and the console URL has Nova's default …\/nova; the operator should set nova\.conf \[spice\] spice_direct_proxy_base_url = /,

@@ -150,19 +150,28 @@ const COMPUTE_MOUNTS: Mount[] = REGIONS.flatMap((region) => {
 });
 
 /**
- * noVNC's pages as nova-novncproxy serves them: websockify's static file server
- * does not look at the token (the websocket does), 404 "Error response" for a
- * file it lacks (test/fixtures/real/vnc/*.json pages; Debian's novnc 1.3 ships
- * vnc.html, vnc_lite.html and vnc_auto.html, a link to vnc.html).
+ * The pages nova-novncproxy and nova-spicehtml5proxy serve: websockify's static
+ * file server does not look at the token (the websocket does), 404 "Error
+ * response" for a file it lacks (test/fixtures/real/vnc/*.json pages). Debian's
+ * novnc 1.3 ships vnc.html, vnc_lite.html and vnc_auto.html (a link to
+ * vnc.html); spice-html5 0.3 ships spice.html and spice_auto.html (nova.conf
+ * [spice] html5proxy_base_url defaults to …/spice_auto.html).
  */
-function novncPage(file: string): SimResponse {
-  if (!['vnc.html', 'vnc_lite.html', 'vnc_auto.html'].includes(file)) {
+const CONSOLE_PAGES = {
+  novnc: ['vnc.html', 'vnc_lite.html', 'vnc_auto.html'],
+  spice: ['spice.html', 'spice_auto.html'],
+} as const;
+
+function consolePage(kind: keyof typeof CONSOLE_PAGES, file: string): SimResponse {
+  if (!(CONSOLE_PAGES[kind] as readonly string[]).includes(file)) {
     const page =
       '<!DOCTYPE HTML><html><head><title>Error response</title></head><body><h1>Error response</h1><p>Error code: 404</p><p>Message: File not found.</p></body></html>\n';
     return { status: 404, headers: { 'Content-Type': 'text/html;charset=utf-8' }, body: page };
   }
-  const lite = file === 'vnc_lite.html';
-  const body = `<!DOCTYPE html><html><head><title>noVNC</title>${lite ? '' : '<script type="module" src="app/ui.js"></script>'}</head><body>Simulated noVNC ${file} (osconsole test simulator)</body></html>\n`;
+  const script =
+    file === 'vnc_lite.html' || file === 'spice_auto.html' ? '' : '<script type="module" src="app/ui.js"></script>';
+  const title = kind === 'novnc' ? 'noVNC' : 'Spice Javascript client';
+  const body = `<!DOCTYPE html><html><head><title>${title}</title>${script}</head><body>Simulated ${title} ${file} (osconsole test simulator)</body></html>\n`;
   return { status: 200, headers: { 'Content-Type': 'text/html' }, body };
 }
 
@@ -777,7 +786,8 @@ export class Simulator {
    */
   private consoleProxy(req: SimRequest, rest: string): SimResponse {
     if (rest.startsWith('/spice-direct/')) return this.spiceDirectFile(req);
-    if (rest.startsWith('/novnc/')) return novncPage(rest.slice('/novnc/'.length));
+    if (rest.startsWith('/novnc/')) return consolePage('novnc', rest.slice('/novnc/'.length));
+    if (rest.startsWith('/spice/')) return consolePage('spice', rest.slice('/spice/'.length));
     const q = req.query;
     const token =
       q.get('token') ?? new URLSearchParams((q.get('path') ?? '').replace(/^[^?]*\?/, '')).get('token') ?? '';
