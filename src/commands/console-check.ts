@@ -45,6 +45,7 @@ network). No credentials go to the console proxy, and no token is printed.
 
 Examples:
   $ osconsole console check web-1
+  $ osconsole console check web-1 --type spice-direct
   $ osconsole console check web-1 --type serial --json
   $ osconsole console check 'https://cloud:6080/vnc_lite.html?path=%3Ftoken%3D9a4f...'`,
   );
