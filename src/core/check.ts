@@ -29,6 +29,7 @@ import type { ByteStream } from '../http/byte-stream.js';
 import type { HttpClient, TlsOptions } from '../http/client.js';
 import { DEFAULT_TLS } from '../http/client.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
+import { CONSOLE_TYPES } from '../openstack/console-types.js';
 import { probeWebSocket } from '../http/websocket.js';
 import { redactUrl } from '../http/redact.js';
 import { hostOf } from '../http/url.js';
@@ -80,32 +81,23 @@ export interface CheckReport {
 }
 
 /** What each console type's proxy is called and configured by (nova/conf/{vnc,spice,serial_console}.py). */
-const PROXY: Record<CheckType, { service: string; baseUrl: string; backend: string; proxyclient: string }> = {
-  novnc: {
-    service: 'nova-novncproxy',
-    baseUrl: 'nova.conf [vnc] novncproxy_base_url',
-    backend: "the hypervisor's VNC server",
-    proxyclient: '[vnc] server_proxyclient_address',
-  },
-  'spice-html5': {
-    service: 'nova-spicehtml5proxy',
-    baseUrl: 'nova.conf [spice] html5proxy_base_url',
-    backend: "the hypervisor's SPICE server",
-    proxyclient: '[spice] server_proxyclient_address',
-  },
+/** What a check's causes name: the proxy and its base URL option (CONSOLE_TYPES), what it connects to. */
+const BACKEND: Record<CheckType, { backend: string; proxyclient: string }> = {
+  novnc: { backend: "the hypervisor's VNC server", proxyclient: '[vnc] server_proxyclient_address' },
+  'spice-html5': { backend: "the hypervisor's SPICE server", proxyclient: '[spice] server_proxyclient_address' },
   serial: {
-    service: 'nova-serialproxy',
-    baseUrl: 'nova.conf [serial_console] base_url',
     backend: "the server's serial port (a QEMU chardev socket)",
     proxyclient: '[serial_console] proxyclient_address',
   },
-  'spice-direct': {
-    service: 'the spice-direct proxy (Kerbside)',
-    baseUrl: 'nova.conf [spice] spice_direct_proxy_base_url',
-    backend: "the hypervisor's SPICE server",
-    proxyclient: '[spice] server_proxyclient_address',
-  },
+  'spice-direct': { backend: "the hypervisor's SPICE server", proxyclient: '[spice] server_proxyclient_address' },
 };
+
+const PROXY = Object.fromEntries(
+  CHECK_TYPES.map((t) => {
+    const { proxyService, confSection, baseUrlOption } = CONSOLE_TYPES[t];
+    return [t, { service: proxyService, baseUrl: `nova.conf ${confSection} ${baseUrlOption}`, ...BACKEND[t] }];
+  }),
+) as Record<CheckType, { service: string; baseUrl: string; backend: string; proxyclient: string }>;
 
 export type Target =
   { kind: 'server'; server: string; type: CheckChoice } | { kind: 'url'; url: string; type: CheckType; token: string };

@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import { OsconsoleError, usageError } from '../errors.js';
+import { errorCode } from '../http/client.js';
 import type { ConsoleType } from '../openstack/console-types.js';
 import { CONSOLE_TYPES } from '../openstack/console-types.js';
 
@@ -116,21 +117,30 @@ export function novncWebSocketUrl(pageUrl: string): string {
 }
 
 /**
- * A network error reaching a console proxy whose URL is loopback while the
- * API is not (Nova's default base URLs are 127.0.0.1): the error says so and
- * names the nova.conf option to fix.
+ * A network error reaching a console proxy names the proxy, not the auth URL:
+ * when the URL is loopback while the API is not (Nova's default base URLs are
+ * 127.0.0.1), it says so; when nothing answers there, it names the service
+ * and the nova.conf option that points at it.
  */
 export function withLoopbackHint(err: unknown, c: { type: ConsoleType; url: string; endpoint: string }): unknown {
   if (!(err instanceof OsconsoleError) || err.code !== 'E_NETWORK') return err;
+  const { confSection, baseUrlOption, proxyService } = CONSOLE_TYPES[c.type];
   const [loopback] = consoleUrlWarnings(c.url, c.endpoint).filter((w) => !w.forPerson);
-  if (!loopback) return err;
-  const { confSection, baseUrlOption } = CONSOLE_TYPES[c.type];
-  return new OsconsoleError(
-    'E_NETWORK',
-    `${err.message}; the console URL points at ${new URL(c.url).host}, reachable only from the cloud's own hosts`,
-    {
-      hint: `the operator should set nova.conf ${confSection} ${baseUrlOption} to the proxy's public address`,
-      cause: err,
-    },
-  );
+  if (loopback)
+    return new OsconsoleError(
+      'E_NETWORK',
+      `${err.message}; the console URL points at ${new URL(c.url).host}, reachable only from the cloud's own hosts`,
+      {
+        hint: `the operator should set nova.conf ${confSection} ${baseUrlOption} to the proxy's public address`,
+        cause: err,
+      },
+    );
+  if (!UNREACHABLE.has(errorCode(err.cause) ?? '')) return err;
+  return new OsconsoleError('E_NETWORK', err.message, {
+    hint: `${proxyService} must be running there: nova.conf ${confSection} ${baseUrlOption} names it`,
+    cause: err,
+  });
 }
+
+/** Nothing listens there, or the name does not resolve: the base URL or the proxy is wrong. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);

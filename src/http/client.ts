@@ -457,7 +457,8 @@ function proxyFailure(
   return status ? `${proxy} answered ${statusLine(Number(status))} to the tunnel request for ${what}` : undefined;
 }
 
-function errorCode(err: unknown): string | undefined {
+/** The system or undici error code anywhere in an error's cause chain. */
+export function errorCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code !== 'UND_ERR') return code;

@@ -50,7 +50,7 @@ export function redactUserinfo(text: string): string {
 }
 
 /** `token=…` (also percent-encoded, as in noVNC's `path=%3Ftoken%3D…`) inside free text such as a body excerpt. */
-const QUERY_SECRET_IN_TEXT = /((?:token|password|secret|passcode)(?:=|%3D))[^&"'\s\\%]+/gi;
+const QUERY_SECRET_IN_TEXT = /((?:token|password|secret|passcode)(?:=|%3D))(?!<redacted)[^&"'\s\\%]+/gi;
 
 /** Hides userinfo and token-bearing query values in free text (error lines, body excerpts). */
 export function redactText(text: string): string {
@@ -76,12 +76,14 @@ export function redactUrl(url: string): string {
     /(\/os-console-auth-tokens\/)([^/]+)/,
     (_m, head: string, tok: string) => head + redacted(decodeURIComponent(tok)),
   );
+  // URLSearchParams would percent-encode "<redacted sha256:…>": set placeholders, then swap them.
+  const swaps: string[] = [];
   for (const key of [...u.searchParams.keys()]) {
     if (SECRET_QUERY.has(key.toLowerCase())) {
-      const v = u.searchParams.get(key) ?? '';
-      u.searchParams.set(key, redacted(v));
+      swaps.push(redacted(u.searchParams.get(key) ?? ''));
+      u.searchParams.set(key, `REDACTED${swaps.length - 1}X`);
     }
   }
-  const out = decodeURI(u.toString());
+  const out = decodeURI(u.toString()).replace(/REDACTED(\d+)X/g, (_m, i: string) => swaps[Number(i)] ?? '');
   return userinfo ? out.replace('//', '//<redacted>@') : out;
 }

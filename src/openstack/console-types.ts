@@ -17,6 +17,8 @@ export interface ConsoleTypeInfo {
   legacy?: string;
   /** nova.conf section whose `enabled` turns the type on. */
   confSection: string;
+  /** The service behind the URL, as an operator knows it. */
+  proxyService: string;
   /** The option in that section that holds the proxy's public URL (nova/conf/{vnc,spice,serial_console,mks}.py). */
   baseUrlOption: string;
   /** The URL is a websocket (ws/wss) rather than a page. */
@@ -31,6 +33,7 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     floor: '2.6',
     legacy: 'os-getVNCConsole',
     confSection: '[vnc]',
+    proxyService: 'nova-novncproxy',
     baseUrlOption: 'novncproxy_base_url',
     websocket: false,
     browser: true,
@@ -40,6 +43,7 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     floor: '2.6',
     legacy: 'os-getSPICEConsole',
     confSection: '[spice]',
+    proxyService: 'nova-spicehtml5proxy',
     baseUrlOption: 'html5proxy_base_url',
     websocket: false,
     browser: true,
@@ -48,6 +52,7 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     protocol: 'spice',
     floor: '2.99',
     confSection: '[spice]',
+    proxyService: 'the spice-direct proxy (Kerbside)',
     baseUrlOption: 'spice_direct_proxy_base_url',
     websocket: false,
     browser: false,
@@ -57,6 +62,7 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     floor: '2.6',
     legacy: 'os-getSerialConsole',
     confSection: '[serial_console]',
+    proxyService: 'nova-serialproxy',
     baseUrlOption: 'base_url',
     websocket: true,
     browser: false,
@@ -65,6 +71,7 @@ export const CONSOLE_TYPES: Record<ConsoleType, ConsoleTypeInfo> = {
     protocol: 'mks',
     floor: '2.8',
     confSection: '[mks]',
+    proxyService: 'the MKS proxy',
     baseUrlOption: 'mksproxy_base_url',
     websocket: false,
     browser: true,

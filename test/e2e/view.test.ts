@@ -12,7 +12,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { expectExit, startMain } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import type { TestEnv } from '../helpers/env.js';
-import { waitUntil } from '../helpers/attach.js';
+import { closedPort, waitUntil } from '../helpers/attach.js';
 import type { LogEntry } from '../sim/index.js';
 import { SERVER_IDS, Simulator } from '../sim/index.js';
 import { parseVv, vvEntries } from '../../src/viewer/vv.js';
@@ -200,6 +200,19 @@ describe("the proxy's refusals", () => {
     expectExit(r, 4);
     expect(r.stderr).toBe(
       'osconsole: the spice-direct proxy does not know this console token (404 "nova token not found"); the token may have expired, or the proxy checks tokens against another cloud\n',
+    );
+    expect(r.stdout).toBe('');
+  });
+
+  it('nothing listens at the proxy: exit 7, naming the spice-direct proxy and its nova.conf option, not the auth URL', async () => {
+    const port = await closedPort();
+    await start({ consoleBaseUrls: { 'spice-direct': `http://127.0.0.1:${port}/nova` } });
+    const r = await t.main(['console', 'view', 'web-1', '--print']);
+    expectExit(r, 7);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^osconsole: connection refused by 127\\.0\\.0\\.1:${port} \\(GET http://127\\.0\\.0\\.1:${port}/nova\\?token=<redacted sha256:[0-9a-f]{8}>\\); the spice-direct proxy \\(Kerbside\\) must be running there: nova\\.conf \\[spice\\] spice_direct_proxy_base_url names it\n$`,
+      ),
     );
     expect(r.stdout).toBe('');
   });

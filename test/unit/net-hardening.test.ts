@@ -79,6 +79,14 @@ describe('userinfo redaction', () => {
     expect(redactUrl('https://h.example/v3')).toBe('https://h.example/v3');
   });
 
+  it('a redacted URL reads as one: the fingerprint is not percent-encoded, and redactText leaves it whole', () => {
+    const url = redactUrl('http://h:6082/nova?token=82ede9c4&x=1&path=%3Ftoken%3Dabc');
+    expect(url).toMatch(
+      /^http:\/\/h:6082\/nova\?token=<redacted sha256:[0-9a-f]{8}>&x=1&path=<redacted sha256:[0-9a-f]{8}>$/,
+    );
+    expect(redactText(`GET ${url}`)).toBe(`GET ${url}`);
+  });
+
   it('redactText hides userinfo and console tokens in free text, plain or percent-encoded', () => {
     const text = '{"url": "http://h:6080/vnc_lite.html?path=%3Ftoken%3Dabc-123&x=1", "u": "ws://u:pw@h/?token=def"}';
     const out = redactText(text);
