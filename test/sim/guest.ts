@@ -41,7 +41,11 @@ export class FakeGuest {
   private user = '';
   private gone = false;
 
-  constructor(readonly hostname: string) {}
+  /** `onOutput`: everything the guest writes, connected or not (QEMU's chardev logfile, console.log). */
+  constructor(
+    readonly hostname: string,
+    private readonly onOutput?: (data: Buffer) => void,
+  ) {}
 
   /** The link that currently talks to the guest. */
   get activeLink(): GuestLink | undefined {
@@ -102,7 +106,8 @@ export class FakeGuest {
   }
 
   private output(data: Buffer): void {
-    // No connection: the chardev drops what the guest writes.
+    if (data.length > 0) this.onOutput?.(data);
+    // No connection: the chardev drops what the guest writes (its log still has it).
     if (data.length > 0) this.active?.link.write(data);
   }
 

@@ -40,6 +40,16 @@
  *   consoleAllowedOrigins option   another Origin: a drop after the 101
  *   addFault({ match: { path: '/' }, action: { kind: 'status', status: 400 } })  the upgrade answered 400
  *   consoleBaseUrls: { novnc: 'http://127.0.0.1:<closed port>/vnc_lite.html' }  the proxy down
+ *
+ * The console log (os-getConsoleOutput, console-log.ts): servers that have run hold a boot
+ * with systemd's colours and CRLF line ends, ending at a "login: " prompt with no line end;
+ * whatever the serial guest writes is appended; a build that finishes plays a boot, a line
+ * every bootLineMs. Nova reads the last 100 KiB, tails it by `length`, decodes it as ASCII
+ * and strips control characters. Controls (POST /__sim/servers/{id}/log):
+ *   consoleLog(id).append(text)    the guest writes                         {"text"}
+ *   consoleLog(id).restart()       a new, empty log (the server moved host) {"restart": true}
+ *   consoleLog(id).available       false: no console device, a 404           {"available": false}
+ *   a server on vnc-host: 501; one still building: 409; the fake driver: its constant output
  */
 
 import { randomBytes } from 'node:crypto';
@@ -66,6 +76,7 @@ import { SerialProxy } from './serial-proxy.js';
 import type { ProxyKind } from './serial-proxy.js';
 import type { SpiceLink } from './spice-proxy.js';
 import { SpiceProxy } from './spice-proxy.js';
+import { ConsoleLog, bootLines } from './console-log.js';
 
 export * from './seed.js';
 export type { FaultRule } from './faults.js';
@@ -73,6 +84,7 @@ export type { FakeGuest } from './guest.js';
 export type { SerialSession, VncBackendFault, VncSession } from './serial-proxy.js';
 export type { FakeRfb, RfbSession } from './rfb-server.js';
 export type { SpiceLink } from './spice-proxy.js';
+export type { ConsoleLog } from './console-log.js';
 export { totp } from './totp.js';
 
 export interface SimulatorOptions {
@@ -106,6 +118,8 @@ export interface SimulatorOptions {
    * generator seeded with `seed` (default { seed: 13, maxBytes: 7 }); false: one frame per write.
    */
   serialFrameSplit?: { seed: number; maxBytes: number } | false;
+  /** How often a server that finishes building adds a line to its console log (default 250 ms). */
+  bootLineMs?: number;
 }
 
 export interface LogEntry {
@@ -175,6 +189,11 @@ function consolePage(kind: keyof typeof CONSOLE_PAGES, file: string): SimRespons
   return { status: 200, headers: { 'Content-Type': 'text/html' }, body };
 }
 
+/** The guest's hostname, as cloud-init sets it from the server's name. */
+function hostnameOf(server: Server): string {
+  return server.name.replace(/[^A-Za-z0-9-]/g, '-');
+}
+
 /** The simulated Kerbside's CA (a PEM-looking constant: nothing here speaks TLS). */
 const SPICE_PROXY_CA =
   '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUb3Njb25zb2xlLXNpbS1rZXJic2lkZQ==\n-----END CERTIFICATE-----\n';
@@ -192,6 +211,10 @@ export class Simulator {
   readonly identity = seedIdentity();
   readonly serialProxy: SerialProxy;
   readonly spiceProxy = new SpiceProxy();
+  private readonly consoleLogs = new Map<string, ConsoleLog>();
+  private get bootLineMs(): number {
+    return this.opts.bootLineMs ?? 250;
+  }
   private spiceSessions = 0;
   private clockOffsetMs = 0;
   private server!: HttpServer;
@@ -243,6 +266,9 @@ export class Simulator {
         enabled,
         // keystonemiddleware's www_authenticate_uri, as the integration tier configures it.
         authUri: () => this.authUrl,
+        consoleLog: (server) => this.consoleLogOf(server),
+        booted: (server) =>
+          this.consoleLogOf(server).play(bootLines(hostnameOf(server), new Date(this.now())), this.bootLineMs),
       });
     const r1 = opts.computeMaxVersion ?? '2.100';
     this.nova = {
@@ -251,6 +277,7 @@ export class Simulator {
     };
     this.serialProxy = new SerialProxy({
       now,
+      guestOutput: (server, data) => this.consoleLogOf(server).append(data),
       lookup: (token) => {
         const record = this.consoleToken(token);
         return record && { record, server: this.findServer(record.instanceUuid)?.server };
@@ -403,6 +430,28 @@ export class Simulator {
     return undefined;
   }
 
+  /**
+   * A server's console log (console-log.ts): append() what its guest writes, restart() it,
+   * `available = false` for a domain with no console device (404). Seeded with a boot for
+   * servers that have run; a server that finishes building plays one, a line every
+   * SimOptions.bootLineMs; its serial guest's output lands here too.
+   */
+  consoleLog(serverId: string): ConsoleLog {
+    const found = this.findServer(serverId);
+    if (!found) throw new Error(`no server ${serverId}`);
+    return this.consoleLogOf(found.server);
+  }
+
+  private consoleLogOf(server: Server): ConsoleLog {
+    let log = this.consoleLogs.get(server.id);
+    if (!log) {
+      log = new ConsoleLog();
+      if (server.host) log.append(bootLines(hostnameOf(server), new Date(Date.parse(server.created) + 5000)).join(''));
+      this.consoleLogs.set(server.id, log);
+    }
+    return log;
+  }
+
   /** The fake guest behind a server's serial port: what it received, who is active, print(). */
   serialGuest(serverId: string): FakeGuest {
     const found = this.findServer(serverId);
@@ -490,6 +539,7 @@ export class Simulator {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const log of this.consoleLogs.values()) log.stop();
     this.serialProxy.stop();
     await this.spiceProxy.stop();
     for (const socket of this.sockets) socket.destroy();
@@ -878,7 +928,7 @@ export class Simulator {
       this.advance(body.advance);
       return json(200, { now: new Date(this.now()).toISOString() });
     }
-    const serverOp = /^\/servers\/([^/]+)(?:\/(migrate|build|serial|print|vnc))?$/.exec(rest);
+    const serverOp = /^\/servers\/([^/]+)(?:\/(migrate|build|serial|print|vnc|log))?$/.exec(rest);
     if (serverOp) return this.serverControl(req.method, serverOp[1] as string, serverOp[2], body);
     if (rest === '/serial/drop' && req.method === 'POST') return json(200, { dropped: this.dropConsoleSessions() });
     if ((rest === '/serial/refuse' || rest === '/console/refuse') && req.method === 'POST') {
@@ -902,7 +952,8 @@ export class Simulator {
    * Out-of-process lifecycle controls: POST /__sim/servers/{id}/migrate,
    * DELETE /__sim/servers/{id}, POST /__sim/servers/{id}/build
    * {"afterGets": N, "to": "ACTIVE"|"ERROR"}, GET /__sim/servers/{id}/serial
-   * (what the guest received, sessions), POST /__sim/servers/{id}/print {"text"}.
+   * (what the guest received, sessions), POST /__sim/servers/{id}/print {"text"},
+   * POST /__sim/servers/{id}/log {"text", "restart", "available"} (the console log).
    */
   private serverControl(method: string, id: string, op: string | undefined, body: unknown): SimResponse {
     const found = this.findServer(id);
@@ -927,6 +978,14 @@ export class Simulator {
     if (op === 'print' && method === 'POST' && typeof b.text === 'string') {
       this.serialGuest(id).print(b.text);
       return { status: 204, headers: {}, body: '' };
+    }
+    if (op === 'log' && method === 'POST') {
+      // {"text": "..."} appends, {"restart": true} empties it, {"available": false} removes the console device.
+      const log = this.consoleLog(id);
+      if (b.restart === true) log.restart();
+      if (typeof b.available === 'boolean') log.available = b.available;
+      if (typeof b.text === 'string') log.append(b.text);
+      return json(200, { bytes: log.size, available: log.available });
     }
     if (op === 'serial' && method === 'GET') {
       const guest = this.serialGuest(id);

@@ -24,6 +24,8 @@ import type { Version } from './microversion.js';
 import { cmp, fmt, parseVersion, requestedComputeVersion, v } from './microversion.js';
 import type { ComputeData, Host, IdentityData, RegionName, Server } from './seed.js';
 import { FLAVOR, IMAGE_ID } from './seed.js';
+import type { ConsoleLog } from './console-log.js';
+import { fakeDriverBytes, novaOutput, tailLog } from './console-log.js';
 
 export type ConsoleType = 'novnc' | 'xvpvnc' | 'spice-html5' | 'spice-direct' | 'serial' | 'rdp-html5' | 'webmks';
 export type Protocol = 'vnc' | 'spice' | 'serial' | 'rdp' | 'mks';
@@ -55,6 +57,10 @@ export interface NovaOptions {
   enabled: ConsoleEnabled;
   /** keystonemiddleware's www_authenticate_uri (the Keystone public URL). */
   authUri: () => string;
+  /** The console log of a server on a libvirt-like host (created on first use). */
+  consoleLog: (server: Server) => ConsoleLog;
+  /** A building server has become ACTIVE on a host (its guest starts writing its boot log). */
+  booted?: (server: Server) => void;
 }
 
 const MIN = v('2.1');
@@ -480,6 +486,7 @@ export class Nova {
       slot,
       updated: at,
     });
+    this.opts.booted?.(server);
   }
 
   /** ConsoleAuthToken.clean_console_auths_for_instance (manager _clean_instance_console_tokens). */
@@ -500,6 +507,8 @@ export class Nova {
     if (dest) {
       server.slot = this.servers.filter((s) => s.host === dest.name).length;
       server.host = dest.name;
+      // The instance directory is per host: console.log starts again on the destination.
+      this.opts.consoleLog(server).restart();
     }
     server.updated = novaTime(this.opts.now());
     this.cleanConsoleTokens(id);
@@ -654,11 +663,39 @@ export class Nova {
   }
 
   /** os_compute_api:os-remote-consoles: project member or admin (new defaults), project owner before 2023.1. */
-  private checkConsolePolicy(token: TokenRecord, projectId: string): void {
+  private checkConsolePolicy(
+    token: TokenRecord,
+    projectId: string,
+    policy = 'os_compute_api:os-remote-consoles',
+  ): void {
     if (this.isAdmin(token)) return;
     const inProject = this.tokenProject(token) === projectId;
     const allowed = this.newPolicyDefaults ? inProject && this.hasRole(token, 'member') : inProject;
-    if (!allowed) throw this.forbidden('os_compute_api:os-remote-consoles');
+    if (!allowed) throw this.forbidden(policy);
+  }
+
+  // ---- os-getConsoleOutput (console_output.py; the log itself: console-log.ts) ----
+
+  /** Schema, then the server (404), the policy (403), a host (409), the driver (404 no console, 501). */
+  private consoleOutput(call: Call, serverId: string, inner: unknown): SimResponse {
+    const length = validateConsoleOutputBody(inner);
+    const server = this.getInstance(call, serverId);
+    this.checkConsolePolicy(call.token, server.project_id, 'os_compute_api:os-console-output');
+    this.checkReady(server);
+    const log = this.consoleLogBytes(server);
+    const tailed = length === undefined || length === null ? log : tailLog(log, length);
+    return json(200, { output: novaOutput(tailed) });
+  }
+
+  /** What the server's virt driver returns (fake.py: a constant; the base driver: NotImplementedError). */
+  private consoleLogBytes(server: Server): Buffer {
+    const host = this.hostOf(server);
+    if (host?.driver === 'fake') return fakeDriverBytes();
+    // common.raise_feature_not_supported's default message.
+    if (host?.driver === 'vnc-only') throw new NovaError(501, 'The requested functionality is not supported.');
+    const log = this.opts.consoleLog(server);
+    if (!log.available) throw new NovaError(404, 'Guest does not have a console available.');
+    return log.read();
   }
 
   /** compute/api.py @check_instance_host: no host yet → InstanceNotReady → 409. */
@@ -704,6 +741,7 @@ export class Nova {
     const body = parseBody(call.req);
     if (!isObject(body) || Object.keys(body).length !== 1) throw new NovaError(400, 'Malformed request body');
     const name = Object.keys(body)[0] as string;
+    if (name === 'os-getConsoleOutput') return this.consoleOutput(call, serverId, body[name]);
     const action = LEGACY_ACTIONS[name];
     if (!action) throw new NovaError(400, `There is no such action: ${name}`);
     if (cmp(call.version, v('2.6')) >= 0) throw versionNotFound();
@@ -913,6 +951,27 @@ function validateRemoteConsoleBody(
     throw invalid('type', rc.type, `${pyRepr(rc.type)} is not one of ${pyList(enums.types)}`);
   }
   return { protocol: rc.protocol, type: rc.type };
+}
+
+/**
+ * schemas/console_output.py: {"os-getConsoleOutput": {"length": integer | "-?[0-9]+" | null, minimum -1}},
+ * no other keys. jsonschema checks type, then pattern (strings) or minimum (numbers); a bool is no integer.
+ */
+function validateConsoleOutputBody(inner: unknown): number | string | null | undefined {
+  const name = 'os-getConsoleOutput';
+  if (!isObject(inner)) throw invalid(name, inner, `${pyRepr(inner)} is not of type 'object'`);
+  const extra = Object.keys(inner).filter((k) => k !== 'length');
+  if (extra.length) throw invalid(name, inner, unexpected(extra));
+  const length = inner.length;
+  if (length === undefined || length === null) return length;
+  if (typeof length === 'string') {
+    if (!/^-?[0-9]+$/.test(length)) throw invalid('length', length, `'${length}' does not match '^-?[0-9]+$'`);
+    return length;
+  }
+  if (typeof length !== 'number' || !Number.isInteger(length))
+    throw invalid('length', length, `${pyRepr(length)} is not of type 'integer', 'string', 'null'`);
+  if (length < -1) throw invalid('length', length, `${length} is less than the minimum of -1`);
+  return length;
 }
 
 function validateLegacyBody(action: string, inner: unknown, types: string[]): void {

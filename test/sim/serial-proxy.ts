@@ -23,6 +23,8 @@ const REFUSAL_DELAY_MS = 100;
 
 export interface SerialProxyOptions {
   now: () => number;
+  /** What a server's guest writes to its serial port (also its console log). */
+  guestOutput?: (server: Server, data: Buffer) => void;
   /** A live token (any region) and its server, if the server still exists. */
   lookup: (token: string) => { record: ConsoleTokenRecord; server: Server | undefined } | undefined;
   /** The scheme of the proxy's base URL (nova.conf [serial_console] base_url): ws or wss. */
@@ -92,7 +94,7 @@ export class SerialProxy {
   guest(server: Server): FakeGuest {
     let g = this.guests.get(server.id);
     if (!g) {
-      g = new FakeGuest(server.name.replace(/[^A-Za-z0-9-]/g, '-'));
+      g = new FakeGuest(server.name.replace(/[^A-Za-z0-9-]/g, '-'), (data) => this.opts.guestOutput?.(server, data));
       this.guests.set(server.id, g);
     }
     return g;
