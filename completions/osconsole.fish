@@ -4,8 +4,8 @@
 # The command path typed so far (options and their values skipped), and how many arguments follow it.
 function __osconsole_parse
     set -l tokens (commandline -opc)
-    set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol --wait --escape --log --for --viewer --vv --spice-ca --port --address
-    set -l words login console status logout completion get attach view tunnel inspect check
+    set -l valued --timeout --os-cloud --os-auth-type --os-auth-url --os-username --os-user-id --os-password --os-user-domain-name --os-user-domain-id --os-project-name --os-project-id --os-project-domain-name --os-project-domain-id --os-domain-name --os-domain-id --os-system-scope --os-default-domain --os-default-domain-id --os-default-domain-name --os-token --os-application-credential-id --os-application-credential-name --os-application-credential-secret --os-passcode --os-auth-methods --os-region-name --os-interface --os-cacert --os-cert --os-key --os-compute-api-version --os-identity-api-version --type -t --protocol --wait --escape --log --for --viewer --vv --spice-ca --port --address --lines -n --interval --until
+    set -l words login console status logout completion get attach view tunnel log inspect check
     set -l cmd
     set -l nargs 0
     set -l skip 0
@@ -57,6 +57,7 @@ complete -c osconsole -n '__osconsole_at "console"' -a get -d 'create a remote c
 complete -c osconsole -n '__osconsole_at "console"' -a attach -d 'connect this terminal to a server\'s serial console'
 complete -c osconsole -n '__osconsole_at "console"' -a view -d 'open a server\'s console in a native viewer (remote-viewer): SPICE direct, or VNC through a tunnel'
 complete -c osconsole -n '__osconsole_at "console"' -a tunnel -d 'a local port for native VNC viewers, bridged to the server\'s noVNC console'
+complete -c osconsole -n '__osconsole_at "console"' -a log -d 'print a server\'s console log; follow it, or wait for a line'
 complete -c osconsole -n '__osconsole_at "console"' -a inspect -d 'show the host and ports behind a console token (GET /os-console-auth-tokens; admins)'
 complete -c osconsole -n '__osconsole_at "console"' -a check -d 'probe a console end to end (page, websocket, protocol banner, token) and explain failures'
 complete -c osconsole -n '__osconsole_at ""' -l version -s V -d 'print the version and exit'
@@ -179,6 +180,27 @@ complete -c osconsole -n '__osconsole_at "console tunnel"' -l version -s V -d 'p
 complete -c osconsole -n '__osconsole_at "console tunnel"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
 complete -c osconsole -n '__osconsole_at "console tunnel"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
 complete -c osconsole -n '__osconsole_at "console tunnel"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
+complete -c osconsole -n '__osconsole_at "console log"' -l lines -s n -x -d 'only the last N lines (then, with --follow, what comes)'
+complete -c osconsole -n '__osconsole_at "console log"' -l follow -s f -d 'keep printing lines as they come (Ctrl-C ends it)'
+complete -c osconsole -n '__osconsole_at "console log"' -l interval -x -d 'time between polls while following; it grows while the log is quiet'
+complete -c osconsole -n '__osconsole_at "console log"' -l until -x -d 'stop with exit 0 at the first line that matches (a JavaScript regular expression)'
+complete -c osconsole -n '__osconsole_at "console log"' -l for -x -d 'follow for at most DURATION; with --until, the longest wait (then exit 124)'
+complete -c osconsole -n '__osconsole_at "console log"' -l wait -x -d 'if the server has no host yet (building), poll it until ACTIVE for up to DURATION (default 10m)'
+complete -c osconsole -n '__osconsole_at "console log"' -l raw -d 'keep the "[0;32m" debris Nova leaves of colour and cursor escapes'
+complete -c osconsole -n '__osconsole_at "console log"' -l json -d 'print {"server", "lines", "truncated"}; with --follow, one {"line"} object per line'
+complete -c osconsole -n '__osconsole_at "console log"' -l all-projects -d 'look the name up in every project (admins)'
+complete -c osconsole -n '__osconsole_at "console log"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
+complete -c osconsole -n '__osconsole_at "console log"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'
+complete -c osconsole -n '__osconsole_at "console log"' -l os-region-name -x -a '(__osconsole_complete regions)' -d 'region of the endpoints to use'
+complete -c osconsole -n '__osconsole_at "console log"' -l os-interface -x -a 'public internal admin' -d 'endpoint interface: public, internal or admin (default: public)'
+complete -c osconsole -n '__osconsole_at "console log"' -l os-cacert -r -F -d 'CA bundle to verify TLS with'
+complete -c osconsole -n '__osconsole_at "console log"' -l insecure -d 'do not verify TLS certificates (warns every time)'
+complete -c osconsole -n '__osconsole_at "console log"' -l os-compute-api-version -x -d 'pin the compute microversion (X.Y)'
+complete -c osconsole -n '__osconsole_at "console log"' -l help -s h -d 'show help for a command'
+complete -c osconsole -n '__osconsole_at "console log"' -l version -s V -d 'print the version and exit'
+complete -c osconsole -n '__osconsole_at "console log"' -l debug -d 'log requests and responses (credentials redacted) and stack traces to stderr'
+complete -c osconsole -n '__osconsole_at "console log"' -l no-color -d 'never colour the output (NO_COLOR and TERM=dumb do the same)'
+complete -c osconsole -n '__osconsole_at "console log"' -l timeout -x -d 'connect and response timeout for each request, 0.001 to 86400 (default: 30)'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l json -d 'print Nova\'s console object on stdout'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l os-cloud -x -a '(__osconsole_complete clouds)' -d 'cloud from clouds.yaml, or the cached session to use'
 complete -c osconsole -n '__osconsole_at "console inspect"' -l os-auth-url -x -d 'Keystone URL, with or without /v3'

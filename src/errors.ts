@@ -16,6 +16,8 @@ export const EXIT = {
   UNSUPPORTED: 6,
   NETWORK: 7,
   FORBIDDEN: 8,
+  /** As timeout(1): what was waited for did not come in time (`console log --until … --for`). */
+  TIMED_OUT: 124,
   CANCELLED: 130,
   TERMINATED: 143,
 } as const;
@@ -30,6 +32,7 @@ export const ERROR_CODES = {
   E_UNSUPPORTED: EXIT.UNSUPPORTED,
   E_NETWORK: EXIT.NETWORK,
   E_FORBIDDEN: EXIT.FORBIDDEN,
+  E_TIMED_OUT: EXIT.TIMED_OUT,
   E_CANCELLED: EXIT.CANCELLED,
   E_TERMINATED: EXIT.TERMINATED,
 } as const;
@@ -47,6 +50,7 @@ export const EXIT_STATUS_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT.UNSUPPORTED, 'unsupported (HTTP 501, microversion too low, console type unavailable)'],
   [EXIT.NETWORK, 'network, timeout or TLS failure'],
   [EXIT.FORBIDDEN, 'forbidden (HTTP 403)'],
+  [EXIT.TIMED_OUT, 'what was waited for did not come in time (console log --until, bounded by --for)'],
   [EXIT.CANCELLED, 'cancelled by the user'],
   [EXIT.TERMINATED, 'ended by SIGTERM or SIGHUP (console attach)'],
 ];

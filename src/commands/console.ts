@@ -19,6 +19,7 @@ import type { WaitProgress } from '../core/wait.js';
 import type { ViewOptions } from './console-view.js';
 import { OsconsoleError } from '../errors.js';
 import { registerCheck } from './console-check.js';
+import { registerLog } from './console-log.js';
 
 export function register(program: Command, app: App): void {
   const group = program
@@ -28,6 +29,7 @@ export function register(program: Command, app: App): void {
   registerAttach(group, app);
   registerView(group, app);
   registerTunnel(group, app);
+  registerLog(group, app);
   registerInspect(group, app);
   registerCheck(group, app);
 }

@@ -262,6 +262,27 @@ export async function legacyConsole(http: HttpClient, opts: LegacyConsoleOpts): 
   return { type: c.type ?? type, url: c.url };
 }
 
+export interface ConsoleOutputOpts extends ComputeCall {
+  serverId: string;
+  /** The last `length` elements of the log split at "\n"; undefined: all of it (nova compute/manager.py _tail_log). */
+  length?: number;
+}
+
+/**
+ * POST /servers/{id}/action {"os-getConsoleOutput": {"length"}} → {"output"}
+ * (api-ref "Show Console Output"; any microversion, so none is sent).
+ */
+export async function getConsoleOutput(http: HttpClient, opts: ConsoleOutputOpts): Promise<string> {
+  const { endpoint, token, serverId, length } = opts;
+  const res = await http.request({
+    method: 'POST',
+    url: joinUrl(endpoint, urlPath`servers/${serverId}/action`),
+    token,
+    json: { 'os-getConsoleOutput': length === undefined ? {} : { length } },
+  });
+  return parseWith(res, () => str((isObject(res.body) ? res.body : {}).output, 'output'));
+}
+
 export interface ConsoleConnection {
   instance_uuid: string;
   host: string | null;

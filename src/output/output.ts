@@ -163,6 +163,16 @@ export class Output {
     this.stdout(`${escapeControls(text)}\n`);
   }
 
+  /** Part of a result line, escaped, with no newline (a prompt still being written). */
+  resultPart(text: string): void {
+    this.stdout(escapeControls(text));
+  }
+
+  /** One JSON value on one line (JSON Lines, for streams such as `console log --follow --json`). */
+  jsonLine(value: unknown): void {
+    this.stdout(`${escapeJsonControls(JSON.stringify(value))}\n`);
+  }
+
   /** Stable, pretty-printed JSON; callers build objects with snake_case keys in a fixed order. */
   json(value: unknown): void {
     this.stdout(`${escapeJsonControls(JSON.stringify(value, null, 2))}\n`);

@@ -63,7 +63,7 @@ describe('bash completion in a real bash', () => {
   it('commands and subcommands', async () => {
     expect(await complete('osconsole con')).toEqual(['console']);
     expect(await complete('osconsole ')).toEqual(['completion', 'console', 'login', 'logout', 'status']);
-    expect(await complete('osconsole console ')).toEqual(['attach', 'check', 'get', 'inspect', 'tunnel', 'view']);
+    expect(await complete('osconsole console ')).toEqual(['attach', 'check', 'get', 'inspect', 'log', 'tunnel', 'view']);
     expect(await complete('osconsole --debug console i')).toEqual(['inspect']);
   });
 
@@ -121,7 +121,7 @@ describe('other shells', () => {
         .map((l) => l.split('\t')[0])
         .sort();
     expect(fishComplete('osconsole con')).toEqual(['console']);
-    expect(fishComplete('osconsole console ')).toEqual(['attach', 'check', 'get', 'inspect', 'tunnel', 'view']);
+    expect(fishComplete('osconsole console ')).toEqual(['attach', 'check', 'get', 'inspect', 'log', 'tunnel', 'view']);
     expect(fishComplete('osconsole console get --type s')).toEqual(['serial', 'spice-direct', 'spice-html5']);
     expect(fishComplete('osconsole login --os-cloud x --os-interface i')).toEqual(['internal']);
   });

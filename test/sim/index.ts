@@ -268,7 +268,7 @@ export class Simulator {
         authUri: () => this.authUrl,
         consoleLog: (server) => this.consoleLogOf(server),
         booted: (server) =>
-          this.consoleLogOf(server).play(bootLines(hostnameOf(server), new Date(this.now())), this.bootLineMs),
+          this.consoleLogOf(server, false).play(bootLines(hostnameOf(server), new Date(this.now())), this.bootLineMs),
       });
     const r1 = opts.computeMaxVersion ?? '2.100';
     this.nova = {
@@ -442,11 +442,12 @@ export class Simulator {
     return this.consoleLogOf(found.server);
   }
 
-  private consoleLogOf(server: Server): ConsoleLog {
+  /** `seeded`: a server that has run holds its boot; one that has just been placed starts empty. */
+  private consoleLogOf(server: Server, seeded = true): ConsoleLog {
     let log = this.consoleLogs.get(server.id);
     if (!log) {
       log = new ConsoleLog();
-      if (server.host) log.append(bootLines(hostnameOf(server), new Date(Date.parse(server.created) + 5000)).join(''));
+      if (seeded && server.host) log.append(bootLines(hostnameOf(server), new Date(Date.parse(server.created) + 5000)).join(''));
       this.consoleLogs.set(server.id, log);
     }
     return log;

@@ -5,6 +5,7 @@
  *   npm run sim -- [--port N] [--user demo|admin|reader|mfa|noproj|alice]
  *                  [--compute-max-version 2.93] [--token-lifetime SECONDS]
  *                  [--latency MS] [--console-token-ttl SECONDS] [--enforce-session-timeout]
+ *                  [--boot-line-ms MS]
  *
  * The serial proxy answers the `console get --type serial` URLs too, so
  * `osconsole console attach web-1` reaches a fake guest (any login and password).
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     latency: { type: 'string' },
     'console-token-ttl': { type: 'string' },
     'enforce-session-timeout': { type: 'boolean' },
+    'boot-line-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -28,7 +30,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: npm run sim -- [--port N] [--user NAME] [--compute-max-version X.Y] [--token-lifetime S] [--latency MS]\n' +
-      '                      [--console-token-ttl S] [--enforce-session-timeout]\n',
+      '                      [--console-token-ttl S] [--enforce-session-timeout] [--boot-line-ms MS]\n',
   );
   process.exit(0);
 }
@@ -45,6 +47,7 @@ const sim = await Simulator.start({
   tokenLifetimeSeconds: values['token-lifetime'] ? Number(values['token-lifetime']) : undefined,
   consoleTokenTtlSeconds: values['console-token-ttl'] ? Number(values['console-token-ttl']) : undefined,
   enforceSessionTimeout: values['enforce-session-timeout'],
+  bootLineMs: values['boot-line-ms'] ? Number(values['boot-line-ms']) : undefined,
 });
 if (values.latency) sim.addFault({ action: { kind: 'latency', ms: Number(values.latency) } });
 
@@ -52,6 +55,9 @@ process.stderr.write(`osconsole cloud simulator listening on ${sim.url} (Keyston
 process.stderr.write('In another shell, run these lines, then: ./bin/osconsole.js login\n');
 process.stderr.write(
   'Serial consoles reach a fake guest (any login, any password): ./bin/osconsole.js console attach web-1\n',
+);
+process.stderr.write(
+  `A server that finishes building writes its boot to its console log: curl -X POST -H 'Content-Type: application/json' -d '{"afterGets": 1}' ${sim.url}/__sim/servers/f4962c34-cd6b-4efe-adc5-f7d95ed3a595/build, then ./bin/osconsole.js console log building-vm --wait --follow --until login:\n`,
 );
 for (const [k, v] of Object.entries(sim.env(user))) process.stdout.write(`export ${k}=${shellQuote(v)}\n`);
 
