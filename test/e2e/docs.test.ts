@@ -63,7 +63,15 @@ describe('bash completion in a real bash', () => {
   it('commands and subcommands', async () => {
     expect(await complete('osconsole con')).toEqual(['console']);
     expect(await complete('osconsole ')).toEqual(['completion', 'console', 'login', 'logout', 'status']);
-    expect(await complete('osconsole console ')).toEqual(['attach', 'check', 'get', 'inspect', 'log', 'tunnel', 'view']);
+    expect(await complete('osconsole console ')).toEqual([
+      'attach',
+      'check',
+      'get',
+      'inspect',
+      'log',
+      'tunnel',
+      'view',
+    ]);
     expect(await complete('osconsole --debug console i')).toEqual(['inspect']);
   });
 

@@ -447,7 +447,8 @@ export class Simulator {
     let log = this.consoleLogs.get(server.id);
     if (!log) {
       log = new ConsoleLog();
-      if (seeded && server.host) log.append(bootLines(hostnameOf(server), new Date(Date.parse(server.created) + 5000)).join(''));
+      if (seeded && server.host)
+        log.append(bootLines(hostnameOf(server), new Date(Date.parse(server.created) + 5000)).join(''));
       this.consoleLogs.set(server.id, log);
     }
     return log;
