@@ -58,6 +58,8 @@ export interface LogOutcome {
 /** The first poll window, and the most a window grows to before fetching everything. */
 const FIRST_WINDOW = 50;
 const MAX_WINDOW = 4000;
+/** Lines the first fetch of a follow takes in, shown or not. */
+const FIRST_CONTEXT = 200;
 /** While nothing changes the wait grows by half, up to 8 intervals or 15 s (whichever is less, at least one interval). */
 const BACKOFF = 1.5;
 
@@ -98,9 +100,11 @@ export async function consoleLog(
     return matches(text);
   };
 
-  // The first fetch: the last --lines lines (two more elements, to know whether there are more), or everything.
+  // The first fetch: everything, or for --lines N two elements more (to know whether there are more);
+  // when following, at least FIRST_CONTEXT, so that later windows have enough seen lines to match.
+  const length = req.lines === undefined ? undefined : req.lines + 2;
   const first = await waitingFor(cs, server, req.wait, () =>
-    fetchLog(req.lines === undefined ? undefined : req.lines + 2),
+    fetchLog(length === undefined || !(req.follow || req.until) ? length : Math.max(length, FIRST_CONTEXT)),
   );
   const shown = req.lines === undefined ? undefined : lastLines(first.output, req.lines);
   const truncated = shown ? shown.more : maybeCut(first.output);

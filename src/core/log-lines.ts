@@ -63,6 +63,8 @@ export type Step =
   /** What was seen is gone: the log started again (another host), or more than 100 KiB came since. */
   | { kind: 'gap'; reason: 'restarted' | 'outran'; lines: string[]; partial: string };
 
+/** Lines a window must share with what was seen before it is trusted (the poll window leaves 20). */
+const MIN_OVERLAP = 8;
 /** Lines kept to match against: more than any window asks for. */
 const KEEP = 10_000;
 
@@ -91,10 +93,12 @@ export class LogTracker {
       if (s <= e.complete.length && this.fits(e, s)) return this.accept(e, s, true);
       return this.gap(e, 'restarted', true);
     }
-    // A window that is not the whole log must share a line with what was seen: s = 0 would
-    // mean "all of it is new", which a fetch that does not reach back cannot tell apart.
+    // A window that is not the whole log must reach back over MIN_OVERLAP lines already seen
+    // (all of them, when fewer were): a shorter overlap, "all of it is new" at the extreme, is
+    // too weak to tell the right place from a line that happens to repeat.
+    const least = whole ? 0 : Math.min(MIN_OVERLAP, this.tail.length);
     const candidates: number[] = [];
-    for (let s = whole ? 0 : 1; s <= e.complete.length; s++) if (this.fits(e, s)) candidates.push(s);
+    for (let s = least; s <= e.complete.length; s++) if (this.fits(e, s)) candidates.push(s);
     if (candidates.length === 1) return this.accept(e, candidates[0] as number, fromStart(f));
     if (!whole) return { kind: 'widen' };
     // The whole log as Nova has it: never print a line twice (the latest fit has the fewest new lines).
