@@ -148,6 +148,45 @@ describeReal('osconsole against real OpenStack', (f) => {
     ok(r);
   });
 
+  it("console log: the fake driver's log whole, --lines, --json, --until with and without a match; a reader reads it too (Zed's legacy policy)", async () => {
+    ok(await run(['login'], openrc('demo')));
+    const name = f.server.server_name;
+    // nova/virt/fake.py FakeDriver.get_console_output: 'FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE' (no line end).
+    const all = await run(['console', 'log', name]);
+    ok(all);
+    expect(all.stdout).toBe('FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE\n');
+    const two = await run(['console', 'log', name, '-n', '2']);
+    ok(two);
+    expect(two.stdout).toBe('ANOTHER\nLAST LINE\n');
+    const json = await run(['console', 'log', f.server.server_id, '-n', '1', '--json']);
+    ok(json);
+    expect(JSON.parse(json.stdout)).toEqual({
+      server: { id: f.server.server_id, name: null },
+      lines: ['LAST LINE'],
+      truncated: true,
+    });
+    const until = await run(['console', 'log', name, '--until', '^ANOTHER$']);
+    ok(until);
+    expect(until.stdout).toBe('FAKE CONSOLE OUTPUT\nANOTHER\n');
+    const never = await run([
+      'console',
+      'log',
+      name,
+      '--follow',
+      '--until',
+      'login:',
+      '--for',
+      '3s',
+      '--interval',
+      '1s',
+    ]);
+    expect(never.code, never.stderr).toBe(124);
+    expect(never.stdout).toBe('FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE\n');
+    expect(never.stderr).toMatch(/matched \/login:\/ within 3s/);
+    ok(await run(['login'], openrc('reader')));
+    ok(await run(['console', 'log', name, '-n', '1'], openrc('reader')));
+  });
+
   it('a token revoked behind its back: Nova says 401, osconsole logs in again once (credentials in the environment)', async () => {
     ok(await run(['login'], openrc('demo')));
     const first = env().sessions().sessions.envvars!.token;

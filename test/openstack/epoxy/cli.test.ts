@@ -129,6 +129,25 @@ describeReal('osconsole against real OpenStack 2025.1 Epoxy', (f) => {
     expect(JSON.parse(j.stdout)).toMatchObject({ type: 'spice-direct', connection: null, microversion: '2.99' });
   });
 
+  it("console log as a member: the fake driver's log, --lines, --json, --until", async () => {
+    ok(await run(['login'], openrc('demo')));
+    const name = f.server.server_name;
+    const all = await run(['console', 'log', name], openrc('demo'));
+    ok(all);
+    // nova/virt/fake.py FakeDriver.get_console_output, unchanged in Nova 31.
+    expect(all.stdout).toBe('FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE\n');
+    const two = await run(['console', 'log', name, '--lines', '2', '--json'], openrc('demo'));
+    ok(two);
+    expect(JSON.parse(two.stdout)).toEqual({
+      server: { id: f.server.server_id, name },
+      lines: ['ANOTHER', 'LAST LINE'],
+      truncated: true,
+    });
+    const until = await run(['console', 'log', name, '--follow', '--until', 'ANOTHER', '--for', '5s'], openrc('demo'));
+    ok(until);
+    expect(until.stdout).toBe('FAKE CONSOLE OUTPUT\nANOTHER\n');
+  });
+
   it('--type auto and every other type Epoxy offers; xvpvnc and rdp-html5 refused locally', async () => {
     ok(await run(['login'], openrc('demo')));
     const auto = await run(['console', 'get', f.server.server_name, '--type', 'auto', '--json'], openrc('demo'));
