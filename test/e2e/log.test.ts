@@ -6,7 +6,8 @@
  * prints, and how long it asked to wait, are exact, with no real waiting.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectExit, startMain } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, expectExit, startMain } from '../helpers/cli.js';
 import type { LiveRun } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { waitUntil } from '../helpers/attach.js';
@@ -409,5 +410,52 @@ describe("Nova's refusals", () => {
     expectExit(r, 2);
     expect(r.stderr).toMatch(message);
     expect(outputCalls()).toHaveLength(0);
+  });
+});
+
+describe('the binary', () => {
+  /** `osconsole console log …` as a child process, with its output as it comes. */
+  function child(args: string[]) {
+    const p = spawn(process.execPath, [BIN, 'console', 'log', ...args], { env: env.t.env() });
+    const io = { stdout: '', stderr: '' };
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (io.stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (io.stderr += d));
+    const exit = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    return { p, io, exit };
+  }
+
+  it('--follow prints lines as the guest writes them; SIGINT ends it with exit 0 and nothing on stderr', async () => {
+    await start();
+    const c = child(['web-1', '-f', '-n', '1', '--interval', '100ms']);
+    await waitUntil(() => c.io.stdout === 'web-1 login: ');
+    web1().append('root\r\n');
+    await waitUntil(() => c.io.stdout === 'web-1 login: root\n');
+    c.p.kill('SIGINT');
+    expect(await c.exit).toBe(0);
+    expect(c.io.stderr).toBe('');
+  });
+
+  it('--until still waiting: SIGTERM is exit 143, one line on stderr', async () => {
+    await start();
+    const c = child(['web-1', '-f', '--until', 'never', '--interval', '100ms']);
+    await waitUntil(() => c.io.stdout.endsWith('web-1 login: '));
+    c.p.kill('SIGTERM');
+    expect(await c.exit).toBe(143);
+    expect(c.io.stderr).toBe('osconsole: stopped by SIGTERM before a line matched /never/\n');
+  });
+
+  it('a reader that goes away (| head -1) is no error: exit 0', async () => {
+    await start();
+    // The simulator runs in this process: the pipeline must not block it (no spawnSync).
+    const p = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" console log web-1 | head -1`], {
+      env: env.t.env(),
+    });
+    const r = { stdout: '', stderr: '', status: null as number | null };
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (r.stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (r.stderr += d));
+    r.status = await new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\[ +0\.000000\] Linux version/);
+    expect(r.stderr).toBe('');
   });
 });
