@@ -3,7 +3,9 @@
  * in one go against the bundled simulator (median of N runs each):
  *   node -e 0 (the floor), osconsole --help and --version, console get by name
  *   and by UUID with a cached session, the same with 50 ms of latency added to
- *   every request, and `openstack console url show` when it is installed.
+ *   every request, and `openstack console url show` when it is installed; and
+ *   the requests of a 60 s `console log --follow` on a quiet log and on a busy
+ *   one (in-process, on a clock that the waits move: 60 s in a moment).
  * Prints a table and writes JSON (.bench/latest.json, or --out FILE).
  *
  *   npm run bench -- [--runs 15] [--out FILE]
@@ -14,7 +16,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PassThrough } from 'node:stream';
 import { SERVER_IDS, Simulator } from '../sim/index.js';
+import { main } from '../../src/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** OSCONSOLE_BENCH_BIN measures another build (e.g. an older checkout) with this same script. */
@@ -114,7 +118,43 @@ function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
+/**
+ * `console log web-1 --follow --for 60s` in-process: each wait moves a virtual clock, and the
+ * guest writes `linesPerSecond` lines per second of it; returns the os-getConsoleOutput
+ * requests and the lines printed.
+ */
+async function followMinute(sim: Simulator, linesPerSecond: number): Promise<{ requests: number; lines: number }> {
+  let clock = Date.now();
+  let owed = 0;
+  let n = 0;
+  const log = sim.consoleLog(SERVER_IDS.web1);
+  const out = new PassThrough();
+  let printed = '';
+  out.on('data', (d: Buffer) => (printed += d.toString('utf8')));
+  sim.clearLog();
+  const code = await main(['console', 'log', 'web-1', '--follow', '-n', '0', '--for', '60s'], {
+    stdin: Object.assign(new PassThrough(), { isTTY: false }),
+    stdout: out,
+    stderr: new PassThrough(),
+    env,
+    cwd: ROOT,
+    homedir: home,
+    platform: process.platform,
+    now: () => clock,
+    sleep: (ms) => {
+      clock += ms;
+      for (owed += (ms / 1000) * linesPerSecond; owed >= 1; owed--)
+        log.append(`[ ${String(++n).padStart(6)} ] busy\r\n`);
+      return Promise.resolve();
+    },
+  });
+  if (code !== 0) throw new Error(`bench: console log --follow exited ${code}`);
+  const requests = sim.requests('compute').filter((e) => e.path.endsWith('/action')).length;
+  return { requests, lines: printed.split('\n').length - 1 };
+}
+
 const sim = await Simulator.start();
+const follows: Array<{ name: string; requests: number; lines: number }> = [];
 const results: Result[] = [];
 try {
   const osc = [process.execPath, BIN];
@@ -135,6 +175,11 @@ try {
   results.push(
     await measure(sim, 'console view <name> --print (spice-direct)', [...osc, 'console', 'view', 'web-1', '--print']),
   );
+  for (const [name, rate] of [
+    ['console log --follow, 60 s, quiet log', 0],
+    ['console log --follow, 60 s, 20 lines/s', 20],
+  ] as const)
+    follows.push({ name, ...(await followMinute(sim, rate)) });
   sim.addFault({ action: { kind: 'latency', ms: 50 } });
   results.push(await measure(sim, 'console get <name>, 50 ms latency', [...osc, 'console', 'get', 'web-1']));
   results.push(await measure(sim, 'console get <uuid>, 50 ms latency', [...osc, 'console', 'get', SERVER_IDS.web1]));
@@ -187,6 +232,9 @@ process.stdout.write(
   `osconsole bench: median of ${RUNS} runs each, Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${extraCa}\n\n`,
 );
 process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+process.stdout.write(
+  `\n${follows.map((f) => `${f.name}: ${f.requests} requests, ${f.lines} lines printed`).join('\n')}\n`,
+);
 const report = {
   date: new Date().toISOString(),
   node: process.version,
@@ -195,6 +243,7 @@ const report = {
   node_extra_ca_certs: Boolean(env.NODE_EXTRA_CA_CERTS),
   version: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
   results,
+  follows,
 };
 mkdirSync(dirname(args.out as string), { recursive: true });
 writeFileSync(args.out as string, `${JSON.stringify(report, null, 2)}\n`);
