@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange, RecordSpec } from './realcloud.js';
+import { consoleOutputSuite } from './console-output-suite.js';
 import { call, describeReal, novaRoot, tokenFor } from './realcloud.js';
 
 type Json = any;
@@ -671,6 +672,8 @@ describeReal('real Nova', (f) => {
       expect(r.json).toEqual({ badRequest: { code: 400, message: 'There is no such action: os-getMKSConsole' } });
     });
   });
+
+  consoleOutputSuite({ v21, server, tokens: () => ({ demo, reader }), prefix: '', readerStatus: 200 });
 
   describe('os-console-auth-tokens', () => {
     const tokenOf = async (protocol: string, type: string, mv = '2.8'): Promise<string> => {

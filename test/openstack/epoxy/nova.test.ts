@@ -14,6 +14,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange, RecordSpec } from '../realcloud.js';
+import { consoleOutputSuite } from '../console-output-suite.js';
 import { call, describeReal, novaRoot, tokenFor } from '../realcloud.js';
 import { UUID, consoleToken, escapeRe, novaConf } from './epoxy.js';
 
@@ -246,6 +247,8 @@ describeReal('real Nova 31 (Epoxy)', (f) => {
       expect(r.json.forbidden.message).toMatch(/^Policy doesn't allow os_compute_api:os-remote-consoles/);
     });
   });
+
+  consoleOutputSuite({ v21, server, tokens: () => ({ demo, reader }), prefix: 'epoxy/', readerStatus: 403 });
 
   describe('os-console-auth-tokens', () => {
     const tokenOf = async (protocol: string, type: string): Promise<string> => {
