@@ -4,10 +4,11 @@
  * a temporary prefix works: `osconsole --version`, a login and a `console get`
  * against the simulator, the man page where man finds it.
  * Run by `npm run test:package` (and .ci/run); it needs the npm registry for
- * the package's dependencies.
+ * the package's dependencies. OSCONSOLE_TEST_NODE names another Node binary to
+ * run the installed package with (.ci/run: the official 20, 22 and 24).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +18,8 @@ import { Simulator } from '../sim/index.js';
 
 const run = promisify(execFile);
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** The Node that runs the installed package (the bin's `#!/usr/bin/env node` would take the PATH's). */
+const NODE = process.env.OSCONSOLE_TEST_NODE || process.execPath;
 
 let dir: string;
 let tarball: string;
@@ -33,7 +36,10 @@ beforeAll(async () => {
     cwd: dir,
     maxBuffer: 1 << 24,
   });
-  bin = join(dir, 'prefix', 'bin', 'osconsole');
+  // runCli's `binary` is one executable: a wrapper that runs the installed bin with NODE.
+  const script = join(dir, 'prefix', 'lib', 'node_modules', 'osconsole', 'bin', 'osconsole.js');
+  writeFileSync(join(dir, 'osconsole-with-node'), `#!/bin/sh\nexec "${NODE}" "${script}" "$@"\n`, { mode: 0o755 });
+  bin = join(dir, 'osconsole-with-node');
   sim = await Simulator.start();
 }, 300_000);
 
@@ -55,10 +61,12 @@ describe('npm pack', () => {
   });
 });
 
-describe('installed globally from the tarball', () => {
-  it('osconsole --version', async () => {
+describe(`installed globally from the tarball, run by Node ${process.env.OSCONSOLE_TEST_NODE ? '(OSCONSOLE_TEST_NODE)' : process.version}`, () => {
+  it('osconsole --version, on the Node asked for', async () => {
     const { stdout } = await run(bin, ['--version']);
     expect(stdout).toBe(`${VERSION}\n`);
+    const { stdout: v } = await run(NODE, ['--version']);
+    process.stderr.write(`package tier: installed osconsole run by Node ${v.trim()}\n`);
   });
 
   it('logs in and gets a console URL from the simulator', async () => {
@@ -72,6 +80,31 @@ describe('installed globally from the tarball', () => {
       expect(get.stdout).toMatch(
         /^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/vnc_lite\.html\?path=%3Ftoken%3D[0-9a-f-]{36}\n$/,
       );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("a cached console get loads neither Node's own undici nor tls (http://), on Node 22 and 24 too", async () => {
+    // Node 22/24: an ES import of node:http would load both (its lazy WebSocket getters).
+    const home = mkdtempSync(join(tmpdir(), 'osconsole-pack-home-'));
+    try {
+      const hook = join(home, 'modules.mjs');
+      const out = join(home, 'modules.json');
+      writeFileSync(
+        hook,
+        `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
+      );
+      const env = cleanEnv(home, sim.env('demo'));
+      expect((await runCli(['login'], { env, binary: bin })).code).toBe(0);
+      const get = await runCli(['console', 'get', 'web-1'], {
+        env: { ...env, NODE_OPTIONS: `--import=${hook}` },
+        binary: bin,
+      });
+      expect(get.code, get.stderr).toBe(0);
+      const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
+      expect(loaded.length).toBeGreaterThan(50);
+      expect(loaded.filter((m) => /internal\/deps\/undici|^NativeModule (tls|_tls_wrap|http2)$/.test(m))).toEqual([]);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
