@@ -5,7 +5,8 @@
  * Start-up figures before and after are in the README ("Speed").
  * `open` stays external: it finds its helper scripts next to its own files.
  */
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
@@ -19,8 +20,43 @@ const noHttp2: Plugin = {
   name: 'osconsole-no-http2',
   setup(b) {
     b.onResolve({ filter: /[\\/]client-h2\.js$/ }, (args) => ({ path: args.path, namespace: 'osconsole-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'osconsole-stub' }, () => ({
+    b.onLoad({ filter: /[\\/]client-h2\.js$/, namespace: 'osconsole-stub' }, () => ({
       contents: "module.exports = function connectH2 () { throw new Error('osconsole: HTTP/2 is not supported') }",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * `open` stays an ES module of its own (it finds its xdg-open next to its files), and a
+ * vm.Script can import() it only through an experimental loader that warns on stderr: in
+ * hot.cjs, `open` is a stand-in whose default export asks boot.js to import the real one.
+ */
+const openThroughBoot: Plugin = {
+  name: 'osconsole-open-through-boot',
+  setup(b) {
+    b.onResolve({ filter: /^open$/ }, (args) => ({ path: args.path, namespace: 'osconsole-open' }));
+    b.onLoad({ filter: /.*/, namespace: 'osconsole-open' }, () => ({
+      contents:
+        'module.exports = { default: (...args) => globalThis.__osconsoleImportOpen().then((m) => m.default(...args)) }',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * @inquirer/prompts' editor prompt (never used: osconsole asks with input, password and
+ * select) pulls in @inquirer/external-editor and with it iconv-lite and chardet, ~650 KiB.
+ */
+const noExternalEditor: Plugin = {
+  name: 'osconsole-no-external-editor',
+  setup(b) {
+    b.onResolve({ filter: /^@inquirer\/external-editor$/ }, (args) => ({
+      path: args.path,
+      namespace: 'osconsole-stub',
+    }));
+    b.onLoad({ filter: /^@inquirer\/external-editor$/, namespace: 'osconsole-stub' }, () => ({
+      contents: "export function editAsync () { throw new Error('osconsole: the editor prompt is not included') }",
       loader: 'js',
     }));
   },
@@ -46,6 +82,44 @@ await build({
     js: "import { createRequire as __osconsoleCreateRequire } from 'node:module'; const require = __osconsoleCreateRequire(import.meta.url);",
   },
   legalComments: 'linked',
-  plugins: [noHttp2],
+  plugins: [noHttp2, noExternalEditor],
+  logLevel: 'warning',
+});
+
+/**
+ * The hot path as one CommonJS file (dist/bundle/hot.cjs), every module in it:
+ * boot.js compiles it with vm.Script and a V8 code cache, which an ES module
+ * cannot have, for `console get`, `status` and `--help` (src/boot.ts). Its
+ * SHA-256 goes into hot.json: the cache is keyed by it, as V8's own check of
+ * cached data only compares the source's length.
+ */
+await build({
+  absWorkingDir: root,
+  entryPoints: ['dist/src/main.js'],
+  outfile: `${outdir}/hot.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.18',
+  // import.meta.url has no CommonJS meaning: the file's own URL, from __filename.
+  define: { 'import.meta.url': '__osconsoleUrl' },
+  banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  legalComments: 'linked',
+  plugins: [noHttp2, noExternalEditor, openThroughBoot],
+  logLevel: 'warning',
+});
+const hot = readFileSync(`${outdir}/hot.cjs`);
+writeFileSync(`${outdir}/hot.json`, `${JSON.stringify({ sha256: createHash('sha256').update(hot).digest('hex') })}\n`);
+
+/** The loader bin/osconsole.js imports first: small, and no dependency but Node's. */
+await build({
+  absWorkingDir: root,
+  entryPoints: { boot: 'dist/src/boot.js' },
+  outdir,
+  bundle: true,
+  external: ['open'],
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
   logLevel: 'warning',
 });
