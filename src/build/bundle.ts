@@ -101,6 +101,11 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20.18',
+  // No comments or indentation: a third less to read and scan at every start, and pure ASCII
+  // (esbuild escapes the rest), which boot.js reads as latin1 into a one-byte string, 10× faster
+  // than decoding UTF-8.
+  minifyWhitespace: true,
+  charset: 'ascii',
   // import.meta.url has no CommonJS meaning: the file's own URL, from __filename.
   define: { 'import.meta.url': '__osconsoleUrl' },
   banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -109,6 +114,7 @@ await build({
   logLevel: 'warning',
 });
 const hot = readFileSync(`${outdir}/hot.cjs`);
+if (hot.some((byte) => byte > 0x7f)) throw new Error('dist/bundle/hot.cjs is not ASCII: boot.js reads it as latin1');
 writeFileSync(`${outdir}/hot.json`, `${JSON.stringify({ sha256: createHash('sha256').update(hot).digest('hex') })}\n`);
 
 /** The loader bin/osconsole.js imports first: small, and no dependency but Node's. */

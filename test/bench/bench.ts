@@ -8,7 +8,14 @@
  *   one (in-process, on a clock that the waits move: 60 s in a moment).
  * Prints a table and writes JSON (.bench/latest.json, or --out FILE).
  *
- *   npm run bench -- [--runs 15] [--out FILE]
+ * Then, per Node version (this one, and each binary in --node or
+ * OSCONSOLE_BENCH_NODES, colon-separated): bare `node -e 0`, a minimal
+ * node:http script making console get's two requests (the floor), --help and
+ * console get by name and by UUID with a warm code cache, and by UUID without
+ * it (OSCONSOLE_NO_CODE_CACHE=1), run interleaved, as ratios to `node -e 0`,
+ * with and without NODE_EXTRA_CA_CERTS when it is set; peak RSS of a get.
+ *
+ *   npm run bench -- [--runs 15] [--out FILE] [--node /path/to/node ...]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { PassThrough } from 'node:stream';
 import { SERVER_IDS, Simulator } from '../sim/index.js';
 import { main } from '../../src/cli.js';
+import { issueToken } from '../helpers/sim.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** OSCONSOLE_BENCH_BIN measures another build (e.g. an older checkout) with this same script. */
@@ -27,8 +35,14 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '15' },
     out: { type: 'string', default: join(ROOT, '.bench', 'latest.json') },
+    node: { type: 'string', multiple: true, default: [] },
   },
 });
+const NODES = [
+  process.execPath,
+  ...(args.node as string[]),
+  ...(process.env.OSCONSOLE_BENCH_NODES ?? '').split(':').filter(Boolean),
+];
 const RUNS = Number(args.runs);
 const TIME = ['/usr/bin/time', '/bin/time'].find((p) => spawnSync(p, ['-f', '%M', 'true']).status === 0);
 
@@ -65,8 +79,10 @@ function once(
   const argv = rss && TIME ? [TIME, '-f', '%M', ...cmd] : cmd;
   return new Promise((resolve) => {
     const started = performance.now();
+    // An empty value unsets the variable (NODE_EXTRA_CA_CERTS: Node would try to read "").
+    const childEnv = Object.fromEntries(Object.entries({ ...env, ...extraEnv }).filter(([, v]) => v !== ''));
     const child = spawn(argv[0] as string, argv.slice(1), {
-      env: { ...env, ...extraEnv },
+      env: childEnv,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -153,7 +169,74 @@ async function followMinute(sim: Simulator, linesPerSecond: number): Promise<{ r
   return { requests, lines: printed.split('\n').length - 1 };
 }
 
+interface NodeRow {
+  node: string;
+  extra_ca: boolean;
+  scenario: string;
+  median_ms: number;
+  ratio_to_node: number;
+  peak_rss_mib: number | null;
+}
+
+/** The floor: console get's two requests (the server list by name, the console) with node:http and nothing else. */
+function floorScript(base: string, token: string): string {
+  return `const http = require('node:http');
+const call = (method, path, body) => new Promise((ok, fail) => {
+  const req = http.request(${JSON.stringify(base)} + path, { method, headers: { 'X-Auth-Token': ${JSON.stringify(token)}, 'Content-Type': 'application/json', 'OpenStack-API-Version': 'compute 2.99' } }, (res) => { let t = ''; res.on('data', (d) => (t += d)); res.on('end', () => ok(JSON.parse(t))); });
+  req.on('error', fail);
+  req.end(body);
+});
+call('GET', '/servers/detail?name=%5Eweb-1%24').then((r) => call('POST', '/servers/' + r.servers[0].id + '/remote-consoles', JSON.stringify({ remote_console: { protocol: 'vnc', type: 'novnc' } }))).then((r) => process.stdout.write(r.remote_console.url + '\\n'));
+`;
+}
+
+/** Each scenario once per round, rounds interleaved, on each Node; ratios to that Node's `node -e 0`. */
+async function perNode(sim: Simulator): Promise<NodeRow[]> {
+  const floor = join(home, 'floor.cjs');
+  writeFileSync(floor, floorScript(`${sim.url}/compute/v2.1`, await issueToken(sim, 'demo')));
+  const rows: NodeRow[] = [];
+  const caVariants = env.NODE_EXTRA_CA_CERTS ? [true, false] : [false];
+  for (const node of NODES) {
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    for (const extraCa of caVariants) {
+      const extra: Record<string, string> = extraCa ? {} : { NODE_EXTRA_CA_CERTS: '' };
+      const scenarios: Array<[string, string[], Record<string, string>]> = [
+        ['node -e 0', [node, '-e', '0'], {}],
+        ['node:http, the same two requests (the floor)', [node, floor], {}],
+        ['osconsole --help', [node, BIN, '--help'], {}],
+        ['console get <name>', [node, BIN, 'console', 'get', 'web-1'], {}],
+        ['console get <uuid>', [node, BIN, 'console', 'get', SERVER_IDS.web1], {}],
+        [
+          'console get <uuid>, no code cache',
+          [node, BIN, 'console', 'get', SERVER_IDS.web1],
+          { OSCONSOLE_NO_CODE_CACHE: '1' },
+        ],
+      ];
+      const times = scenarios.map(() => [] as number[]);
+      for (const [, cmd, e] of scenarios) await once(cmd, { ...extra, ...e }); // warm the caches
+      for (let i = 0; i < RUNS; i++)
+        for (const [j, [, cmd, e]] of scenarios.entries()) times[j]!.push((await once(cmd, { ...extra, ...e })).ms);
+      const base = median(times[0]!);
+      for (const [j, [name, cmd, e]] of scenarios.entries()) {
+        const rss = name.startsWith('console get <uuid>')
+          ? (await once(cmd, { ...extra, ...e }, true)).rssKiB
+          : undefined;
+        rows.push({
+          node: version,
+          extra_ca: extraCa,
+          scenario: name,
+          median_ms: round(median(times[j]!)),
+          ratio_to_node: round(median(times[j]!) / base),
+          peak_rss_mib: rss ? round(rss / 1024) : null,
+        });
+      }
+    }
+  }
+  return rows;
+}
+
 const sim = await Simulator.start();
+const versions: NodeRow[] = [];
 const follows: Array<{ name: string; requests: number; lines: number }> = [];
 const results: Result[] = [];
 try {
@@ -180,6 +263,7 @@ try {
     ['console log --follow, 60 s, 20 lines/s', 20],
   ] as const)
     follows.push({ name, ...(await followMinute(sim, rate)) });
+  versions.push(...(await perNode(sim)));
   sim.addFault({ action: { kind: 'latency', ms: 50 } });
   results.push(await measure(sim, 'console get <name>, 50 ms latency', [...osc, 'console', 'get', 'web-1']));
   results.push(await measure(sim, 'console get <uuid>, 50 ms latency', [...osc, 'console', 'get', SERVER_IDS.web1]));
@@ -232,6 +316,11 @@ process.stdout.write(
   `osconsole bench: median of ${RUNS} runs each, Node ${process.version}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB${extraCa}\n\n`,
 );
 process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+process.stdout.write("\nPer Node version (interleaved runs; ratio to that Node's node -e 0):\n");
+for (const r of versions)
+  process.stdout.write(
+    `${r.node.padEnd(9)} ${r.extra_ca ? 'CA  ' : 'noCA'}  ${r.scenario.padEnd(46)} ${String(r.median_ms).padStart(7)} ms  ${`${r.ratio_to_node}×`.padStart(6)}${r.peak_rss_mib ? `  ${r.peak_rss_mib} MiB` : ''}\n`,
+  );
 process.stdout.write(
   `\n${follows.map((f) => `${f.name}: ${f.requests} requests, ${f.lines} lines printed`).join('\n')}\n`,
 );
@@ -243,6 +332,7 @@ const report = {
   node_extra_ca_certs: Boolean(env.NODE_EXTRA_CA_CERTS),
   version: (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
   results,
+  versions,
   follows,
 };
 mkdirSync(dirname(args.out as string), { recursive: true });
