@@ -4,7 +4,8 @@
  * Sources: nova/api/openstack/compute/console_output.py (404/409/501, the
  * control-character strip), schemas/console_output.py (`length`: integer,
  * "-?[0-9]+" string or null, minimum -1, no other key), compute/manager.py
- * _tail_log, nova/virt/fake.py get_console_output ('FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE').
+ * _tail_log, nova/virt/fake.py get_console_output ('FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE'),
+ * compute/api.py get_console_output's @check_instance_host (no host: InstanceNotReady, 409).
  */
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from './realcloud.js';
@@ -13,7 +14,10 @@ import { call } from './realcloud.js';
 export interface ConsoleOutputTier {
   v21: string;
   server: string;
-  tokens: () => { demo: string; reader: string };
+  tokens: () => { demo: string; reader: string; admin: string };
+  /** The tier's image and flavor (the demo server's), to boot a server that gets no host. */
+  imageId: string;
+  flavorId: string;
   /** '' for Zed's fixtures, 'epoxy/' for Epoxy's. */
   prefix: string;
   /** What a reader gets: 200 under Zed's legacy policy defaults, 403 once the 2023.1 defaults are enforced. */
@@ -28,8 +32,9 @@ export function consoleOutputSuite(t: ConsoleOutputTier): void {
       inner: unknown,
       name: string,
       description: string,
-      as: 'demo' | 'reader' = 'demo',
+      as: 'demo' | 'reader' | 'admin' = 'demo',
       server = t.server,
+      placeholder = '<unknown_server_id>',
     ) =>
       call(
         `${t.v21}/servers/${server}/action`,
@@ -38,7 +43,7 @@ export function consoleOutputSuite(t: ConsoleOutputTier): void {
           name: `${t.prefix}nova-console-output-${name}`,
           description,
           as,
-          ...(server === t.server ? {} : { replace: { [server]: '<unknown_server_id>' } }),
+          ...(server === t.server ? {} : { replace: { [server]: placeholder } }),
         },
       );
     const expect400 = (r: Exchange, message: string) => {
@@ -89,6 +94,59 @@ export function consoleOutputSuite(t: ConsoleOutputTier): void {
       const r = await output({}, 'server-404', 'unknown server: 404', 'demo', id);
       expect(r.status).toBe(404);
       expect(r.json).toEqual({ itemNotFound: { code: 404, message: `Instance ${id} could not be found.` } });
+    });
+
+    it('a server with no host (admin forced it onto a host that does not exist: NoValidHost, ERROR): 409', async () => {
+      // compute/api.py: get_console_output is @check_instance_host(): no instance.host raises
+      // InstanceNotReady, which console_output.py turns into a 409. Forcing a host
+      // (availability_zone "nova:<host>") is admin-only, so the server is admin's.
+      const admin = t.tokens().admin;
+      const created = await call(`${t.v21}/servers`, {
+        token: admin,
+        microversion: 'compute 2.37',
+        body: {
+          server: {
+            name: 'osconsole-no-host',
+            imageRef: t.imageId,
+            flavorRef: t.flavorId,
+            networks: 'none',
+            availability_zone: 'nova:osconsole-no-such-host',
+          },
+        },
+      });
+      expect(created.status, created.text).toBe(202);
+      const id: string = created.json.server.id;
+      const show = () => call(`${t.v21}/servers/${id}`, { token: admin });
+      try {
+        let s = await show();
+        for (let i = 0; i < 120 && s.status === 200 && s.json.server.status === 'BUILD'; i++) {
+          await new Promise((res) => setTimeout(res, 250));
+          s = await show();
+        }
+        expect(s.status).toBe(200);
+        expect(s.json.server.status).toBe('ERROR');
+        expect(s.json.server['OS-EXT-SRV-ATTR:host']).toBeNull();
+        expect(s.json.server.fault.message).toMatch(/^No valid host was found/);
+        const r = await output(
+          {},
+          'no-host-409',
+          'a server with no host (ERROR after NoValidHost), as its owner admin: 409',
+          'admin',
+          id,
+          '<no_host_server_id>',
+        );
+        expect(r.status).toBe(409);
+        expect(r.json).toEqual({ conflictingRequest: { code: 409, message: `Instance ${id} is not ready` } });
+      } finally {
+        const d = await call(`${t.v21}/servers/${id}`, { method: 'DELETE', token: admin });
+        expect(d.status).toBe(204);
+        let gone = await show();
+        for (let i = 0; i < 120 && gone.status !== 404; i++) {
+          await new Promise((res) => setTimeout(res, 250));
+          gone = await show();
+        }
+        expect(gone.status).toBe(404);
+      }
     });
 
     it(`a reader: ${t.readerStatus}`, async () => {

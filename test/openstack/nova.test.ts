@@ -673,7 +673,15 @@ describeReal('real Nova', (f) => {
     });
   });
 
-  consoleOutputSuite({ v21, server, tokens: () => ({ demo, reader }), prefix: '', readerStatus: 200 });
+  consoleOutputSuite({
+    v21,
+    server,
+    tokens: () => ({ demo, reader, admin }),
+    imageId: f.server.image_id,
+    flavorId: f.server.flavor_id,
+    prefix: '',
+    readerStatus: 200,
+  });
 
   describe('os-console-auth-tokens', () => {
     const tokenOf = async (protocol: string, type: string, mv = '2.8'): Promise<string> => {

@@ -248,7 +248,15 @@ describeReal('real Nova 31 (Epoxy)', (f) => {
     });
   });
 
-  consoleOutputSuite({ v21, server, tokens: () => ({ demo, reader }), prefix: 'epoxy/', readerStatus: 403 });
+  consoleOutputSuite({
+    v21,
+    server,
+    tokens: () => ({ demo, reader, admin }),
+    imageId: f.server.image_id,
+    flavorId: f.server.flavor_id,
+    prefix: 'epoxy/',
+    readerStatus: 403,
+  });
 
   describe('os-console-auth-tokens', () => {
     const tokenOf = async (protocol: string, type: string): Promise<string> => {
