@@ -75,6 +75,8 @@ function idMap(): Record<string, string> {
     '<appcred_id>': APP_CREDENTIAL.id,
     '<server_id>': SERVER_IDS.web1,
     '<unknown_server_id>': UNKNOWN_SERVER,
+    // The tier's server that never got a host (ERROR after NoValidHost); the simulator's building-vm has none either.
+    '<no_host_server_id>': SERVER_IDS.building,
     '<admin_role_id>': ROLE_IDS.admin,
     '<member_role_id>': ROLE_IDS.member,
     '<reader_role_id>': ROLE_IDS.reader,
