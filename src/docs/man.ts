@@ -45,6 +45,14 @@ const ENV_EXTRA: Array<[string, string]> = [
     'The directory of the session cache (default: $XDG_CONFIG_HOME/osconsole, ~/.config/osconsole).',
   ],
   ['OSCONSOLE_DEBUG', 'As --debug.'],
+  [
+    'OSCONSOLE_NO_CODE_CACHE',
+    "When 1, console get, status and --help load like other commands, without the V8 code cache kept in the config directory's cache/.",
+  ],
+  [
+    'OSCONSOLE_BOOT_TRACE',
+    'When set, a line on stderr says how the CLI was loaded (code cache or not) and how long it took.',
+  ],
   ['OSCONSOLE_TIMEOUT', 'As --timeout.'],
   [
     'HTTPS_PROXY, HTTP_PROXY, NO_PROXY',
