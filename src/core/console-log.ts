@@ -13,7 +13,7 @@ import type { Fetch } from './log-lines.js';
 import { LogTracker, lastLines, maybeCut, removeDebris } from './log-lines.js';
 import type { Interaction, Runtime } from './runtime.js';
 import type { ServerRef } from './servers.js';
-import { checkServerArgument, resolveServer, serverGone, serverLabel } from './servers.js';
+import { checkServerArgument, resolveServer, serverLabel } from './servers.js';
 import type { WaitProgress } from './wait.js';
 
 export interface LogRequest {
@@ -168,7 +168,12 @@ function explainLogError(err: unknown, server: ServerRef): unknown {
   const label = serverLabel(server);
   switch (status) {
     case 404:
-      if (/^Instance .* could not be found/.test(message)) return serverGone(server, err);
+      // Nova's own words for a server id it does not know (by UUID there was no lookup before).
+      if (/^Instance .* could not be found/.test(message))
+        return new OsconsoleError('E_NOT_FOUND', `no server ${label} visible to this session`, {
+          ...opts,
+          hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)',
+        });
       return new OsconsoleError('E_NOT_FOUND', `server ${label} has no console log (yet): ${message}${rid}`, opts);
     case 409:
       return new OsconsoleError('E_CONFLICT', `server ${label} has no console log yet: ${message}${rid}`, {

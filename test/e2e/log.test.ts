@@ -392,6 +392,15 @@ describe("Nova's refusals", () => {
     expect(r.stdout).toBe('');
   });
 
+  it('a server id Nova does not know: exit 4, "no server … visible", as console get says', async () => {
+    await start();
+    const r = await log(['5b2d7c6e-7e0b-4c3b-9d57-0d9e5a1f0c11']);
+    expectExit(r, 4);
+    expect(r.stderr).toBe(
+      'osconsole: no server 5b2d7c6e-7e0b-4c3b-9d57-0d9e5a1f0c11 visible to this session; check the id, the project (--os-project-name) and the region (--os-region-name)\n',
+    );
+  });
+
   it('a reader: 403, exit 8, the policy and the role it needs', async () => {
     await start({}, 'reader');
     const r = await log(['web-1']);
