@@ -65,6 +65,11 @@ try {
     'root\rsecret\runame -a\r',
   );
   process.stdout.write('\n');
+  await run(
+    'its boot log, through the line a CI script waits for (exit 124 if it does not come within --for)',
+    ['console', 'log', 'web-1', '--until', 'cloud-init.* finished', '--for', '10s'],
+    {},
+  );
   const admin = { ...sim.env('admin'), OS_PROJECT_NAME: 'demo', OS_CLOUD_NAME: 'demo-admin' };
   await run('log in as an admin of project demo (a second session)', ['login'], admin);
   const out = await run(
