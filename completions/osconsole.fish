@@ -185,7 +185,7 @@ complete -c osconsole -n '__osconsole_at "console log"' -l follow -s f -d 'keep 
 complete -c osconsole -n '__osconsole_at "console log"' -l interval -x -d 'time between polls while following; it grows while the log is quiet'
 complete -c osconsole -n '__osconsole_at "console log"' -l until -x -d 'stop with exit 0 at the first line that matches (a JavaScript regular expression)'
 complete -c osconsole -n '__osconsole_at "console log"' -l for -x -d 'follow for at most DURATION; with --until, the longest wait (then exit 124)'
-complete -c osconsole -n '__osconsole_at "console log"' -l wait -x -d 'if the server has no host yet (building), poll it until ACTIVE for up to DURATION (default 10m)'
+complete -c osconsole -n '__osconsole_at "console log"' -l wait -x -d 'if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default 10m)'
 complete -c osconsole -n '__osconsole_at "console log"' -l raw -d 'keep the "[0;32m" debris Nova leaves of colour and cursor escapes'
 complete -c osconsole -n '__osconsole_at "console log"' -l json -d 'print {"server", "lines", "truncated"}; with --follow, one {"line"} object per line'
 complete -c osconsole -n '__osconsole_at "console log"' -l all-projects -d 'look the name up in every project (admins)'

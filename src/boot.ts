@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { configDir } from './config/paths.js';
+import { VERSION } from './version.js';
 
 export interface Cli {
   main(argv: string[], deps: unknown): Promise<number>;
@@ -107,10 +108,7 @@ function loadHot(env: NodeJS.ProcessEnv): Loaded {
 }
 
 function cacheName(sha256: string): string {
-  const version = (
-    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  ).version;
-  return `hot-${version}-${sha256.slice(0, 16)}-node${process.version}-${process.arch}.v8`;
+  return `hot-${VERSION}-${sha256.slice(0, 16)}-node${process.version}-${process.arch}.v8`;
 }
 
 /** The config directory's cache/, made 0700 if need be; undefined when it is not safely ours. */

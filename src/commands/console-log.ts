@@ -2,10 +2,11 @@
 import { Argument, InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import type { App } from '../cli/app.js';
-import { DEFAULT_WAIT, formatDuration, parseDuration } from '../cli/duration.js';
+import { formatDuration, parseDuration } from '../cli/duration.js';
 import type { Context } from '../context.js';
 import { OsconsoleError, usageError } from '../errors.js';
 import { addCloudOptions, selectionOf } from './cloud-options.js';
+import { waitFor, waitOption } from './wait-option.js';
 
 interface LogOptions {
   lines?: number;
@@ -48,12 +49,7 @@ export function registerLog(group: Command, app: App): void {
         'follow for at most DURATION; with --until, the longest wait (then exit 124)',
       ).argParser((raw: string) => parseDuration(raw, '--for')),
     )
-    .addOption(
-      new Option(
-        '--wait [duration]',
-        `if the server has no host yet (building), poll it until ACTIVE for up to DURATION (default ${DEFAULT_WAIT})`,
-      ).argParser((raw: string) => parseDuration(raw, '--wait')),
-    )
+    .addOption(waitOption())
     .option('--raw', 'keep the "[0;32m" debris Nova leaves of colour and cursor escapes')
     .option('--json', 'print {"server", "lines", "truncated"}; with --follow, one {"line"} object per line')
     .option('--all-projects', 'look the name up in every project (admins)');
@@ -81,7 +77,7 @@ Examples:
         throw usageError('--for bounds --follow or --until; without them the log is printed once');
       const { consoleLog } = await import('../core/console-log.js');
       const { LogPrinter } = await import('../output/log-format.js');
-      const { waitText } = await import('../output/attach-format.js');
+      const { showWait } = await import('../output/attach-format.js');
       const { watchSignals } = await import('../ui/signals.js');
       const { serverLabel } = await import('../core/servers.js');
       const mode = opts.json ? (opts.follow ? 'jsonl' : 'json') : 'text';
@@ -104,14 +100,7 @@ Examples:
           forMs: opts.for,
           raw: opts.raw === true,
           signal: abort.signal,
-          wait:
-            opts.wait === undefined
-              ? undefined
-              : {
-                  timeoutMs: opts.wait,
-                  onProgress: (p: Parameters<typeof waitText>[0]) =>
-                    ctx.output.status(waitText(p), `${p.status}/${p.taskState ?? ''}`),
-                },
+          wait: waitFor(opts.wait, (p) => showWait(ctx.output, p)),
         };
         if (opts.until && !opts.follow && ctx.output.stderrIsTTY)
           ctx.output.status(`waiting for a line that matches /${opts.until.source}/…`, 'until');

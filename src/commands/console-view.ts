@@ -13,7 +13,8 @@ import { planView } from '../core/view.js';
 import { openTunnel } from '../core/tunnel.js';
 import { serverLabel } from '../core/servers.js';
 import { showTunnelEvent } from '../output/tunnel-format.js';
-import { waitText } from '../output/attach-format.js';
+import { showWait } from '../output/attach-format.js';
+import { waitFor } from './wait-option.js';
 import { watchSignals } from '../ui/signals.js';
 import type { ViewerChoice, ViewerRun } from '../viewer/launch.js';
 import { checkDisplay, chooseViewer, startViewer } from '../viewer/launch.js';
@@ -44,14 +45,7 @@ export async function runView(ctx: Context, sel: Selection, server: string, opts
       type: opts.type,
       direct: opts.direct === true,
       spiceCa: ca,
-      wait:
-        opts.wait === undefined
-          ? undefined
-          : {
-              timeoutMs: opts.wait,
-              onProgress: (p: Parameters<typeof waitText>[0]) =>
-                ctx.output.status(waitText(p), `${p.status}/${p.taskState ?? ''}`),
-            },
+      wait: waitFor(opts.wait, (p) => showWait(ctx.output, p)),
     };
     const planning = planView(ctx, sel, req, await ctx.interaction()).finally(() => ctx.output.clearStatus());
     const plan = await Promise.race([planning, signals.stopped]);

@@ -14,12 +14,12 @@ import {
   PROTOCOL_CHOICES,
 } from '../openstack/console-types.js';
 import { addCloudOptions, selectionOf } from './cloud-options.js';
-import { DEFAULT_WAIT, parseDuration } from '../cli/duration.js';
-import type { WaitProgress } from '../core/wait.js';
+import { parseDuration } from '../cli/duration.js';
 import type { ViewOptions } from './console-view.js';
 import { OsconsoleError } from '../errors.js';
 import { registerCheck } from './console-check.js';
 import { registerLog } from './console-log.js';
+import { waitFor, waitOption } from './wait-option.js';
 
 export function register(program: Command, app: App): void {
   const group = program
@@ -32,14 +32,6 @@ export function register(program: Command, app: App): void {
   registerLog(group, app);
   registerInspect(group, app);
   registerCheck(group, app);
-}
-
-/** `--wait[=DURATION]` (a bare --wait is turned into --wait=10m before parsing: cli/duration.ts). */
-function waitOption(): Option {
-  return new Option(
-    '--wait [duration]',
-    `if the server is not ready (building, no host yet), poll it until ACTIVE for up to DURATION (default ${DEFAULT_WAIT})`,
-  ).argParser((raw: string) => parseDuration(raw, '--wait'));
 }
 
 function registerGet(group: Command, app: App): void {
@@ -84,13 +76,13 @@ Examples:
     app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
       const { getConsole } = await import('../core/console.js');
       const { printConsole } = await import('../output/console-format.js');
-      const { waitText } = await import('../output/attach-format.js');
+      const { showWait } = await import('../output/attach-format.js');
       const req = {
         server,
         type: opts.type,
         protocol: opts.protocol,
         allProjects: opts.allProjects === true,
-        wait: waitFor(opts.wait, (p) => ctx.output.status(waitText(p), `${p.status}/${p.taskState ?? ''}`)),
+        wait: waitFor(opts.wait, (p) => showWait(ctx.output, p)),
       };
       const result = await getConsole(ctx, selectionOf(command, ctx), req, await ctx.interaction()).finally(() =>
         ctx.output.clearStatus(),
@@ -139,10 +131,6 @@ interface GetOptions {
   json?: boolean;
   /** --wait, in ms. */
   wait?: number;
-}
-
-function waitFor(ms: number | undefined, onProgress: (p: WaitProgress) => void) {
-  return ms === undefined ? undefined : { timeoutMs: ms, onProgress };
 }
 
 interface AttachOptions {
@@ -273,7 +261,7 @@ Examples:
       const { openTunnel } = await import('../core/tunnel.js');
       const { printTunnel, showTunnelEvent, tunnelBanner } = await import('../output/tunnel-format.js');
       const { watchSignals } = await import('../ui/signals.js');
-      const { waitText } = await import('../output/attach-format.js');
+      const { showWait } = await import('../output/attach-format.js');
       warnIfExposed(ctx.output, opts.address);
       const signals = watchSignals(ctx.deps);
       try {
@@ -283,7 +271,7 @@ Examples:
           address: opts.address,
           port: opts.port,
           once: opts.once === true,
-          wait: waitFor(opts.wait, (p) => ctx.output.status(waitText(p), `${p.status}/${p.taskState ?? ''}`)),
+          wait: waitFor(opts.wait, (p) => showWait(ctx.output, p)),
         };
         const opening = openTunnel(ctx, selectionOf(command, ctx), req, await ctx.interaction(), (e) =>
           showTunnelEvent(ctx.output, e),

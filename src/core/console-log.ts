@@ -8,7 +8,7 @@ import type { Selection } from '../config/resolve.js';
 import { OsconsoleError } from '../errors.js';
 import { getConsoleOutput } from '../openstack/compute.js';
 import { ComputeSession } from './compute-session.js';
-import { waitingFor } from './console.js';
+import { unknownServer, waitingFor } from './console.js';
 import type { Fetch } from './log-lines.js';
 import { LogTracker, lastLines, maybeCut, removeDebris } from './log-lines.js';
 import type { Interaction, Runtime } from './runtime.js';
@@ -168,12 +168,7 @@ function explainLogError(err: unknown, server: ServerRef): unknown {
   const label = serverLabel(server);
   switch (status) {
     case 404:
-      // Nova's own words for a server id it does not know (by UUID there was no lookup before).
-      if (/^Instance .* could not be found/.test(message))
-        return new OsconsoleError('E_NOT_FOUND', `no server ${label} visible to this session`, {
-          ...opts,
-          hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)',
-        });
+      if (/^Instance .* could not be found/.test(message)) return unknownServer(server, opts);
       return new OsconsoleError('E_NOT_FOUND', `server ${label} has no console log (yet): ${message}${rid}`, opts);
     case 409:
       return new OsconsoleError('E_CONFLICT', `server ${label} has no console log yet: ${message}${rid}`, {

@@ -12,6 +12,7 @@
  */
 import type { Selection } from '../config/resolve.js';
 import { OsconsoleError, usageError } from '../errors.js';
+import type { HttpErrorDetails } from '../errors.js';
 import type { ConsoleConnection } from '../openstack/compute.js';
 import type { ConsoleChoice, ConsoleType, ConsoleTypeInfo } from '../openstack/console-types.js';
 import { AUTO_ORDER, CONSOLE_TYPES, DEAD_CONSOLE_TYPES, isDeadType } from '../openstack/console-types.js';
@@ -216,6 +217,14 @@ export function planConsole(
   );
 }
 
+/** Nova's 404 "Instance … could not be found" for a server action: by id, no lookup came before it. */
+export function unknownServer(server: ServerRef, opts: { http?: HttpErrorDetails; cause?: unknown }): OsconsoleError {
+  return new OsconsoleError('E_NOT_FOUND', `no server ${label(server)} visible to this session`, {
+    ...opts,
+    hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)',
+  });
+}
+
 /** Nova's answers, turned into the exit-status table with the next step named. */
 export function explainConsoleError(
   err: unknown,
@@ -230,12 +239,7 @@ export function explainConsoleError(
   const opts = { http: err.http, cause: err };
   switch (status) {
     case 404:
-      if (/^Instance .* could not be found/.test(message)) {
-        return new OsconsoleError('E_NOT_FOUND', `no server ${label(server)} visible to this session`, {
-          ...opts,
-          hint: 'check the id, the project (--os-project-name) and the region (--os-region-name)',
-        });
-      }
+      if (/^Instance .* could not be found/.test(message)) return unknownServer(server, opts);
       return new OsconsoleError(
         'E_NOT_FOUND',
         `the ${cs.describe()} has no console API at this microversion: ${message}${rid}`,

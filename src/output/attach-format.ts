@@ -51,7 +51,7 @@ export function showAttachEvent(v: AttachView, e: AttachEvent): void {
       );
       return;
     case 'waiting':
-      v.out.status(waitText(e.progress), `${e.progress.status}/${e.progress.taskState ?? ''}`);
+      showWait(v.out, e.progress);
       return;
     case 'warning':
       line(() => v.out.warn(e.text));
@@ -68,6 +68,11 @@ function banner(v: AttachView, e: Extract<AttachEvent, { kind: 'console' }>): st
 }
 
 /** For `--wait` (console get and attach). */
+/** The --wait status line: it rewrites itself on a terminal, one line per state otherwise. */
+export function showWait(out: Output, p: WaitProgress): void {
+  out.status(waitText(p), `${p.status}/${p.taskState ?? ''}`);
+}
+
 export function waitText(p: WaitProgress): string {
   return `waiting for the server to become ACTIVE: ${describeServerState(p)}, ${Math.round(p.elapsedMs / 1000)} s`;
 }

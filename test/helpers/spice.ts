@@ -12,6 +12,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { linkReply } from '../sim/spice-proxy.js';
 
 /** What a SPICE listener does with a link message: answer with this link error, speak RFB, or hang up. */
 export type SpiceBehaviour = number | 'rfb' | 'drop';
@@ -118,18 +119,6 @@ function answer(sock: Socket, how: SpiceBehaviour, counted: () => void): void {
     if (how === 'rfb') return void sock.end('RFB 003.008\n');
     sock.end(linkReply(how));
   });
-}
-
-function linkReply(error: number): Buffer {
-  const body = Buffer.alloc(4 + 162 + 12);
-  body.writeUInt32LE(error, 0);
-  body.writeUInt32LE(4 + 162 + 12, 4 + 162 + 8);
-  const head = Buffer.alloc(16);
-  head.write('REDQ', 0, 'latin1');
-  head.writeUInt32LE(2, 4);
-  head.writeUInt32LE(2, 8);
-  head.writeUInt32LE(body.length, 12);
-  return Buffer.concat([head, body]);
 }
 
 export interface SpiceHtml5Proxy {

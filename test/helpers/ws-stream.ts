@@ -9,7 +9,8 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { ACCEPT, closeCode } from './ws-wire.js';
+import { decodeFrame, encodeClientFrame } from '../../src/http/ws-frames.js';
+import { ACCEPT, closeCode, upgradeHead } from './ws-wire.js';
 
 export interface RawWebSocket {
   status: number;
@@ -38,36 +39,17 @@ export interface RawWebSocketOptions {
   origin?: string;
 }
 
-/** A masked client frame of any size. */
+const MASK = Buffer.from([0x5a, 0x17, 0xc3, 0x08]);
+
+/** A masked client frame of any size (a fixed mask: the tests' bytes are reproducible). */
 export function maskedFrame(opcode: number, payload: Buffer): Buffer {
-  const n = payload.length;
-  const head =
-    n < 126
-      ? Buffer.from([0x80 | opcode, 0x80 | n])
-      : n < 0x10000
-        ? Buffer.from([0x80 | opcode, 0x80 | 126, n >> 8, n & 0xff])
-        : (() => {
-            const b = Buffer.from([0x80 | opcode, 0x80 | 127, 0, 0, 0, 0, 0, 0, 0, 0]);
-            b.writeBigUInt64BE(BigInt(n), 2);
-            return b;
-          })();
-  const mask = Buffer.from([0x5a, 0x17, 0xc3, 0x08]);
-  return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask[i % 4]!)]);
+  return encodeClientFrame(opcode, payload, MASK);
 }
 
 /** Opens `url` (ws://) by hand; resolves once the response head arrived. */
 export function openRawWebSocket(url: string, o: RawWebSocketOptions = {}): Promise<RawWebSocket> {
   const u = new URL(url);
-  const head = [
-    `GET ${u.pathname}${u.search} HTTP/1.1`,
-    `Host: ${u.host}`,
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-    'Sec-WebSocket-Version: 13',
-    ...(o.protocols === null ? [] : [`Sec-WebSocket-Protocol: ${o.protocols ?? 'binary'}`]),
-    ...(o.origin ? [`Origin: ${o.origin}`] : []),
-  ];
+  const head = upgradeHead(u, o);
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(Number(u.port), u.hostname);
     let buf: Buffer = Buffer.alloc(0);
@@ -82,7 +64,7 @@ export function openRawWebSocket(url: string, o: RawWebSocketOptions = {}): Prom
       },
     });
     stream.on('error', () => undefined);
-    sock.on('connect', () => sock.write(head.join('\r\n') + '\r\n\r\n'));
+    sock.on('connect', () => sock.write(head));
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       if (!ws) {
@@ -136,23 +118,16 @@ function response(raw: Buffer, stream: Duplex, ended: Promise<'FIN' | 'RST'>, so
 
 /** Takes whole server frames off `buf` into `ws`; returns what is left. */
 function takeFrames(buf: Buffer, ws: RawWebSocket): Buffer {
-  for (;;) {
-    if (buf.length < 2) return buf;
-    let len = buf[1]! & 0x7f;
-    let at = 2;
-    if (len === 126) [len, at] = buf.length >= 4 ? [buf.readUInt16BE(2), 4] : [Infinity, 4];
-    else if (len === 127) [len, at] = buf.length >= 10 ? [Number(buf.readBigUInt64BE(2)), 10] : [Infinity, 10];
-    if (at + len > buf.length) return buf;
-    const opcode = buf[0]! & 0x0f;
-    const payload = Buffer.from(buf.subarray(at, at + len));
-    buf = buf.subarray(at + len);
-    if (opcode === 8 && !ws.close) {
-      ws.close = closeCode({ opcode, payload });
+  for (let f = decodeFrame(buf); f; f = decodeFrame(buf)) {
+    buf = buf.subarray(f.size);
+    if (f.opcode === 8 && !ws.close) {
+      ws.close = closeCode({ opcode: f.opcode, payload: f.payload });
       // RFC 6455 §5.5.1: answer with a close frame (the same code), as browsers do.
-      ws.answerClose(payload.subarray(0, 2));
-    } else if (opcode === 2 || opcode === 0) {
-      ws.frames.push(payload.length);
-      ws.stream.push(payload);
+      ws.answerClose(f.payload.subarray(0, 2));
+    } else if (f.opcode === 2 || f.opcode === 0) {
+      ws.frames.push(f.payload.length);
+      ws.stream.push(f.payload);
     }
   }
+  return buf;
 }

@@ -85,9 +85,8 @@ export interface RawOptions {
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 export const ACCEPT = createHash('sha1').update(`${KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 
-/** One upgrade request by hand, then what the server sends until it closes or waitMs passes. */
-export function rawUpgrade(url: string, o: RawOptions = {}): Promise<RawResult> {
-  const u = new URL(url);
+/** The upgrade request's head, as a browser sends it (subprotocol binary unless told otherwise), blank line included. */
+export function upgradeHead(u: URL, o: Pick<RawOptions, 'protocols' | 'origin' | 'version'> = {}): string {
   const head = [
     `GET ${u.pathname}${u.search} HTTP/1.1`,
     `Host: ${u.host}`,
@@ -98,6 +97,13 @@ export function rawUpgrade(url: string, o: RawOptions = {}): Promise<RawResult> 
     ...(o.protocols === null ? [] : [`Sec-WebSocket-Protocol: ${o.protocols ?? 'binary'}`]),
     ...(o.origin ? [`Origin: ${o.origin}`] : []),
   ];
+  return `${head.join('\r\n')}\r\n\r\n`;
+}
+
+/** One upgrade request by hand, then what the server sends until it closes or waitMs passes. */
+export function rawUpgrade(url: string, o: RawOptions = {}): Promise<RawResult> {
+  const u = new URL(url);
+  const head = upgradeHead(u, o);
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const sock: Socket = connect(Number(u.port), u.hostname);
@@ -105,7 +111,7 @@ export function rawUpgrade(url: string, o: RawOptions = {}): Promise<RawResult> 
     let endedAfterMs: number | null = null;
     let reset = false;
     const timers: NodeJS.Timeout[] = [setTimeout(() => sock.destroy(), o.waitMs ?? 5000)];
-    sock.on('connect', () => sock.write(head.join('\r\n') + '\r\n\r\n'));
+    sock.on('connect', () => sock.write(head));
     sock.on('data', (d: Buffer) => {
       const first = buf.length === 0;
       buf = Buffer.concat([buf, d]);

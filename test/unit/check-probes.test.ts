@@ -24,6 +24,7 @@ import { closedPort } from '../helpers/attach.js';
 import { startSpiceDirectProxy } from '../helpers/spice.js';
 import { selfSigned } from '../helpers/tls.js';
 import { probeSpiceDirect, subjectMatches } from '../../src/core/probes/spice-direct.js';
+import { linkReply } from '../sim/spice-proxy.js';
 import {
   WsConnection,
   badRequest,
@@ -312,18 +313,8 @@ describe('SPICE link', () => {
     expect(parseLinkHeader(linkMessage())).toEqual({ magic: true, major: 2, minor: 2, size: 18 });
   });
 
-  /** A server's link reply: header, error, a 162-byte key, no caps. */
-  function reply(error: number): Buffer {
-    const body = Buffer.alloc(4 + 162 + 12);
-    body.writeUInt32LE(error, 0);
-    body.writeUInt32LE(4 + 162 + 12, 4 + 162 + 8);
-    const head = Buffer.alloc(16);
-    head.write('REDQ', 0, 'latin1');
-    head.writeUInt32LE(2, 4);
-    head.writeUInt32LE(2, 8);
-    head.writeUInt32LE(body.length, 12);
-    return Buffer.concat([head, body]);
-  }
+  // A server's link reply (header, error, a 162-byte key, no caps): the simulator's SPICE server builds it.
+  const reply = linkReply;
 
   it.each([
     [0, true, '"REDQ" reply (SPICE 2.2), main channel link accepted'],
