@@ -722,8 +722,9 @@ describe('lifecycle controls', () => {
 
   it('enforce_session_timeout with a real wait: a 1 s token ends the session about 1 s in', async () => {
     const { sim, token } = await startSim({ enforceSessionTimeout: true, consoleTokenTtlSeconds: 1 });
-    const c = client(await serialUrl(SERVER_IDS.web1, sim, token));
+    // Before the token exists, so a slow machine cannot shorten what is measured.
     const t0 = Date.now();
+    const c = client(await serialUrl(SERVER_IDS.web1, sim, token));
     await c.opened;
     expect((await c.closed).code).toBe(1006);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
