@@ -89,7 +89,7 @@ export async function resolveServer(
   remember(cs, found);
   const exact = found.filter((s) => s.name === ref);
   if (exact.length === 1) return pick(exact[0] as ServerSummary);
-  if (exact.length === 0) throw await notFound(cs, ref, allProjects);
+  if (exact.length === 0) throw await notFound(cs, ref, allProjects, found);
   if (!prompter) {
     const list = exact.map((s) => `${s.id} (${s.status}, created ${s.created})`).join(', ');
     throw new OsconsoleError('E_USAGE', `${exact.length} servers are named ${quoted(ref, 80)}: ${list}`, {
@@ -113,14 +113,21 @@ function pick(s: ServerSummary): ServerRef {
 }
 
 /**
- * Exit 4, suggesting names that are close from one more request (one page of
- * the project's servers), on this failure path only. Not with --all-projects:
- * a page of every project's servers is an arbitrary sample of a large cloud,
- * so it costs a big request for suggestions that mean little.
+ * Exit 4, suggesting close names. `sameButCase` is what the exact pattern
+ * listed: MySQL-backed Nova (most clouds) matches names case-insensitively,
+ * so those are the suggestions, at no cost. Else one more request (one page
+ * of the project's servers), on this failure path only; not with
+ * --all-projects: a page of every project's servers is an arbitrary sample of
+ * a large cloud, so it costs a big request for suggestions that mean little.
  */
-async function notFound(cs: ComputeSession, ref: string, allProjects: boolean): Promise<OsconsoleError> {
-  let suggestions: string[] = [];
-  if (!allProjects) {
+async function notFound(
+  cs: ComputeSession,
+  ref: string,
+  allProjects: boolean,
+  sameButCase: ServerSummary[],
+): Promise<OsconsoleError> {
+  let suggestions = closeNames(ref, [...new Set(sameButCase.map((s) => s.name))]);
+  if (suggestions.length === 0 && !allProjects) {
     try {
       // One page (up to Nova's max_limit, 1000 by default) is plenty to suggest from.
       const all = await cs.withAuth((token) => listServers(cs.http, { endpoint: cs.endpoint, token, maxPages: 1 }));

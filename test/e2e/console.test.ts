@@ -194,6 +194,15 @@ describe('finding the server by name', () => {
     expect(far.stderr).not.toContain('did you mean');
   });
 
+  it('a name that differs only in case: exit 4 (names are compared exactly), suggesting the real one from the same request', async () => {
+    // Nova on MySQL (as the simulator and both real tiers) lists web-1 for ^WEB\-1$.
+    ctx.sim.clearLog();
+    const r = await get(['WEB-1']);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/^osconsole: no server named "WEB-1" in project demo; did you mean "web-1"\?/);
+    expect(computeCalls(ctx.sim).filter((c) => c.startsWith('GET /servers'))).toEqual(['GET /servers/detail']);
+  });
+
   it("--all-projects: admins find other projects' servers; members get exit 8", async () => {
     const member = await get(['other-vm', '--all-projects']);
     expect(member.code, member.stderr).toBe(8);

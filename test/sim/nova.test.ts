@@ -242,6 +242,11 @@ describe('servers', () => {
     expect(anchored.body.servers.map((s: any) => s.name)).toEqual(['web-1']);
   });
 
+  it('the name filter ignores case, as MySQL-backed Nova does (REGEXP under a _ci collation)', async () => {
+    const res = await call(ctx.sim, 'GET', `/v2.1/servers?name=${encodeURIComponent('^WEB-1$')}`, { token: demo });
+    expect(res.body.servers.map((s: any) => s.name)).toEqual(['web-1']);
+  });
+
   it('metacharacters are regex syntax: an escaped anchored pattern finds db(1).x, the raw name does not', async () => {
     const raw = await call(ctx.sim, 'GET', `/v2.1/servers?name=${encodeURIComponent('db(1).x')}`, { token: demo });
     expect(raw.body.servers).toEqual([]);

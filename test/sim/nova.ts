@@ -393,12 +393,14 @@ export class Nova {
     let items = this.servers.filter((s) => allTenants || s.project_id === project);
     const name = q.get('name') ?? q.get('display_name');
     if (name !== null) {
-      // Nova applies the name as an unanchored regular expression (sqlite REGEXP = Python re.search).
-      // JavaScript's RegExp stands in for Python's re: they agree on everything but exotic syntax.
+      // Nova applies the name as an unanchored regular expression, in the database: MySQL's
+      // REGEXP under the column's _ci collation, so case-insensitive (both real tiers run
+      // MariaDB: ?name=DEMO lists demo-vm). JavaScript's RegExp stands in for it: they agree
+      // on everything but exotic syntax.
       let re: RegExp;
       try {
         if (name === '') throw new Error('empty');
-        re = new RegExp(name);
+        re = new RegExp(name, 'i');
       } catch {
         throw new NovaError(400, `Invalid input for query parameters name. Value: ${name}. '${name}' is not a 'regex'`);
       }
