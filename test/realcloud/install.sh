@@ -5,8 +5,9 @@
 #
 # Usage: install.sh [keystone|nova|vnc|all]   (default all)
 #   keystone: python3-keystone uwsgi-core uwsgi-plugin-python3 (+ curl iproute2)
-#   nova:     the above + python3-nova python3-placement rabbitmq-server (+ python3-glance
-#             unless OSCONSOLE_REALCLOUD_GLANCE=stub) + vnc
+#   nova:     the above + python3-nova python3-placement rabbitmq-server mariadb-server-core
+#             mariadb-client-core python3-pymysql (+ python3-glance unless
+#             OSCONSOLE_REALCLOUD_GLANCE=stub) + vnc
 #   vnc:      the VNC server behind nova-novncproxy and the clients the tests run, on the
 #             host (the Epoxy tier's up.sh asks for this one): tigervnc-standalone-server
 #             (Xvnc), x11-xserver-utils (xsetroot), xauth, novnc (the pages of --web),
@@ -27,7 +28,9 @@ PKGS=(python3-keystone uwsgi-core uwsgi-plugin-python3 curl iproute2)
 if [[ $what == nova || $what == all ]]; then
   # python3-nova pulls ~90 packages incl. systemd/udev/open-iscsi (via os-brick) but
   # nothing gets started when /usr/sbin/policy-rc.d exits 101 (see below)
-  PKGS+=(python3-nova python3-placement rabbitmq-server)
+  # mariadb-*-core: mariadbd, mariadb-install-db and the client only (no init scripts);
+  # python3-pymysql is the driver oslo.db uses (pure Python, so eventlet-friendly)
+  PKGS+=(python3-nova python3-placement rabbitmq-server mariadb-server-core mariadb-client-core python3-pymysql)
   [[ "${OSCONSOLE_REALCLOUD_GLANCE:-real}" == real ]] && PKGS+=(python3-glance)
   PKGS+=("${VNC[@]}")
 fi

@@ -27,8 +27,11 @@ stop() {  # stop <name> [signal]
 bash "$HERE/vnc/xvnc.sh" stop "$NS" &
 for s in nova-novncproxy nova-serialproxy serial-guest nova-api nova-compute nova-scheduler nova-conductor placement glance-api stubs; do stop "$s" & done
 wait
-# rabbitmq-server's start script forwards TERM to beam and waits for it
-stop rabbitmq
+# rabbitmq-server's start script forwards TERM to beam and waits for it; mariadbd: TERM
+# is a clean shutdown. Both once nothing uses them.
+stop rabbitmq &
+stop mariadb &
+wait
 # epmd was daemonized by erlang on our private port; stop it by the PID owning that port
 if [[ -f "$NS/rabbitmq/env.sh" ]]; then
   port=$(. "$NS/rabbitmq/env.sh"; echo "$ERL_EPMD_PORT")

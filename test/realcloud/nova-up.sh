@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nova-up.sh - run REAL OpenStack Nova 26.x (Zed, Debian 12 python3-nova) on 127.0.0.1:
 #   rabbitmq-server (Debian)        127.0.0.1:15680 (dist 15681, epmd 15682)
+#   mariadbd (Debian)               127.0.0.1:15306 (nova_api, nova_cell0, nova_cell1, placement)
 #   placement-api (python3-placement, uwsgi) 127.0.0.1:15778
 #   nova-api (eventlet, osapi_compute)       127.0.0.1:15774
 #   nova-conductor, nova-scheduler
@@ -12,8 +13,8 @@
 #   Xvnc :60 (TigerVNC, vnc/xvnc.sh; security type None, root window painted) 127.0.0.1:15630
 #   glance-api (python3-glance, sqlite + file store) 127.0.0.1:15292 (OSCONSOLE_REALCLOUD_GLANCE=stub: fake)
 #   stub neutron 127.0.0.1:15696 (fake_glance_neutron.py; ports/security groups always empty)
-# sqlite for nova_api / cell0 / cell1 / placement. Keystone must be up (keystone-up.sh
-# is called if it is not). Boots server 'demo-vm' for user demo (networks none) and
+# MariaDB for nova_api / cell0 / cell1 / placement (see DB_PORT below for why not sqlite).
+# Keystone must be up (keystone-up.sh is called if it is not). Boots server 'demo-vm' for user demo (networks none) and
 # waits for ACTIVE. Prints the compute URL on stdout.
 # Adapted for osconsole's real-OpenStack test tier from a tested recipe; see README.md.
 #
@@ -36,6 +37,14 @@ PLACEMENT_PORT=15778
 GLANCE_PORT=15292
 NEUTRON_PORT=15696
 RABBIT_PORT=15680
+# MariaDB, not sqlite, for nova and placement (as the Epoxy tier and real deployments):
+# oslo.db emits its own deferred BEGIN on sqlite, so a transaction that reads before it
+# writes fails at once with "database is locked" when another process (conductor, api,
+# scheduler, the 5 s heartbeats) writes the same file; CI saw console creation 500 on it.
+DB_PORT=15306
+MYSOCK="$NS/mysql/mysqld.sock"
+dburl() { echo "mysql+pymysql://$1:$1dbpass@127.0.0.1:$DB_PORT/$2?charset=utf8"; }
+sql() { mariadb --no-defaults -S "$MYSOCK" -u root -N -B "$@"; }
 SERIAL_PROXY_PORT=15610   # nova-serialproxy, = [serial_console] base_url
 SERIAL_GUEST_PORT=15620   # serial_guest.py, = [serial_console] port_range (the driver's answer)
 NOVNC_PROXY_PORT=15608    # nova-novncproxy, = [vnc] novncproxy_base_url's port
@@ -62,10 +71,10 @@ if ! curl -fsS -m 3 "$AUTH_URL" >/dev/null 2>&1; then
   log "keystone not up; running keystone-up.sh"
   "$HERE/keystone-up.sh" >/dev/null
 fi
-mkdir -p "$NS"/{log,run,state,instances,lock,etc} "$NS/rabbitmq"/{mnesia,log,home}
+mkdir -p "$NS"/{log,run,state,instances,lock,etc,mysql} "$NS/rabbitmq"/{mnesia,log,home}
 cd "$NS"
 
-if alive nova-compute && alive nova-serialproxy && alive serial-guest && alive nova-novncproxy && alive xvnc \
+if alive mariadb && alive nova-compute && alive nova-serialproxy && alive serial-guest && alive nova-novncproxy && alive xvnc \
    && port_open "$NOVA_PORT" && [[ -s "$NS/server.json" || "${OSCONSOLE_REALCLOUD_NO_BOOT:-0}" == 1 ]]; then
   log "already running"; echo "$COMPUTE_URL"; exit 0
 fi
@@ -101,10 +110,10 @@ auth_strategy = keystone
 api_paste_config = $NS/etc/api-paste.ini
 
 [api_database]
-connection = sqlite:///$NS/nova_api.db
+connection = $(dburl nova nova_api)
 
 [database]
-connection = sqlite:///$NS/nova_cell1.db
+connection = $(dburl nova nova_cell1)
 
 [oslo_concurrency]
 lock_path = $NS/lock
@@ -268,7 +277,7 @@ log_dir = $NS/log
 log_file = placement.log
 use_stderr = false
 [placement_database]
-connection = sqlite:///$NS/placement.db
+connection = $(dburl placement placement)
 [api]
 auth_strategy = keystone
 [keystone_authtoken]
@@ -413,13 +422,9 @@ wait_port() {  # wait_port <name> <port> <seconds>
 wait_heartbeat() {  # wait_heartbeat <binary>
   local i
   for ((i = 0; i < 180; i++)); do
-    "$PY" - "$NS/nova_cell1.db" "$1" "$HOSTNAME_NOVA" "$START_UTC" <<'EOF' && return 0
-import sqlite3, sys
-r = sqlite3.connect(sys.argv[1]).execute(
-    "select max(coalesce(last_seen_up, updated_at)) from services"
-    " where binary=? and host=? and deleted=0", (sys.argv[2], sys.argv[3])).fetchone()
-sys.exit(0 if r and r[0] and r[0] >= sys.argv[4] else 1)
-EOF
+    [[ $(sql nova_cell1 -e "select count(*) from services where \`binary\`='$1'
+          and host='$HOSTNAME_NOVA' and deleted=0
+          and coalesce(last_seen_up, updated_at) >= '$START_UTC'" 2>/dev/null) =~ ^[1-9] ]] && return 0
     alive "$1" || { log "$1 died"; tail -30 "$NS/log/$1.log" >&2; exit 1; }
     sleep 0.5
   done
@@ -432,6 +437,41 @@ if ! port_open "$RABBIT_PORT"; then
   ( . "$NS/rabbitmq/env.sh"; start_bg rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server )
   wait_port rabbitmq "$RABBIT_PORT" 60
 fi
+
+# ---------------------------------------------------------------- mariadb
+if port_open "$DB_PORT" && ! alive mariadb; then
+  log "port $DB_PORT is in use by a process this recipe did not start; not touching it"; exit 1
+fi
+if [[ ! -d "$NS/mysql/data/mysql" ]]; then
+  log "mariadb-install-db"
+  rm -rf "$NS/mysql/data" "$NS/.db-done"
+  mariadb-install-db --no-defaults --datadir="$NS/mysql/data" --user="$(id -un)" \
+    --auth-root-authentication-method=normal --skip-test-db >>"$NS/log/manage.log" 2>&1
+fi
+if ! alive mariadb; then
+  log "starting mariadbd on 127.0.0.1:$DB_PORT"
+  # small buffers: a few MB of data
+  start_bg mariadb /usr/sbin/mariadbd --no-defaults --user="$(id -un)" --datadir="$NS/mysql/data" \
+    --socket="$MYSOCK" --port="$DB_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
+    --pid-file="$NS/mysql/mariadbd.pid" --log-error="$NS/log/mariadb.log" \
+    --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
+    --key-buffer-size=8M --aria-pagecache-buffer-size=8M --table-open-cache=400 \
+    --max-connections=400 --skip-log-bin
+fi
+wait_port mariadb "$DB_PORT" 60
+for _ in $(seq 1 40); do sql -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.25; done
+sql <<'SQL'
+CREATE DATABASE IF NOT EXISTS nova_api;
+CREATE DATABASE IF NOT EXISTS nova_cell0;
+CREATE DATABASE IF NOT EXISTS nova_cell1;
+CREATE DATABASE IF NOT EXISTS placement;
+CREATE USER IF NOT EXISTS 'nova'@'127.0.0.1' IDENTIFIED BY 'novadbpass';
+CREATE USER IF NOT EXISTS 'placement'@'127.0.0.1' IDENTIFIED BY 'placementdbpass';
+GRANT ALL PRIVILEGES ON nova_api.* TO 'nova'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON nova_cell0.* TO 'nova'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON nova_cell1.* TO 'nova'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON placement.* TO 'placement'@'127.0.0.1';
+SQL
 
 # ---------------------------------------------------------------- stubs
 start_bg stubs "$PY" "$HERE/fake_glance_neutron.py" \
@@ -451,11 +491,10 @@ if [[ ! -f "$NS/.db-done" ]]; then
     --config-file "$NS/etc/placement.conf" db sync >>"$NS/log/manage.log" 2>&1
   log "nova api_db sync / map_cell0 / create_cell cell1 / db sync"
   nova_py manage "${NCONF[@]}" api_db sync >>"$NS/log/manage.log" 2>&1
-  nova_py manage "${NCONF[@]}" cell_v2 map_cell0 --database_connection "sqlite:///$NS/nova_cell0.db" >>"$NS/log/manage.log" 2>&1
+  nova_py manage "${NCONF[@]}" cell_v2 map_cell0 --database_connection "$(dburl nova nova_cell0)" >>"$NS/log/manage.log" 2>&1
   nova_py manage "${NCONF[@]}" cell_v2 create_cell --name cell1 \
-    --database_connection "sqlite:///$NS/nova_cell1.db" --transport-url "$TRANSPORT" >>"$NS/log/manage.log" 2>&1 || true
+    --database_connection "$(dburl nova nova_cell1)" --transport-url "$TRANSPORT" >>"$NS/log/manage.log" 2>&1 || true
   nova_py manage "${NCONF[@]}" db sync >>"$NS/log/manage.log" 2>&1
-  wal "$NS/nova_api.db" "$NS/nova_cell0.db" "$NS/nova_cell1.db" "$NS/placement.db"
   touch "$NS/.db-done"
 fi
 if [[ $GLANCE_MODE == real && ! -f "$NS/.glance-db-done" ]]; then
@@ -507,12 +546,7 @@ wait_heartbeat nova-compute
 log "nova-compute reporting after $(elapsed)s"
 # map the compute host into cell1 (the scheduler also does this every 5s)
 for i in $(seq 1 60); do
-  if "$PY" - "$NS/nova_api.db" <<'EOF'
-import sqlite3, sys
-n = sqlite3.connect(sys.argv[1]).execute("select count(*) from host_mappings").fetchone()[0]
-sys.exit(0 if n else 1)
-EOF
-  then break; fi
+  [[ $(sql nova_api -e 'select count(*) from host_mappings' 2>/dev/null) =~ ^[1-9] ]] && break
   nova_py manage "${NCONF[@]}" cell_v2 discover_hosts >/dev/null 2>&1 || true
   sleep 1
 done
