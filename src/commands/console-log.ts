@@ -77,7 +77,7 @@ Examples:
         throw usageError('--for bounds --follow or --until; without them the log is printed once');
       const { consoleLog } = await import('../core/console-log.js');
       const { LogPrinter } = await import('../output/log-format.js');
-      const { showWait } = await import('../output/attach-format.js');
+      const { showWait } = await import('../output/wait-format.js');
       const { watchSignals } = await import('../ui/signals.js');
       const { serverLabel } = await import('../core/servers.js');
       const mode = opts.json ? (opts.follow ? 'jsonl' : 'json') : 'text';

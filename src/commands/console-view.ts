@@ -13,7 +13,7 @@ import { planView } from '../core/view.js';
 import { openTunnel } from '../core/tunnel.js';
 import { serverLabel } from '../core/servers.js';
 import { showTunnelEvent } from '../output/tunnel-format.js';
-import { showWait } from '../output/attach-format.js';
+import { showWait } from '../output/wait-format.js';
 import { waitFor } from './wait-option.js';
 import { watchSignals } from '../ui/signals.js';
 import type { ViewerChoice, ViewerRun } from '../viewer/launch.js';

@@ -76,7 +76,7 @@ Examples:
     app.action(async (ctx: Context, server: string, opts: GetOptions, command: Command) => {
       const { getConsole } = await import('../core/console.js');
       const { printConsole } = await import('../output/console-format.js');
-      const { showWait } = await import('../output/attach-format.js');
+      const { showWait } = await import('../output/wait-format.js');
       const req = {
         server,
         type: opts.type,
@@ -261,7 +261,7 @@ Examples:
       const { openTunnel } = await import('../core/tunnel.js');
       const { printTunnel, showTunnelEvent, tunnelBanner } = await import('../output/tunnel-format.js');
       const { watchSignals } = await import('../ui/signals.js');
-      const { showWait } = await import('../output/attach-format.js');
+      const { showWait } = await import('../output/wait-format.js');
       warnIfExposed(ctx.output, opts.address);
       const signals = watchSignals(ctx.deps);
       try {

@@ -5,9 +5,8 @@
  */
 import type { AttachEvent } from '../core/attach.js';
 import { MAX_RETRIES } from '../core/attach.js';
-import { describeServerState } from '../core/wait.js';
-import type { WaitProgress } from '../core/wait.js';
 import type { Output } from './output.js';
+import { showWait } from './wait-format.js';
 
 export interface AttachView {
   out: Output;
@@ -65,16 +64,6 @@ function banner(v: AttachView, e: Extract<AttachEvent, { kind: 'console' }>): st
     ? `${v.escapeKey} quits`
     : 'no escape key (--escape none): end it from the guest or with a signal';
   return `Serial console of ${name}. ${quit}. A dropped session reconnects with a fresh console.`;
-}
-
-/** For `--wait` (console get and attach). */
-/** The --wait status line: it rewrites itself on a terminal, one line per state otherwise. */
-export function showWait(out: Output, p: WaitProgress): void {
-  out.status(waitText(p), `${p.status}/${p.taskState ?? ''}`);
-}
-
-export function waitText(p: WaitProgress): string {
-  return `waiting for the server to become ACTIVE: ${describeServerState(p)}, ${Math.round(p.elapsedMs / 1000)} s`;
 }
 
 /** The last line on a terminal, after raw mode is left. */
