@@ -62,6 +62,76 @@ const noExternalEditor: Plugin = {
   },
 };
 
+/**
+ * Node built-ins that the hot path requires at the top of a module but seldom calls:
+ * commander's child_process (executable subcommands), crypto (a temporary file's name,
+ * only when a file is written), undici's assert. Each costs 5-12 ms to load on a small
+ * machine (`npm run bench`), so in hot.cjs each is a stand-in that loads the real module
+ * on first use. `assert(value)` with a truthy value does nothing, so the stand-in checks
+ * that itself and loads node:assert only to throw (or for assert.xyz).
+ */
+const LAZY_BUILTINS = ['assert', 'child_process', 'crypto'];
+const lazyBuiltins: Plugin = {
+  name: 'osconsole-lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    // require() calls only (the dependencies'): esbuild wraps an ES import of a CommonJS
+    // module in __toESM, which reads every key and would load the module at once; osconsole's
+    // own code loads these with process.getBuiltinModule where it uses them.
+    b.onResolve({ filter }, (args) =>
+      args.namespace === 'osconsole-lazy'
+        ? { path: args.path, external: true }
+        : args.kind === 'require-call'
+          ? { path: args.path.replace(/^node:/, ''), namespace: 'osconsole-lazy' }
+          : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'osconsole-lazy' }, (args) => ({
+      contents: `let real;
+const load = () => (real ??= require('node:${args.path}'));
+const apply = ${args.path === 'assert' ? '(_, self, a) => (a.length > 0 && a[0] ? undefined : Reflect.apply(load(), self, a))' : '(_, self, a) => Reflect.apply(load(), self, a)'};
+module.exports = new Proxy(function () { 'use strict'; }, {
+  apply,
+  construct: (_, a) => Reflect.construct(load(), a),
+  get: (_, k) => load()[k],
+  has: (_, k) => k in load(),
+  set: (_, k, v) => ((load()[k] = v), true),
+  ownKeys: () => [...new Set([...Reflect.ownKeys(load()), 'prototype'])],
+  getOwnPropertyDescriptor: (t, k) => (k === 'prototype' ? Reflect.getOwnPropertyDescriptor(t, k) : { ...Reflect.getOwnPropertyDescriptor(load(), k), configurable: true }),
+  getPrototypeOf: () => Reflect.getPrototypeOf(load()),
+});
+`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * What hot.cjs leaves to node_modules (osconsole's dependencies, installed with it), as
+ * every start reads and scans the whole file: yaml (160 KiB; only clouds.yaml needs it,
+ * through an import() that becomes a require()), and undici's llhttp without SIMD (70 KiB
+ * of base64; only a CPU whose V8 has no WebAssembly SIMD falls back to it).
+ */
+const hotLeavesOut: Plugin = {
+  name: 'osconsole-hot-leaves-out',
+  setup(b) {
+    // A stand-in that requires it: an import() left in hot.cjs would need vm's dynamic
+    // import callback.
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.namespace === 'osconsole-hot-out'
+        ? { path: 'yaml', external: true }
+        : { path: 'yaml', namespace: 'osconsole-hot-out' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'osconsole-hot-out' }, () => ({
+      contents: "module.exports = require('yaml');",
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /[\\/]llhttp-wasm\.js$/ }, () => ({
+      path: 'undici/lib/llhttp/llhttp-wasm.js',
+      external: true,
+    }));
+  },
+};
+
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
@@ -110,22 +180,31 @@ await build({
   define: { 'import.meta.url': '__osconsoleUrl' },
   banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'linked',
-  plugins: [noHttp2, noExternalEditor, openThroughBoot],
+  plugins: [noHttp2, noExternalEditor, openThroughBoot, lazyBuiltins, hotLeavesOut],
   logLevel: 'warning',
 });
 const hot = readFileSync(`${outdir}/hot.cjs`);
 if (hot.some((byte) => byte > 0x7f)) throw new Error('dist/bundle/hot.cjs is not ASCII: boot.js reads it as latin1');
 writeFileSync(`${outdir}/hot.json`, `${JSON.stringify({ sha256: createHash('sha256').update(hot).digest('hex') })}\n`);
 
-/** The loader bin/osconsole.js imports first: small, and no dependency but Node's. */
+/**
+ * The loader bin/osconsole.js requires first: small, no dependency but Node's, and
+ * CommonJS like the bin (see there why). Its import() of main.js and of `open` stay
+ * dynamic imports (checked below): `open` is an ES module, which Node 20 cannot require.
+ */
 await build({
   absWorkingDir: root,
-  entryPoints: { boot: 'dist/src/boot.js' },
-  outdir,
+  entryPoints: ['dist/src/boot.js'],
+  outfile: `${outdir}/boot.cjs`,
   bundle: true,
   external: ['open'],
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20.18',
+  define: { 'import.meta.url': '__osconsoleUrl' },
+  banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+const boot = readFileSync(`${outdir}/boot.cjs`, 'utf8');
+if (!boot.includes('import("open")') || /require\("open"\)/.test(boot))
+  throw new Error('dist/bundle/boot.cjs must import("open"), not require it');

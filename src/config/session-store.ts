@@ -13,7 +13,6 @@
  *  - a write that only saves an optional fact (updateOptional) and that the
  *    disk refuses (full, read-only) costs one warning, never the command.
  */
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -34,7 +33,7 @@ import { join } from 'node:path';
 import { OsconsoleError } from '../errors.js';
 import type { TlsOptions } from '../http/client.js';
 import type { CatalogService } from '../openstack/catalog.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { randomHex, writeFileAtomic } from './atomic-write.js';
 import type { PathContext } from './paths.js';
 import { SESSIONS_NAME, configDir } from './paths.js';
 
@@ -282,9 +281,9 @@ export class SessionStore {
  * that breaker stale within the same microseconds).
  */
 function acquireLock(lock: string): string {
-  const text = `${JSON.stringify({ pid: process.pid, host: hostname(), nonce: randomBytes(6).toString('hex') })}\n`;
+  const text = `${JSON.stringify({ pid: process.pid, host: hostname(), nonce: randomHex(6) })}\n`;
   // Written once; each attempt is then one link().
-  const tmp = `${lock}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = `${lock}.${process.pid}-${randomHex(4)}`;
   try {
     writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
     const deadline = Date.now() + LOCK_WAIT_MS;

@@ -7,8 +7,6 @@
  * every non-2xx answer and every transport failure into an OsconsoleError.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Http from 'node:http';
 import type { Dispatcher } from 'undici';
 import { Agent, ProxyAgent } from './undici.js';
 import { OsconsoleError, codeForHttpStatus } from '../errors.js';
@@ -311,14 +309,12 @@ function parseResponse<T>(
   return { method: req.method, url: req.url, status: res.statusCode, headers, body: body as T, text, durationMs };
 }
 
-// Not `import … from 'node:http'`: on Node 22 and 24 an ES import of node:http evaluates its
-// lazy WebSocket/CloseEvent/MessageEvent getters, which load Node's own undici, http2, tls
-// (and its CA bundle): ~20 ms at every start. require() leaves them alone.
-const require = createRequire(import.meta.url);
-
 /** `404 Not Found` */
 export function statusLine(status: number): string {
-  const text = (require('node:http') as typeof Http).STATUS_CODES[status];
+  // Not `import … from 'node:http'`: on Node 22 and 24 an ES import of node:http evaluates its
+  // lazy WebSocket/CloseEvent/MessageEvent getters, which load Node's own undici, http2, tls
+  // (and its CA bundle): ~20 ms at every start. process.getBuiltinModule leaves them alone.
+  const text = process.getBuiltinModule('node:http').STATUS_CODES[status];
   return text ? `${status} ${text}` : String(status);
 }
 

@@ -7,10 +7,24 @@
  * whichever way the CLI was loaded. OSCONSOLE_BOOT_TRACE=1 makes the binary
  * say how it loaded.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectExit } from '../helpers/cli.js';
+import { ROOT, expectExit } from '../helpers/cli.js';
 import { useTestEnv } from '../helpers/env.js';
 import { Simulator } from '../sim/index.js';
 import { isHot } from '../../src/boot.js';
@@ -128,5 +142,25 @@ describe('isHot', () => {
     [['console', 'attach', 'web-1'], false],
   ] as Array<[string[], boolean]>)('%j → %s', (argv, hot) => {
     expect(isHot(argv)).toBe(hot);
+  });
+});
+
+describe('the bin without its build', () => {
+  it('says how to build it: exit 1, one line, no stack trace; --version still works', async () => {
+    // bin/ and package.json alone, as in a clone before `npm ci`.
+    const dir = mkdtempSync(join(tmpdir(), 'osconsole-nobuild-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      for (const f of ['osconsole.js', 'package.json']) copyFileSync(join(ROOT, 'bin', f), join(dir, 'bin', f));
+      copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+      const r = spawnSync(process.execPath, [join(dir, 'bin', 'osconsole.js'), 'status'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('osconsole: the built code is missing (dist/bundle); run: npm ci (or npm run build)\n');
+      const v = spawnSync(process.execPath, [join(dir, 'bin', 'osconsole.js'), '--version'], { encoding: 'utf8' });
+      expect(v.status).toBe(0);
+      expect(v.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

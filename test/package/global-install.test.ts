@@ -8,7 +8,7 @@
  * run the installed package with (.ci/run: the official 20, 22 and 24).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,7 @@ describe('npm pack', () => {
     expect(top).toEqual(['LICENSE', 'README.md', 'bin', 'completions', 'dist', 'man', 'package.json']);
     expect(packed.filter((p) => p.startsWith('dist/')).every((p) => p.startsWith('dist/bundle/'))).toBe(true);
     expect(packed).toContain('bin/osconsole.js');
+    expect(packed).toContain('bin/package.json'); // it makes the bin CommonJS
     expect(packed).toContain('man/osconsole.1');
     expect(packed.some((p) => p.startsWith('test/') || p.startsWith('src/'))).toBe(false);
   });
@@ -85,26 +86,81 @@ describe(`installed globally from the tarball, run by Node ${process.env.OSCONSO
     }
   });
 
-  it("a cached console get loads neither Node's own undici nor tls (http://), on Node 22 and 24 too", async () => {
+  it("a cached console get loads neither Node's own undici nor tls (http://), nor what it does not use, on Node 22 and 24 too", async () => {
     // Node 22/24: an ES import of node:http would load both (its lazy WebSocket getters).
+    // The rest (README "Speed"): crypto, child_process, assert, worker_threads and perf_hooks
+    // wait for a first use.
     const home = mkdtempSync(join(tmpdir(), 'osconsole-pack-home-'));
     try {
-      const hook = join(home, 'modules.mjs');
+      const hook = join(home, 'modules.cjs');
       const out = join(home, 'modules.json');
       writeFileSync(
         hook,
-        `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`,
       );
       const env = cleanEnv(home, sim.env('demo'));
       expect((await runCli(['login'], { env, binary: bin })).code).toBe(0);
-      const get = await runCli(['console', 'get', 'web-1'], {
-        env: { ...env, NODE_OPTIONS: `--import=${hook}` },
-        binary: bin,
-      });
-      expect(get.code, get.stderr).toBe(0);
+      // The second one runs with the code cache the first one wrote.
+      for (let i = 0; i < 2; i++) {
+        const get = await runCli(['console', 'get', 'web-1'], {
+          env: { ...env, NODE_OPTIONS: `--require=${hook}`, OSCONSOLE_BOOT_TRACE: '1' },
+          binary: bin,
+        });
+        expect(get.code, get.stderr).toBe(0);
+        expect(get.stderr).toMatch(i === 0 ? /loaded hot, no cache/ : /loaded hot, cache used/);
+      }
       const loaded = JSON.parse(readFileSync(out, 'utf8')) as string[];
       expect(loaded.length).toBeGreaterThan(50);
       expect(loaded.filter((m) => /internal\/deps\/undici|^NativeModule (tls|_tls_wrap|http2)$/.test(m))).toEqual([]);
+      expect(
+        loaded.filter((m) => /^NativeModule (crypto|child_process|assert|worker_threads|perf_hooks)$/.test(m)),
+      ).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('clouds.yaml on the hot path: yaml comes from the installed dependencies, not hot.cjs', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'osconsole-pack-home-'));
+    try {
+      const e = sim.env('demo');
+      mkdirSync(join(home, '.config', 'openstack'), { recursive: true });
+      writeFileSync(
+        join(home, '.config', 'openstack', 'clouds.yaml'),
+        [
+          'clouds:',
+          '  packcloud:',
+          '    auth:',
+          `      auth_url: ${e.OS_AUTH_URL}`,
+          `      username: ${e.OS_USERNAME}`,
+          `      password: ${e.OS_PASSWORD}`,
+          `      project_name: ${e.OS_PROJECT_NAME}`,
+          '      user_domain_name: Default',
+          '      project_domain_name: Default',
+          `    region_name: ${e.OS_REGION_NAME}`,
+          '',
+        ].join('\n'),
+      );
+      const env = cleanEnv(home, {});
+      // Without a cached session, console get logs in from clouds.yaml (and so parses it).
+      const hook = join(home, 'required.cjs');
+      const out = join(home, 'required.json');
+      writeFileSync(
+        hook,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`,
+      );
+      const get = await runCli(['console', 'get', 'web-1', '--os-cloud', 'packcloud'], {
+        env: { ...env, NODE_OPTIONS: `--require=${hook}`, OSCONSOLE_BOOT_TRACE: '1' },
+        binary: bin,
+      });
+      expect(get.code, get.stderr).toBe(0);
+      expect(get.stderr).toMatch(/loaded hot/);
+      expect(get.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/console\/novnc\/vnc_lite\.html\?path=/);
+      const required = JSON.parse(readFileSync(out, 'utf8')) as string[];
+      expect(required.some((f) => /[\\/]osconsole[\\/]node_modules[\\/]yaml[\\/]/.test(f))).toBe(true);
+      const bad = await runCli(['console', 'get', 'web-1', '--os-cloud', 'nosuchcloud'], { env, binary: bin });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/nosuchcloud/);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
