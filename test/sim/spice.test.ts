@@ -212,7 +212,10 @@ describe('the SPICE listener: link stage over TCP', () => {
     const port = sim.spiceProxy.port;
     expect(parseReply((await tcpExchange(port, linkMessage())).data).error).toBe(0);
     await sim.stop();
-    await expect(tcpExchange(port, linkMessage())).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // Closed: the listener has no address any more. Dialling the old port proves nothing: a
+    // port-0 listener of another test file may have been given it since (CI once saw that
+    // listener reset the connection).
+    expect(sim.spiceProxy.port).toBe(0);
   });
 });
 
