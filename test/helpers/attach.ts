@@ -48,14 +48,26 @@ export function useAttach() {
   return h;
 }
 
-/** A loopback port nothing listens on (it was free a moment ago). */
+/**
+ * A loopback port that refuses connections, and keeps refusing: one below Linux's
+ * ephemeral range (32768-60999) and above the real tiers' (15000-16999), so neither a
+ * parallel test file's port-0 listener nor a connection's own local port can take it
+ * before the test dials it (a freed port-0 port once answered a test with a reset).
+ */
 export async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
+  const { connect } = await import('node:net');
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
 }
 
 export async function waitUntil(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
