@@ -30,7 +30,7 @@ const noHttp2: Plugin = {
 /**
  * `open` stays an ES module of its own (it finds its xdg-open next to its files), and a
  * vm.Script can import() it only through an experimental loader that warns on stderr: in
- * hot.cjs, `open` is a stand-in whose default export asks boot.js to import the real one.
+ * hot.cjs, `open` is a stand-in whose default export asks boot.cjs to import the real one.
  */
 const openThroughBoot: Plugin = {
   name: 'osconsole-open-through-boot',
@@ -132,6 +132,17 @@ const hotLeavesOut: Plugin = {
   },
 };
 
+/** For the CommonJS bundles: import.meta.url has no CommonJS meaning; the file's own URL, from __filename. */
+const commonJs = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.18',
+  define: { 'import.meta.url': '__osconsoleUrl' },
+  banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+} as const;
+
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const outdir = `${root}dist/bundle`;
 rmSync(outdir, { recursive: true, force: true });
@@ -157,8 +168,8 @@ await build({
 });
 
 /**
- * The hot path as one CommonJS file (dist/bundle/hot.cjs), every module in it:
- * boot.js compiles it with vm.Script and a V8 code cache, which an ES module
+ * The hot path as one CommonJS file (dist/bundle/hot.cjs), every module in it
+ * but what hotLeavesOut leaves to node_modules: boot.cjs compiles it with vm.Script and a V8 code cache, which an ES module
  * cannot have, for `console get`, `status` and `--help` (src/boot.ts). Its
  * SHA-256 goes into hot.json: the cache is keyed by it, as V8's own check of
  * cached data only compares the source's length.
@@ -167,24 +178,17 @@ await build({
   absWorkingDir: root,
   entryPoints: ['dist/src/main.js'],
   outfile: `${outdir}/hot.cjs`,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20.18',
+  ...commonJs,
   // No comments or indentation: a third less to read and scan at every start, and pure ASCII
-  // (esbuild escapes the rest), which boot.js reads as latin1 into a one-byte string, 10× faster
+  // (esbuild escapes the rest), which boot.cjs reads as latin1 into a one-byte string, 10× faster
   // than decoding UTF-8.
   minifyWhitespace: true,
   charset: 'ascii',
-  // import.meta.url has no CommonJS meaning: the file's own URL, from __filename.
-  define: { 'import.meta.url': '__osconsoleUrl' },
-  banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'linked',
   plugins: [noHttp2, noExternalEditor, openThroughBoot, lazyBuiltins, hotLeavesOut],
-  logLevel: 'warning',
 });
 const hot = readFileSync(`${outdir}/hot.cjs`);
-if (hot.some((byte) => byte > 0x7f)) throw new Error('dist/bundle/hot.cjs is not ASCII: boot.js reads it as latin1');
+if (hot.some((byte) => byte > 0x7f)) throw new Error('dist/bundle/hot.cjs is not ASCII: boot.cjs reads it as latin1');
 writeFileSync(`${outdir}/hot.json`, `${JSON.stringify({ sha256: createHash('sha256').update(hot).digest('hex') })}\n`);
 
 /**
@@ -196,14 +200,8 @@ await build({
   absWorkingDir: root,
   entryPoints: ['dist/src/boot.js'],
   outfile: `${outdir}/boot.cjs`,
-  bundle: true,
+  ...commonJs,
   external: ['open'],
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20.18',
-  define: { 'import.meta.url': '__osconsoleUrl' },
-  banner: { js: "const __osconsoleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
 });
 const boot = readFileSync(`${outdir}/boot.cjs`, 'utf8');
 if (!boot.includes('import("open")') || /require\("open"\)/.test(boot))

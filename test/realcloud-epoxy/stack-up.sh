@@ -37,8 +37,8 @@ HOSTNAME_NOVA=epoxy-compute
 # with "database is locked" (SQLITE_BUSY_SNAPSHOT, no busy wait); with conductor, api
 # and scheduler writing nova_cell1 that left web-1 stuck in BUILD on a fresh run.
 MYSOCK="$STATE/mysql/mysqld.sock"
-dburl() { echo "mysql+pymysql://$1:$1dbpass@127.0.0.1:$DB_PORT/$2?charset=utf8"; }
-sql() { mariadb --no-defaults -S "$MYSOCK" -u root -N -B "$@"; }
+# shellcheck source=../realcloud/mariadb.sh
+. "$HERE/mariadb.sh"   # dburl, sql, mariadb_up (test/realcloud/mariadb.sh, copied in by up.sh)
 
 log() { printf '[stack-up %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 t0=$(date +%s%N)
@@ -498,37 +498,7 @@ keystone_up &
 KS_JOB=$!
 
 # ================================================================ mariadb
-refuse_foreign mariadb "$DB_PORT"
-if [[ ! -d "$STATE/mysql/data/mysql" ]]; then
-  log "mariadb-install-db"
-  rm -rf "$STATE/mysql/data"
-  mariadb-install-db --no-defaults --datadir="$STATE/mysql/data" --user=root \
-    --auth-root-authentication-method=normal --skip-test-db >>"$STATE/log/manage.log" 2>&1
-fi
-if ! alive mariadb; then
-  log "starting mariadbd on 127.0.0.1:$DB_PORT"
-  # small buffers (a few MB of data); --user=root: everything runs as root in the chroot
-  start_bg mariadb /usr/sbin/mariadbd --no-defaults --user=root --datadir="$STATE/mysql/data" \
-    --socket="$MYSOCK" --port="$DB_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
-    --pid-file="$STATE/mysql/mariadbd.pid" --log-error="$STATE/log/mariadb.log" \
-    --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
-    --key-buffer-size=8M --aria-pagecache-buffer-size=8M --table-open-cache=400 \
-    --max-connections=400 --skip-log-bin
-fi
-wait_port mariadb "$DB_PORT" 60
-for _ in $(seq 1 40); do sql -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.25; done
-sql <<'SQL'
-CREATE DATABASE IF NOT EXISTS nova_api;
-CREATE DATABASE IF NOT EXISTS nova_cell0;
-CREATE DATABASE IF NOT EXISTS nova_cell1;
-CREATE DATABASE IF NOT EXISTS placement;
-CREATE USER IF NOT EXISTS 'nova'@'127.0.0.1' IDENTIFIED BY 'novadbpass';
-CREATE USER IF NOT EXISTS 'placement'@'127.0.0.1' IDENTIFIED BY 'placementdbpass';
-GRANT ALL PRIVILEGES ON nova_api.* TO 'nova'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON nova_cell0.* TO 'nova'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON nova_cell1.* TO 'nova'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON placement.* TO 'placement'@'127.0.0.1';
-SQL
+mariadb_up "$STATE/mysql" "$STATE/log/mariadb.log" "$STATE/log/manage.log"
 
 # ================================================================ databases (once)
 if [[ ! -f "$STATE/.db-done" ]]; then

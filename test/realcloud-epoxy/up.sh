@@ -213,7 +213,7 @@ bash "$HERE/../realcloud/install.sh" vnc
 install -d -m 755 "$ROOT$EPOXY_INNER"
 # the stub neutron is the Zed tier's (the ports are passed on its command line)
 install -m 755 "$HERE/stack-up.sh" "$HERE/seed.py" "$HERE/../realcloud/fake_glance_neutron.py" "$ROOT$EPOXY_INNER/"
-install -m 644 "$HERE/config.sh" "$ROOT$EPOXY_INNER/"
+install -m 644 "$HERE/config.sh" "$HERE/../realcloud/mariadb.sh" "$ROOT$EPOXY_INNER/"
 # the serial guest and the FakeDriver subclass whose serial console it is (shared with Zed)
 install -d -m 755 "$ROOT$EPOXY_INNER/serial"
 install -m 644 "$HERE/../realcloud/serial/osconsole_serial.py" "$HERE/../realcloud/serial/serial_guest.py" "$ROOT$EPOXY_INNER/serial/"

@@ -43,8 +43,8 @@ RABBIT_PORT=15680
 # scheduler, the 5 s heartbeats) writes the same file; CI saw console creation 500 on it.
 DB_PORT=15306
 MYSOCK="$NS/mysql/mysqld.sock"
-dburl() { echo "mysql+pymysql://$1:$1dbpass@127.0.0.1:$DB_PORT/$2?charset=utf8"; }
-sql() { mariadb --no-defaults -S "$MYSOCK" -u root -N -B "$@"; }
+# shellcheck source=mariadb.sh
+. "$HERE/mariadb.sh"   # dburl, sql, mariadb_up
 SERIAL_PROXY_PORT=15610   # nova-serialproxy, = [serial_console] base_url
 SERIAL_GUEST_PORT=15620   # serial_guest.py, = [serial_console] port_range (the driver's answer)
 NOVNC_PROXY_PORT=15608    # nova-novncproxy, = [vnc] novncproxy_base_url's port
@@ -439,39 +439,9 @@ if ! port_open "$RABBIT_PORT"; then
 fi
 
 # ---------------------------------------------------------------- mariadb
-if port_open "$DB_PORT" && ! alive mariadb; then
-  log "port $DB_PORT is in use by a process this recipe did not start; not touching it"; exit 1
-fi
-if [[ ! -d "$NS/mysql/data/mysql" ]]; then
-  log "mariadb-install-db"
-  rm -rf "$NS/mysql/data" "$NS/.db-done"
-  mariadb-install-db --no-defaults --datadir="$NS/mysql/data" --user="$(id -un)" \
-    --auth-root-authentication-method=normal --skip-test-db >>"$NS/log/manage.log" 2>&1
-fi
-if ! alive mariadb; then
-  log "starting mariadbd on 127.0.0.1:$DB_PORT"
-  # small buffers: a few MB of data
-  start_bg mariadb /usr/sbin/mariadbd --no-defaults --user="$(id -un)" --datadir="$NS/mysql/data" \
-    --socket="$MYSOCK" --port="$DB_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
-    --pid-file="$NS/mysql/mariadbd.pid" --log-error="$NS/log/mariadb.log" \
-    --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=2 \
-    --key-buffer-size=8M --aria-pagecache-buffer-size=8M --table-open-cache=400 \
-    --max-connections=400 --skip-log-bin
-fi
-wait_port mariadb "$DB_PORT" 60
-for _ in $(seq 1 40); do sql -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.25; done
-sql <<'SQL'
-CREATE DATABASE IF NOT EXISTS nova_api;
-CREATE DATABASE IF NOT EXISTS nova_cell0;
-CREATE DATABASE IF NOT EXISTS nova_cell1;
-CREATE DATABASE IF NOT EXISTS placement;
-CREATE USER IF NOT EXISTS 'nova'@'127.0.0.1' IDENTIFIED BY 'novadbpass';
-CREATE USER IF NOT EXISTS 'placement'@'127.0.0.1' IDENTIFIED BY 'placementdbpass';
-GRANT ALL PRIVILEGES ON nova_api.* TO 'nova'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON nova_cell0.* TO 'nova'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON nova_cell1.* TO 'nova'@'127.0.0.1';
-GRANT ALL PRIVILEGES ON placement.* TO 'placement'@'127.0.0.1';
-SQL
+# a state made before nova moved to MariaDB has its sqlite DBs synced: sync again
+[[ -d "$NS/mysql/data/mysql" ]] || rm -f "$NS/.db-done"
+mariadb_up "$NS/mysql" "$NS/log/mariadb.log" "$NS/log/manage.log"
 
 # ---------------------------------------------------------------- stubs
 start_bg stubs "$PY" "$HERE/fake_glance_neutron.py" \
